@@ -1,0 +1,99 @@
+/**
+ * The typed configuration every stage receives. Produced by `loadConfig()` (src/config/load.ts) from an
+ * ossec.conf; `src/config/schema.ts` is the single source of options, defaults, validation and docs, and
+ * this shape is what it yields. Wazuh tag names map to camelCase here and nowhere else.
+ */
+import type { BucketType } from '../shared/events.js';
+
+export interface DiscardRegex {
+  /** dotted path relative to the raw record, e.g. `action`, `eventSource`, `partition` */
+  field: string;
+  /** Python re.match semantics: anchored at the start, not at the end */
+  regex: string;
+}
+
+export interface BucketConfig {
+  type: BucketType;
+  name: string;
+  /** key prefix; '' or ending with '/' */
+  path: string;
+  /** inserted right after `AWSLogs/`; '' or ending with '/' */
+  pathSuffix: string;
+  awsProfile?: string;
+  iamRoleArn?: string;
+  /** seconds, 900..43200 */
+  iamRoleDuration?: number;
+  /** 12-digit account ids; undefined = discover from the bucket */
+  awsAccountIds?: string[];
+  awsAccountAlias: string;
+  awsOrganizationId?: string;
+  /** undefined = discover from the bucket */
+  regions?: string[];
+  /** UTC date `YYYY-MM-DD` parsed from Wazuh's `YYYY-MMM-DD` */
+  onlyLogsAfter?: string;
+  removeFromBucket: boolean;
+  discardRegex?: DiscardRegex;
+  stsEndpoint?: string;
+  serviceEndpoint?: string;
+  /** ThreatLockDown extension `<lookback_days>`: day folders re-listed behind the newest one, to catch late files */
+  lookbackDays: number;
+  /** where the `<bucket>` element starts, for messages */
+  origin: { file: string; line: number };
+}
+
+export interface Schedule {
+  /** day of month 1..31 (interval forced to months) */
+  day?: number;
+  /** 0 = sunday .. 6 = saturday (interval forced to weeks) */
+  wday?: number;
+  /** `hh:mm` UTC */
+  time?: string;
+}
+
+export interface AwsS3Config {
+  disabled: boolean;
+  intervalSeconds: number;
+  runOnStart: boolean;
+  skipOnError: boolean;
+  schedule: Schedule;
+  buckets: BucketConfig[];
+}
+
+export interface RulesetConfig {
+  /** extra rule folders/files loaded after the shipped ruleset (Wazuh `<rule_dir>`, `<rule_include>`) */
+  ruleDirs: string[];
+  ruleFiles: string[];
+  /** CDB list files (Wazuh `<list>`), referenced from rules by path as in Wazuh (`etc/lists/...`) */
+  lists: string[];
+  /** shipped rule files to skip (Wazuh `<rule_exclude>`) */
+  ruleExcludes: string[];
+}
+
+export interface DashboardConfig {
+  host: string;
+  port: number;
+  /** scrypt hash `scrypt$N$r$p$saltB64$hashB64` of the dashboard password (user `admin` unless `user` set) */
+  passwordHash?: string;
+  user: string;
+  /** bearer token accepted by the API (alternative to the password) */
+  token?: string;
+}
+
+export interface StoreConfig {
+  /** days of VPC flow records kept; 0 = forever */
+  flowRetentionDays: number;
+  /** days of alerts kept; 0 = forever */
+  alertRetentionDays: number;
+}
+
+export interface TldConfig {
+  /** every file the configuration was read from */
+  files: string[];
+  global: { logallJson: boolean };
+  alerts: { logAlertLevel: number };
+  /** null when the file has no `<wodle name="aws-s3">` */
+  awsS3: AwsS3Config | null;
+  ruleset: RulesetConfig;
+  dashboard: DashboardConfig;
+  store: StoreConfig;
+}

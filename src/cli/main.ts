@@ -1,0 +1,56 @@
+/**
+ * `tld` command line. Every file in ./commands (except tests) exports `register(program)` and adds one
+ * command; heavy modules are imported inside the command's action so `tld --help` stays fast.
+ * This is the only place that exits the process.
+ */
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { CliError } from './errors.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function buildProgram(): Promise<Command> {
+  const program = new Command('tld')
+    .description(
+      'ThreatLockDown: collect AWS VPC Flow Logs, GuardDuty findings and CloudTrail from S3, ' +
+        'match them against Wazuh-compatible rules, store alerts and flows, and serve a dashboard.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const commandDir = join(here, 'commands');
+  const files = readdirSync(commandDir)
+    .filter((f) => /\.(ts|js)$/.test(f) && !/\.(test|d)\.(ts|js)$/.test(f))
+    .sort();
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(join(commandDir, file)).href)) as {
+      register?: (program: Command) => void;
+    };
+    mod.register?.(program);
+  }
+  return program;
+}
+
+async function main(): Promise<number> {
+  const program = await buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CliError) {
+      process.stderr.write(`tld: ${error.message}\n`);
+      for (const line of error.details) process.stderr.write(`  ${line}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`tld: unexpected error: ${message}\n`);
+    return 1;
+  }
+}
+
+process.exit(await main());

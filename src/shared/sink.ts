@@ -1,0 +1,22 @@
+/**
+ * What the collector hands its events to (the pipeline: analysis → alerts/archives files → store).
+ * The collector calls `write` for each batch of an object, then `objectDone` once; it marks the object
+ * processed in its state store only after `objectDone` resolved, passing on the checkpoint it returned.
+ */
+import type { EventBatch, ObjectRef } from './events.js';
+
+export interface ObjectOutcome {
+  status: 'ok' | 'error';
+  /** set when status is 'error': one line naming the cause */
+  error?: string;
+  records: number;
+}
+
+/** Sizes of the append-only output files after an object's events were written (for crash recovery). */
+export type OutputCheckpoint = Record<string, number>;
+
+export interface EventSink {
+  write(batch: EventBatch): void | Promise<void>;
+  /** Everything written for `object` is durable when this resolves. */
+  objectDone(object: ObjectRef, outcome: ObjectOutcome): Promise<OutputCheckpoint | undefined>;
+}

@@ -1,0 +1,41 @@
+/**
+ * The collector's persistent state: which objects were handed to the pipeline. Contract:
+ * - every object is marked once, durably, right after its events were delivered (per object, not per run);
+ * - late or out-of-order objects are never lost: membership is exact for every day folder inside the
+ *   look-back window, not a "last key" marker;
+ * - bounded: per scope it keeps the newest day seen plus the processed-key set of the days inside the
+ *   window; older days are forgotten (their size grows with partitions, not with objects ever seen);
+ * - scopes never share anything: a scope is (bucket, path, type, account, region, flow log id).
+ */
+import type { OutputCheckpoint } from '../../../shared/sink.js';
+
+export interface ScopeKey {
+  bucket: string;
+  /** the configured `path` + `path_suffix` (+ organization id), '' when none */
+  path: string;
+  type: string;
+  account: string;
+  region: string;
+  /** VPC only: flow log id parsed from the key; '' otherwise */
+  flowLogId: string;
+}
+
+export interface MarkInfo {
+  status: 'ok' | 'error';
+  /** output file sizes after this object's events were written */
+  checkpoint?: OutputCheckpoint;
+}
+
+export interface StateStore {
+  /** `day` is the object's day folder as `YYYY-MM-DD` (UTC). */
+  isProcessed(scope: ScopeKey, day: string, key: string): boolean;
+  /** Durable when it returns. Advances the scope's newest day and prunes days older than the window. */
+  markProcessed(scope: ScopeKey, day: string, key: string, info: MarkInfo): void;
+  /** newest day folder with a processed object in this scope, or undefined on the first run */
+  newestDay(scope: ScopeKey): string | undefined;
+  /** checkpoint of the last markProcessed (any scope), used to truncate outputs written by an uncommitted object */
+  lastCheckpoint(): OutputCheckpoint | undefined;
+  /** every scope known, for `tld doctor` and metrics */
+  scopes(): ScopeKey[];
+  close(): void;
+}

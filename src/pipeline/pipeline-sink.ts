@@ -1,0 +1,94 @@
+/**
+ * The sink the collector writes into: every batch goes through the rules, alerts are appended to
+ * alerts.json, events to archives.json (when `logall_json` is on), and batch + alerts to the store.
+ * `objectDone` makes all of it durable and returns the output file sizes, which the collector stores with
+ * the object's "processed" mark; on start-up `recoverOutputs` cuts the files back to the last committed
+ * sizes, so an object interrupted by a crash is re-read without leaving a partial copy behind.
+ */
+import type { Alert, EventBatch, ObjectRef } from '../shared/events.js';
+import type { EventSink, ObjectOutcome, OutputCheckpoint } from '../shared/sink.js';
+import type { AnalyzerPort, AppendFilePort, StorePort } from './ports.js';
+
+export interface PipelineCounters {
+  objects: number;
+  records: number;
+  alerts: number;
+  errors: number;
+}
+
+export interface PipelineSinkDeps {
+  analyzer: AnalyzerPort;
+  alertsFile: AppendFilePort;
+  /** present only when `logall_json` is on */
+  archivesFile?: AppendFilePort;
+  store?: StorePort;
+  now?: () => Date;
+}
+
+export class PipelineSink implements EventSink {
+  readonly counters: PipelineCounters = { objects: 0, records: 0, alerts: 0, errors: 0 };
+  readonly #deps: PipelineSinkDeps;
+
+  constructor(deps: PipelineSinkDeps) {
+    this.#deps = deps;
+  }
+
+  write(batch: EventBatch): void {
+    const { analyzer, alertsFile, archivesFile, store } = this.#deps;
+    const alerts: Alert[] = [];
+    analyzer.analyze(batch, (alert) => {
+      alerts.push(alert);
+      alertsFile.append(alert);
+    });
+    if (archivesFile) for (const event of batch.events) archivesFile.append(event);
+    store?.ingest(batch, alerts);
+    this.counters.records += batch.events.length;
+    this.counters.alerts += alerts.length;
+  }
+
+  async objectDone(object: ObjectRef, outcome: ObjectOutcome): Promise<OutputCheckpoint> {
+    const { alertsFile, archivesFile, store } = this.#deps;
+    this.counters.objects += 1;
+    if (outcome.status === 'error') this.counters.errors += 1;
+    const checkpoint: OutputCheckpoint = { alerts: await alertsFile.flush() };
+    if (archivesFile) checkpoint.archives = await archivesFile.flush();
+    if (store) {
+      store.recordObject({
+        bucket: object.bucket,
+        key: object.key,
+        type: object.bucketType,
+        status: outcome.status,
+        ...(outcome.error === undefined ? {} : { error: outcome.error }),
+        records: outcome.records,
+        bytes: object.size,
+        ...(object.lastModified === undefined ? {} : { lastModified: object.lastModified }),
+        processedAt: (this.#deps.now ?? (() => new Date()))(),
+      });
+      await store.flush();
+    }
+    return checkpoint;
+  }
+}
+
+/**
+ * Cuts alerts.json / archives.json back to the sizes recorded with the last committed object. Anything
+ * beyond them was written for an object whose commit never happened; that object will be read again.
+ * Returns the bytes removed per file.
+ */
+export function recoverOutputs(
+  checkpoint: OutputCheckpoint | undefined,
+  files: Record<string, AppendFilePort | undefined>,
+): Record<string, number> {
+  const removed: Record<string, number> = {};
+  if (!checkpoint) return removed;
+  for (const [name, file] of Object.entries(files)) {
+    const committed = checkpoint[name];
+    if (!file || committed === undefined) continue;
+    const size = file.size();
+    if (size > committed) {
+      file.truncate(committed);
+      removed[name] = size - committed;
+    }
+  }
+  return removed;
+}

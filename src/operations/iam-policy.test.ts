@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BucketConfig } from '../config/types.js';
+import { buildIamPolicies } from './iam-policy.js';
+
+function bucket(p: Partial<BucketConfig> & Pick<BucketConfig, 'type' | 'name'>): BucketConfig {
+  return {
+    path: '',
+    pathSuffix: '',
+    awsAccountAlias: '',
+    removeFromBucket: false,
+    lookbackDays: 1,
+    origin: { file: 'ossec.conf', line: 1 },
+    ...p,
+  };
+}
+
+test('multi-bucket config: list, get, delete only where remove_from_bucket, DescribeFlowLogs for vpcflow', () => {
+  const [base, ...rest] = buildIamPolicies([
+    bucket({ type: 'vpcflow', name: 'flows' }),
+    bucket({ type: 'guardduty', name: 'findings', path: 'firehose/', removeFromBucket: true }),
+    bucket({ type: 'cloudtrail', name: 'trail', awsAccountIds: ['111111111111', '222222222222'], awsOrganizationId: 'o-abcdefghij' }),
+  ]);
+  assert.equal(rest.length, 0);
+  assert.ok(base);
+  assert.equal(base.attachTo, 'base');
+  const byAction = (a: string) => base.policy.Statement.filter((s) => s.Action === a);
+  assert.deepEqual(
+    byAction('s3:ListBucket').map((s) => [s.Resource, s.Condition ?? null]),
+    [
+      ['arn:aws:s3:::flows', null],
+      ['arn:aws:s3:::findings', { StringLike: { 's3:prefix': ['firehose/*'] } }],
+      ['arn:aws:s3:::trail', null],
+    ],
+  );
+  assert.deepEqual(byAction('s3:GetObject').map((s) => s.Resource), [
+    ['arn:aws:s3:::flows/*'],
+    ['arn:aws:s3:::findings/firehose/*'],
+    [
+      'arn:aws:s3:::trail/AWSLogs/o-abcdefghij/111111111111/CloudTrail/*',
+      'arn:aws:s3:::trail/AWSLogs/o-abcdefghij/222222222222/CloudTrail/*',
+    ],
+  ]);
+  assert.deepEqual(byAction('s3:DeleteObject').map((s) => s.Resource), [['arn:aws:s3:::findings/firehose/*']]);
+  assert.equal(byAction('ec2:DescribeFlowLogs').length, 1);
+  assert.equal(byAction('sts:AssumeRole').length, 0);
+  const sids = base.policy.Statement.map((s) => s.Sid);
+  assert.equal(new Set(sids).size, sids.length, 'statement ids are unique');
+});
+
+test('buckets read through a role: the base identity may only assume it, the role gets the S3 rights', () => {
+  const role = 'arn:aws:iam::333333333333:role/tld-reader';
+  const policies = buildIamPolicies([bucket({ type: 'vpcflow', name: 'central', iamRoleArn: role })]);
+  assert.deepEqual(policies.map((p) => p.attachTo), ['base', role]);
+  const [base, reader] = policies;
+  assert.deepEqual(base?.policy.Statement, [
+    { Sid: 'AssumeReadingRoles', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: [role] },
+  ]);
+  assert.ok(reader?.policy.Statement.some((s) => s.Action === 's3:GetObject'));
+  assert.ok(!reader?.policy.Statement.some((s) => s.Action === 'sts:AssumeRole'));
+});
+
+test('GuardDuty export keys get kms:Decrypt and other partitions are honoured', () => {
+  const [base] = buildIamPolicies([bucket({ type: 'guardduty', name: 'gd', awsAccountIds: ['111111111111'] })], {
+    partition: 'aws-us-gov',
+    kmsKeyArns: ['arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/abc'],
+  });
+  const read = base?.policy.Statement.find((s) => s.Action === 's3:GetObject');
+  assert.deepEqual(read?.Resource, ['arn:aws-us-gov:s3:::gd/AWSLogs/111111111111/GuardDuty/*']);
+  assert.ok(base?.policy.Statement.some((s) => s.Action === 'kms:Decrypt'));
+});

@@ -35,6 +35,9 @@ export interface BucketConfig {
   discardRegex?: DiscardRegex;
   stsEndpoint?: string;
   serviceEndpoint?: string;
+  /** deprecated static keys (Wazuh `access_key`/`secret_key`) */
+  accessKey?: string;
+  secretKey?: string;
   /** ThreatLockDown extension `<lookback_days>`: day folders re-listed behind the newest one, to catch late files */
   lookbackDays: number;
   /** where the `<bucket>` element starts, for messages */

@@ -1,0 +1,233 @@
+/**
+ * Reads one or more ossec.conf-style files into a typed `TldConfig`. Every problem is collected (file, line,
+ * tag, what is allowed) and thrown together as one `ConfigError`; warnings are returned. Sections we do not
+ * use (syscheck, localfile, other wodles…) are ignored, because users point us at their whole ossec.conf;
+ * inside the sections we read, unknown tags are errors.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { AwsS3Config, BucketConfig, TldConfig } from './types.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { parseXml, type XmlElement } from './xml.js';
+import { BUCKET_TYPES, UNSUPPORTED_BUCKET_TYPES, defaults, section, type SectionName } from './schema.js';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const MONTH = 2_592_000;
+const WEEK = 604_800;
+const DAY = 86_400;
+
+class Collector {
+  readonly issues: ConfigIssue[] = [];
+  constructor(public file: string) {}
+  error(line: number, tag: string, message: string, allowed?: string): void {
+    this.issues.push({ severity: 'error', file: this.file, line, tag, message, ...(allowed ? { allowed } : {}) });
+  }
+  warn(line: number, tag: string, message: string): void {
+    this.issues.push({ severity: 'warning', file: this.file, line, tag, message });
+  }
+}
+
+/**
+ * Reads the children of `el` as options of `sectionName` into `target`.
+ * `strict`: unknown children are errors (else ignored). `skip`: child tags handled by the caller.
+ */
+function readOptions(el: XmlElement, sectionName: SectionName, target: Record<string, unknown>, c: Collector, strict: boolean, skip: string[] = []): void {
+  const def = section(sectionName);
+  const seen = new Map<string, number>();
+  for (const child of el.children) {
+    if (skip.includes(child.name)) continue;
+    const opt = def.options.find((o) => o.tag === child.name);
+    if (!opt) {
+      if (strict) {
+        c.error(child.line, child.name, `no such option in ${def.element}`, def.options.filter((o) => !o.deprecated).map((o) => o.tag).join(', '));
+      }
+      continue;
+    }
+    if (!opt.repeatable && seen.has(opt.tag)) {
+      c.error(child.line, opt.tag, `given twice (first on line ${seen.get(opt.tag)})`);
+      continue;
+    }
+    seen.set(opt.tag, child.line);
+    const extraAttrs = Object.keys(child.attributes).filter((a) => !(opt.attributes ?? []).includes(a));
+    if (extraAttrs.length) c.error(child.line, opt.tag, `unknown attribute ${extraAttrs.map((a) => `'${a}'`).join(', ')}`, (opt.attributes ?? []).join(', ') || 'none');
+    if (opt.deprecated) c.warn(child.line, opt.tag, `deprecated: ${opt.deprecated}`);
+    const raw = child.text.trim();
+    if (raw === '' && opt.key !== 'awsAccountAlias') {
+      c.warn(child.line, opt.tag, 'empty value; the option is ignored');
+      continue;
+    }
+    const parsed = opt.parse(raw);
+    if ('error' in parsed) {
+      c.error(child.line, opt.tag, parsed.error, opt.allowed);
+      continue;
+    }
+    if (opt.repeatable) ((target[opt.key] ??= []) as unknown[]).push(parsed.value);
+    else target[opt.key] = parsed.value;
+  }
+}
+
+function readBucket(el: XmlElement, c: Collector): BucketConfig | undefined {
+  const type = el.attributes.type;
+  const extra = Object.keys(el.attributes).filter((a) => a !== 'type');
+  if (extra.length) c.error(el.line, 'bucket', `attribute ${extra.map((a) => `'${a}'`).join(', ')} is not valid`, 'type');
+  if (type === undefined) {
+    if (el.children.length === 0 && el.text.trim() !== '') {
+      c.error(el.line, 'bucket', 'the legacy form <bucket>NAME</bucket> is not supported; write <bucket type="cloudtrail"><name>NAME</name></bucket>');
+    } else {
+      c.error(el.line, 'bucket', 'missing attribute type', BUCKET_TYPES.join(', '));
+    }
+    return undefined;
+  }
+  if (UNSUPPORTED_BUCKET_TYPES.includes(type)) {
+    c.error(el.line, 'bucket', `bucket type '${type}' is not supported yet`, BUCKET_TYPES.join(', '));
+    return undefined;
+  }
+  if (!(BUCKET_TYPES as readonly string[]).includes(type)) {
+    c.error(el.line, 'bucket', `invalid bucket type '${type}'`, BUCKET_TYPES.join(', '));
+    return undefined;
+  }
+  const b: Record<string, unknown> = { ...defaults('bucket'), type, origin: { file: c.file, line: el.line } };
+  readOptions(el, 'bucket', b, c, true);
+  const discardEl = el.children.find((ch) => ch.name === 'discard_regex');
+  if (discardEl && b.discardRegex !== undefined) {
+    const field = discardEl.attributes.field?.trim();
+    if (!field) {
+      c.error(discardEl.line, 'discard_regex', "required attribute 'field' is missing", 'field="dotted.path"');
+      delete b.discardRegex;
+    } else {
+      b.discardRegex = { field, regex: b.discardRegex };
+    }
+  }
+  if (!el.children.some((ch) => ch.name === 'name')) c.error(el.line, 'bucket', 'missing <name>', 'S3 bucket name');
+  if (b.iamRoleDuration !== undefined && b.iamRoleArn === undefined) {
+    c.error(el.line, 'iam_role_duration', 'needs <iam_role_arn>');
+  }
+  if ((b.accessKey === undefined) !== (b.secretKey === undefined)) {
+    c.error(el.line, 'access_key', '<access_key> and <secret_key> must be given together');
+  }
+  return b as unknown as BucketConfig;
+}
+
+function readWodle(el: XmlElement, c: Collector): AwsS3Config {
+  const w: Record<string, unknown> = { ...defaults('wodle') };
+  readOptions(el, 'wodle', w, c, true, ['bucket', 'service', 'subscriber', 'access_key', 'secret_key', 'remove_from_bucket']);
+  const buckets: BucketConfig[] = [];
+  for (const child of el.children) {
+    if (child.name === 'bucket') {
+      const b = readBucket(child, c);
+      if (b) buckets.push(b);
+    } else if (child.name === 'service' || child.name === 'subscriber') {
+      c.error(child.line, child.name, `<${child.name}> (${child.attributes.type ?? 'no type'}) is not supported yet`, '<bucket type="vpcflow|guardduty|cloudtrail|custom">');
+    } else if (['access_key', 'secret_key', 'remove_from_bucket'].includes(child.name)) {
+      c.error(child.line, child.name, `the legacy module-level <${child.name}> is not supported; set it inside <bucket type="…">`);
+    }
+  }
+  if (buckets.length === 0 && !c.issues.some((i) => i.severity === 'error' && i.tag === 'bucket')) {
+    c.error(el.line, 'wodle', 'no <bucket> defined in the aws-s3 module', '<bucket type="vpcflow|guardduty|cloudtrail|custom">');
+  }
+  let interval = w.intervalSeconds as number;
+  const day = w.day as number | undefined;
+  const wday = w.wday as number | undefined;
+  const time = w.time as string | undefined;
+  if (day !== undefined && wday !== undefined) c.error(el.line, 'wday', "options 'day' and 'wday' are not compatible");
+  else if (day !== undefined && interval % MONTH !== 0) {
+    c.warn(el.line, 'interval', 'with <day> the interval must be a multiple of one month; using 1M');
+    interval = MONTH;
+  } else if (wday !== undefined && interval % WEEK !== 0) {
+    c.warn(el.line, 'interval', 'with <wday> the interval must be a multiple of one week; using 1w');
+    interval = WEEK;
+  } else if (time !== undefined && day === undefined && wday === undefined && interval % DAY !== 0) {
+    c.warn(el.line, 'interval', 'with <time> the interval must be a multiple of one day; using 1d');
+    interval = DAY;
+  }
+  return {
+    disabled: w.disabled as boolean,
+    intervalSeconds: interval,
+    runOnStart: w.runOnStart as boolean,
+    skipOnError: w.skipOnError as boolean,
+    schedule: {
+      ...(day !== undefined ? { day } : {}),
+      ...(wday !== undefined ? { wday } : {}),
+      ...(time !== undefined ? { time } : {}),
+    },
+    buckets,
+  };
+}
+
+/** Loads and validates the configuration files (their sections merge, in order). */
+export async function loadConfig(files: string[]): Promise<{ config: TldConfig; warnings: ConfigIssue[] }> {
+  const issues: ConfigIssue[] = [];
+  const global: Record<string, unknown> = { ...defaults('global') };
+  const alerts: Record<string, unknown> = { ...defaults('alerts') };
+  const ruleset: Record<string, unknown> = { ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] };
+  const dashboard: Record<string, unknown> = { ...defaults('dashboard') };
+  const store: Record<string, unknown> = { ...defaults('store') };
+  let awsS3: AwsS3Config | null = null;
+  let wodleAt: string | undefined;
+  let dashboardLine = 0;
+  let dashboardFile = '';
+
+  if (files.length === 0) issues.push({ severity: 'error', file: '(none)', line: 0, tag: 'ossec_config', message: 'no configuration file given; pass -c FILE' });
+  for (const file of files) {
+    const c = new Collector(file);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      c.error(0, 'ossec_config', err.code === 'ENOENT' ? 'file not found' : `cannot read the file: ${err.message}`);
+      issues.push(...c.issues);
+      continue;
+    }
+    const { root, problems } = parseXml(text);
+    for (const p of problems) c.error(p.line, 'xml', `malformed XML: ${p.message}`);
+    const base = dirname(resolve(file));
+    const roots = root.children.filter((r) => r.name === 'ossec_config');
+    if (roots.length === 0 && problems.length === 0) c.error(1, 'ossec_config', 'no <ossec_config> element in the file');
+    for (const r of root.children) {
+      if (r.name !== 'ossec_config') c.error(r.line, r.name, 'top-level elements must be <ossec_config>');
+    }
+    for (const r of roots) {
+      for (const el of r.children) {
+        if (el.name === 'wodle' && el.attributes.name === 'aws-s3') {
+          if (awsS3) {
+            c.error(el.line, 'wodle', `a second <wodle name="aws-s3"> (the first is at ${wodleAt}); merge their buckets into one`);
+            continue;
+          }
+          wodleAt = `${file}:${el.line}`;
+          awsS3 = readWodle(el, c);
+        } else if (el.name === 'global') readOptions(el, 'global', global, c, false);
+        else if (el.name === 'alerts') readOptions(el, 'alerts', alerts, c, false);
+        else if (el.name === 'ruleset') {
+          const before = { ...ruleset, ruleDirs: [...(ruleset.ruleDirs as string[])], ruleFiles: [...(ruleset.ruleFiles as string[])], lists: [...(ruleset.lists as string[])] };
+          readOptions(el, 'ruleset', ruleset, c, false);
+          for (const key of ['ruleDirs', 'ruleFiles', 'lists'] as const) {
+            const list = ruleset[key] as string[];
+            const fresh = list.slice((before[key] as string[]).length).map((p) => (isAbsolute(p) ? p : resolve(base, p)));
+            ruleset[key] = [...(before[key] as string[]), ...fresh];
+          }
+        } else if (el.name === 'dashboard') {
+          readOptions(el, 'dashboard', dashboard, c, true);
+          dashboardLine = el.line;
+          dashboardFile = file;
+        } else if (el.name === 'store') readOptions(el, 'store', store, c, true);
+      }
+    }
+    issues.push(...c.issues);
+  }
+  if (!LOOPBACK.has(dashboard.host as string) && dashboard.passwordHash === undefined && dashboard.token === undefined) {
+    issues.push({ severity: 'error', file: dashboardFile, line: dashboardLine, tag: 'host', message: `the dashboard would listen on ${String(dashboard.host)} without authentication; add <password_hash> or <token>, or keep host 127.0.0.1` });
+  }
+  issues.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
+  if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
+  const config: TldConfig = {
+    files: files.map((f) => resolve(f)),
+    global: global as TldConfig['global'],
+    alerts: alerts as TldConfig['alerts'],
+    awsS3,
+    ruleset: ruleset as unknown as TldConfig['ruleset'],
+    dashboard: dashboard as unknown as TldConfig['dashboard'],
+    store: store as unknown as TldConfig['store'],
+  };
+  return { config, warnings: issues };
+}

@@ -1,0 +1,149 @@
+/**
+ * THE list of configuration options: tag (Wazuh's spelling), section, type, default, allowed values,
+ * description, and the parser that validates it. The loader (load.ts), the defaults, `tld check-config`,
+ * docs/config.md and the README's reference table all come from here.
+ */
+import * as v from './values.js';
+import type { Parsed } from './values.js';
+
+export type SectionName = 'wodle' | 'bucket' | 'global' | 'alerts' | 'ruleset' | 'dashboard' | 'store';
+
+export interface OptionDef {
+  tag: string;
+  /** property name in the typed config */
+  key: string;
+  type: string;
+  /** default as written in the config file; undefined = unset */
+  default?: string;
+  allowed?: string;
+  description: string;
+  repeatable?: boolean;
+  /** attributes the element takes (besides none) */
+  attributes?: string[];
+  /** accepted but reported as deprecated */
+  deprecated?: string;
+  parse: (text: string) => Parsed<unknown>;
+}
+
+export interface SectionDef {
+  name: SectionName;
+  /** how the section is written, for messages and docs */
+  element: string;
+  title: string;
+  options: OptionDef[];
+}
+
+const YES_NO = 'yes, no';
+
+export const BUCKET_TYPES = ['vpcflow', 'guardduty', 'cloudtrail', 'custom'] as const;
+/** Wazuh bucket types we recognise but do not collect yet. */
+export const UNSUPPORTED_BUCKET_TYPES = ['config', 'waf', 'alb', 'clb', 'nlb', 'server_access', 'cisco_umbrella'];
+
+export const SECTIONS: SectionDef[] = [
+  {
+    name: 'wodle',
+    element: '<wodle name="aws-s3">',
+    title: 'Module options',
+    options: [
+      { tag: 'disabled', key: 'disabled', type: 'yes/no', default: 'no', allowed: YES_NO, description: 'Turns the whole module off.', parse: v.yesNo },
+      { tag: 'interval', key: 'intervalSeconds', type: 'interval', default: '10m', allowed: 'positive number with unit s, m, h, d, w or M (no unit = seconds)', description: 'Time between the starts of two collection cycles. A cycle that runs longer is followed at once ("interval overtaken"); cycles never overlap. Wazuh\'s code defaults to 5s, its documentation to 10m; we follow the documentation.', parse: v.interval },
+      { tag: 'run_on_start', key: 'runOnStart', type: 'yes/no', default: 'yes', allowed: YES_NO, description: 'Runs the first cycle as soon as the service starts; with `no`, waits for the first scheduled time.', parse: v.yesNo },
+      { tag: 'skip_on_error', key: 'skipOnError', type: 'yes/no', default: 'yes', allowed: YES_NO, description: 'With `yes` a bad object (corrupt compression, invalid JSON, empty file…) is reported once, marked as failed and skipped, and the run goes on; it is never deleted by `remove_from_bucket`. With `no` the bucket stops at that object and resumes there next cycle. (Wazuh\'s documentation says `yes` is the default; we follow it.)', parse: v.yesNo },
+      { tag: 'day', key: 'day', type: 'integer', allowed: '1–31', description: 'Day of the month for monthly runs (interval becomes a multiple of 1M). Not together with `wday`.', parse: v.integer(1, 31) },
+      { tag: 'wday', key: 'wday', type: 'week day', allowed: 'sunday … saturday or sun … sat', description: 'Day of the week for weekly runs (interval becomes a multiple of 1w).', parse: v.weekday },
+      { tag: 'time', key: 'time', type: 'hh:mm', description: 'Time of day (UTC) for daily, weekly or monthly runs (interval becomes a multiple of 1d).', parse: v.clockTime },
+      { tag: 'bucket', key: 'buckets', type: 'block', repeatable: true, attributes: ['type'], allowed: `type="${BUCKET_TYPES.join('|')}"`, description: 'One S3 bucket to read; see the bucket options.', parse: v.text },
+    ],
+  },
+  {
+    name: 'bucket',
+    element: '<bucket type="…">',
+    title: 'Bucket options',
+    options: [
+      { tag: 'name', key: 'name', type: 'string', allowed: 'S3 bucket name', description: 'The bucket to read (required).', parse: v.bucketName },
+      { tag: 'path', key: 'path', type: 'key prefix', default: '', description: 'Prefix the logs sit under (the trail prefix, or Firehose\'s prefix such as `firehose/`). A trailing `/` is added.', parse: v.keyPrefix },
+      { tag: 'path_suffix', key: 'pathSuffix', type: 'key prefix', default: '', description: 'Folder inserted right after `AWSLogs/` (AWSLogs layouts only). A trailing `/` is added.', parse: v.keyPrefix },
+      { tag: 'aws_profile', key: 'awsProfile', type: 'string', description: 'Named profile of `~/.aws/credentials` / `~/.aws/config` (`AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE` are honoured). Unset: the SDK\'s default chain (environment, files, instance role).', parse: v.nonEmpty },
+      { tag: 'iam_role_arn', key: 'iamRoleArn', type: 'ARN', description: 'Role assumed with STS AssumeRole (session name `ThreatLockDown`) to read this bucket.', parse: v.roleArn },
+      { tag: 'iam_role_duration', key: 'iamRoleDuration', type: 'seconds', allowed: '900–43200', description: 'Session duration of the assumed role. Needs `iam_role_arn`.', parse: v.integer(900, 43200) },
+      { tag: 'aws_account_id', key: 'awsAccountIds', type: 'list', allowed: 'comma-separated 12-digit account ids', description: 'Accounts to read under `AWSLogs/`. Unset: every account found in the bucket.', parse: v.accountIds },
+      { tag: 'aws_account_alias', key: 'awsAccountAlias', type: 'string', default: '', description: 'Free text copied into every event as `aws.log_info.aws_account_alias`.', parse: v.text },
+      { tag: 'aws_organization_id', key: 'awsOrganizationId', type: 'string', allowed: 'o- followed by 10–32 lowercase letters or digits', description: 'Organization trail folder (`AWSLogs/<org>/<account>/…`).', parse: v.organizationId },
+      { tag: 'regions', key: 'regions', type: 'list', allowed: 'comma-separated region names (GovCloud included)', description: 'Regions to read. Unset: every region found in the bucket.', parse: v.regions },
+      { tag: 'only_logs_after', key: 'onlyLogsAfter', type: 'date', allowed: 'YYYY-MMM-DD (e.g. 2024-JAN-31) or YYYY-MM-DD', description: 'Oldest day folder read on the first run. Unset: the first run starts with today (UTC), as Wazuh does; use `tld replay` to read older days later.', parse: v.logDate },
+      { tag: 'remove_from_bucket', key: 'removeFromBucket', type: 'yes/no', default: 'no', allowed: YES_NO, description: 'Deletes each object after it was read successfully (needs `s3:DeleteObject`). Objects that failed are never deleted.', parse: v.yesNo },
+      { tag: 'discard_regex', key: 'discardRegex', type: 'regex', attributes: ['field'], description: 'Drops records whose field (dotted path in the raw record, e.g. `action`, `eventSource`) matches the regex (Python `re.match`: anchored at the start only).', parse: v.pythonRegex },
+      { tag: 'sts_endpoint', key: 'stsEndpoint', type: 'URL', description: 'STS endpoint used for AssumeRole (e.g. a VPC endpoint).', parse: v.url },
+      { tag: 'service_endpoint', key: 'serviceEndpoint', type: 'URL', description: 'S3 endpoint (VPC endpoint, FIPS, or an S3-compatible store); path-style addressing is used.', parse: v.url },
+      { tag: 'access_key', key: 'accessKey', type: 'string', deprecated: 'Wazuh deprecated static keys in 4.4; use aws_profile or iam_role_arn.', description: 'Static access key id (deprecated).', parse: v.nonEmpty },
+      { tag: 'secret_key', key: 'secretKey', type: 'string', deprecated: 'Wazuh deprecated static keys in 4.4; use aws_profile or iam_role_arn.', description: 'Static secret key (deprecated).', parse: v.nonEmpty },
+      { tag: 'lookback_days', key: 'lookbackDays', type: 'integer', default: '1', allowed: '0–30', description: 'ThreatLockDown: day folders re-listed behind the newest one read, so objects delivered late or named out of order are still read exactly once.', parse: v.integer(0, 30) },
+    ],
+  },
+  {
+    name: 'global',
+    element: '<global>',
+    title: 'Global options',
+    options: [
+      { tag: 'logall_json', key: 'logallJson', type: 'yes/no', default: 'no', allowed: YES_NO, description: 'Writes every event, alert or not, to `DATA_DIR/logs/archives/archives.json`.', parse: v.yesNo },
+    ],
+  },
+  {
+    name: 'alerts',
+    element: '<alerts>',
+    title: 'Alert options',
+    options: [
+      { tag: 'log_alert_level', key: 'logAlertLevel', type: 'integer', default: '3', allowed: '1–16', description: 'Lowest rule level written to alerts.json.', parse: v.integer(1, 16) },
+    ],
+  },
+  {
+    name: 'ruleset',
+    element: '<ruleset>',
+    title: 'Rules and lists (Wazuh\'s `<ruleset>`)',
+    options: [
+      { tag: 'rule_dir', key: 'ruleDirs', type: 'path', repeatable: true, description: 'Folder of your own rule files (`*.xml`), loaded after the shipped AWS ruleset; relative to the config file.', parse: v.nonEmpty },
+      { tag: 'rule_include', key: 'ruleFiles', type: 'path', repeatable: true, description: 'One extra rule file.', parse: v.nonEmpty },
+      { tag: 'list', key: 'lists', type: 'path', repeatable: true, description: 'A CDB list file your rules reference.', parse: v.nonEmpty },
+      { tag: 'rule_exclude', key: 'ruleExcludes', type: 'file name', repeatable: true, description: 'A shipped rule file not to load.', parse: v.nonEmpty },
+    ],
+  },
+  {
+    name: 'dashboard',
+    element: '<dashboard>',
+    title: 'Dashboard (ThreatLockDown)',
+    options: [
+      { tag: 'host', key: 'host', type: 'host', default: '127.0.0.1', description: 'Address the dashboard listens on. Anything but loopback requires `password_hash` or `token`.', parse: v.host },
+      { tag: 'port', key: 'port', type: 'integer', default: '8080', allowed: '1–65535', description: 'TCP port of the dashboard and API.', parse: v.integer(1, 65535) },
+      { tag: 'user', key: 'user', type: 'string', default: 'admin', description: 'User name for the sign-in page.', parse: v.nonEmpty },
+      { tag: 'password_hash', key: 'passwordHash', type: 'scrypt hash', description: 'Hash of the sign-in password, made with `tld dashboard hash-password`.', parse: v.scryptHash },
+      { tag: 'token', key: 'token', type: 'string', allowed: 'at least 24 characters', description: 'Bearer token accepted by the API and /metrics.', parse: v.token },
+    ],
+  },
+  {
+    name: 'store',
+    element: '<store>',
+    title: 'Store (ThreatLockDown)',
+    options: [
+      { tag: 'flow_retention_days', key: 'flowRetentionDays', type: 'integer', default: '30', allowed: '0–36500 (0 = forever)', description: 'Days of VPC flow records kept.', parse: v.integer(0, 36500) },
+      { tag: 'alert_retention_days', key: 'alertRetentionDays', type: 'integer', default: '365', allowed: '0–36500 (0 = forever)', description: 'Days of alerts kept.', parse: v.integer(0, 36500) },
+    ],
+  },
+];
+
+export function section(name: SectionName): SectionDef {
+  const s = SECTIONS.find((x) => x.name === name);
+  if (!s) throw new Error(`unknown config section ${name}`);
+  return s;
+}
+
+/** The typed default of every option of a section that has one. */
+export function defaults(name: SectionName): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const o of section(name).options) {
+    if (o.default === undefined) continue;
+    const parsed = o.parse(o.default);
+    if ('error' in parsed) throw new Error(`schema default of ${o.tag} is invalid: ${parsed.error}`);
+    out[o.key] = parsed.value;
+  }
+  return out;
+}

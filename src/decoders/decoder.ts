@@ -17,6 +17,8 @@ export interface DecodeContext {
   discard?: DiscardRegex;
   /** counts records dropped by discard_regex */
   onDiscard?: () => void;
+  /** a single record could not be read (the rest of the object is kept); `line` is 1-based when known */
+  onRecordError?: (line: number, message: string) => void;
 }
 
 export interface ObjectDecoder {

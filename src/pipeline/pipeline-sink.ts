@@ -5,7 +5,8 @@
  * the object's "processed" mark; on start-up `recoverOutputs` cuts the files back to the last committed
  * sizes, so an object interrupted by a crash is re-read without leaving a partial copy behind.
  */
-import type { Alert, EventBatch, ObjectRef } from '../shared/events.js';
+import { hostname } from 'node:os';
+import type { Alert, AwsEvent, EventBatch, ObjectRef } from '../shared/events.js';
 import type { EventSink, ObjectOutcome, OutputCheckpoint } from '../shared/sink.js';
 import type { AnalyzerPort, AppendFilePort, StorePort } from './ports.js';
 
@@ -23,11 +24,20 @@ export interface PipelineSinkDeps {
   archivesFile?: AppendFilePort;
   store?: StorePort;
   now?: () => Date;
+  /** `manager.name` / `agent.name` of archive entries (default: the host name) */
+  managerName?: string;
+}
+
+/** Wazuh's archives.json entry for a JSON event (without `full_log`, which would double the size). */
+export function archiveEntry(event: AwsEvent, id: string, timestamp: string, manager: string): Record<string, unknown> {
+  return { timestamp, agent: { id: '000', name: manager }, manager: { name: manager }, id, decoder: { name: 'json' }, data: event, location: 'Wazuh-AWS' };
 }
 
 export class PipelineSink implements EventSink {
   readonly counters: PipelineCounters = { objects: 0, records: 0, alerts: 0, errors: 0 };
   readonly #deps: PipelineSinkDeps;
+  /** output sizes after the last objectDone (what abortObject goes back to) */
+  #committed: OutputCheckpoint | undefined;
 
   constructor(deps: PipelineSinkDeps) {
     this.#deps = deps;
@@ -40,7 +50,11 @@ export class PipelineSink implements EventSink {
       alerts.push(alert);
       alertsFile.append(alert);
     });
-    if (archivesFile) for (const event of batch.events) archivesFile.append(event);
+    if (archivesFile) {
+      const ts = (this.#deps.now ?? (() => new Date()))().toISOString();
+      const manager = this.#deps.managerName ?? hostname();
+      batch.events.forEach((event, i) => archivesFile.append(archiveEntry(event, `${batch.object.objectId}-${batch.firstIndex + i}`, ts, manager)));
+    }
     store?.ingest(batch, alerts);
     this.counters.records += batch.events.length;
     this.counters.alerts += alerts.length;
@@ -66,7 +80,14 @@ export class PipelineSink implements EventSink {
       });
       await store.flush();
     }
+    this.#committed = checkpoint;
     return checkpoint;
+  }
+
+  async abortObject(): Promise<void> {
+    const { alertsFile, archivesFile } = this.#deps;
+    alertsFile.truncate(this.#committed?.alerts ?? alertsFile.size());
+    if (archivesFile) archivesFile.truncate(this.#committed?.archives ?? archivesFile.size());
   }
 }
 

@@ -19,4 +19,9 @@ export interface EventSink {
   write(batch: EventBatch): void | Promise<void>;
   /** Everything written for `object` is durable when this resolves. */
   objectDone(object: ObjectRef, outcome: ObjectOutcome): Promise<OutputCheckpoint | undefined>;
+  /**
+   * The object will be read again later (it failed and skip_on_error is off): take back what was written
+   * for it since the last `objectDone`, so the retry does not duplicate it.
+   */
+  abortObject?(object: ObjectRef): Promise<void>;
 }

@@ -1,0 +1,85 @@
+/**
+ * An append-only JSON-lines file (alerts.json, archives.json): lines are buffered and written in large
+ * writes; `flush` writes and fsyncs, then returns the file size, which the collector stores with the
+ * object's commit so a crash can be undone with `truncate`.
+ */
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+const HIGH_WATER = 1 << 20;
+
+export class JsonLinesFile {
+  readonly path: string;
+  #fd: number;
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  #size: number;
+
+  constructor(path: string) {
+    this.path = path;
+    mkdirSync(dirname(path), { recursive: true });
+    this.#fd = openSync(path, 'a+');
+    this.#size = fstatSync(this.#fd).size;
+  }
+
+  append(item: unknown): void {
+    const line = `${JSON.stringify(item)}\n`;
+    this.#pending.push(line);
+    this.#pendingBytes += line.length;
+    if (this.#pendingBytes >= HIGH_WATER) this.#write();
+  }
+
+  #write(): void {
+    if (this.#pending.length === 0) return;
+    const buf = Buffer.from(this.#pending.join(''), 'utf8');
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.#fd, buf, off);
+    this.#size += buf.length;
+  }
+
+  async flush(): Promise<number> {
+    this.#write();
+    fsyncSync(this.#fd);
+    return this.#size;
+  }
+
+  /** Bytes written so far (lines still buffered are not counted). */
+  size(): number {
+    return this.#size;
+  }
+
+  /** Drops unwritten lines and cuts the file back to `size` bytes. */
+  truncate(size: number): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    ftruncateSync(this.#fd, size);
+    fsyncSync(this.#fd);
+    this.#size = size;
+  }
+
+  close(): void {
+    this.#write();
+    fsyncSync(this.#fd);
+    closeSync(this.#fd);
+  }
+}
+
+export function alertsFilePath(dataDir: string): string {
+  return join(dataDir, 'logs', 'alerts', 'alerts.json');
+}
+
+export function archivesFilePath(dataDir: string): string {
+  return join(dataDir, 'logs', 'archives', 'archives.json');
+}
+
+/** `DATA_DIR/logs/alerts/alerts.json`: one alert per line, Wazuh's alert shape. */
+export function openAlertsFile(dataDir: string): JsonLinesFile {
+  return new JsonLinesFile(alertsFilePath(dataDir));
+}
+
+/** `DATA_DIR/logs/archives/archives.json`: every event (with `logall_json`), one per line. */
+export function openArchivesFile(dataDir: string): JsonLinesFile {
+  return new JsonLinesFile(archivesFilePath(dataDir));
+}

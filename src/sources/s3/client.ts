@@ -1,0 +1,141 @@
+/**
+ * The S3 side of the collector behind a narrow port (`ObjectSource`): list, list folders, get, delete.
+ * This is the only module that talks to the AWS SDK for S3/STS. Credentials: static keys (deprecated),
+ * a named profile, or the SDK's default chain; then STS AssumeRole when `iam_role_arn` is set.
+ */
+import { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { BucketConfig } from '../../config/types.js';
+import { classifyS3Error, type ErrorContext } from './errors.js';
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified?: Date;
+}
+
+export interface ObjectSource {
+  readonly bucket: string;
+  /** Every key under `prefix` in S3 order, after `startAfter` when given (paginated). */
+  list(prefix: string, opts?: { startAfter?: string }): AsyncIterable<ListedObject>;
+  /** Folder names directly under `prefix` (Delimiter '/', paginated), as full prefixes ending in '/'. */
+  listPrefixes(prefix: string): Promise<string[]>;
+  get(key: string): Promise<Buffer>;
+  delete(key: string): Promise<void>;
+}
+
+/** Region of a named profile in the shared config files, if any. */
+async function profileRegion(profile: string | undefined): Promise<string | undefined> {
+  try {
+    const files = await loadSharedConfigFiles();
+    const name = profile ?? process.env.AWS_PROFILE ?? 'default';
+    return files.configFile?.[name]?.region ?? files.credentialsFile?.[name]?.region;
+  } catch {
+    return undefined;
+  }
+}
+
+function credentialsFor(b: BucketConfig, region: string): AwsCredentialIdentity | AwsCredentialIdentityProvider {
+  const base: AwsCredentialIdentity | AwsCredentialIdentityProvider =
+    b.accessKey && b.secretKey
+      ? { accessKeyId: b.accessKey, secretAccessKey: b.secretKey }
+      : b.awsProfile
+        ? fromIni({ profile: b.awsProfile })
+        : fromNodeProviderChain();
+  if (!b.iamRoleArn) return base;
+  return fromTemporaryCredentials({
+    masterCredentials: base,
+    params: { RoleArn: b.iamRoleArn, RoleSessionName: 'ThreatLockDown', ...(b.iamRoleDuration ? { DurationSeconds: b.iamRoleDuration } : {}) },
+    clientConfig: { region, ...(b.stsEndpoint ? { endpoint: b.stsEndpoint } : {}) },
+  });
+}
+
+/** Builds the SDK client of a bucket: credentials, region, endpoint (path-style for S3-compatible stores), retries. */
+export async function createS3Client(b: BucketConfig): Promise<S3Client> {
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (await profileRegion(b.awsProfile)) ?? 'us-east-1';
+  return new S3Client({
+    region,
+    credentials: credentialsFor(b, region),
+    maxAttempts: 8,
+    retryMode: 'standard',
+    followRegionRedirects: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 120_000 }),
+    ...(b.serviceEndpoint ? { endpoint: b.serviceEndpoint, forcePathStyle: true } : {}),
+  });
+}
+
+/** The ObjectSource of one configured bucket. Errors are S3AccessErrors with an actionable message. */
+export async function createS3Source(b: BucketConfig): Promise<ObjectSource> {
+  const client = await createS3Client(b);
+  const ctx = (action: ErrorContext['action'], key?: string): ErrorContext => ({
+    bucket: b.name,
+    action,
+    ...(key !== undefined ? { key } : {}),
+    ...(b.serviceEndpoint ? { endpoint: b.serviceEndpoint } : {}),
+    ...(b.awsProfile ? { profile: b.awsProfile } : {}),
+    ...(b.iamRoleArn ? { roleArn: b.iamRoleArn } : {}),
+  });
+  return {
+    bucket: b.name,
+    async *list(prefix, opts = {}) {
+      let token: string | undefined;
+      do {
+        let page;
+        try {
+          page = await client.send(
+            new ListObjectsV2Command({
+              Bucket: b.name,
+              Prefix: prefix,
+              MaxKeys: 1000,
+              ...(token ? { ContinuationToken: token } : opts.startAfter ? { StartAfter: opts.startAfter } : {}),
+            }),
+          );
+        } catch (e) {
+          throw classifyS3Error(e, ctx('list', prefix));
+        }
+        for (const o of page.Contents ?? []) {
+          if (!o.Key) continue;
+          yield { key: o.Key, size: o.Size ?? 0, ...(o.LastModified ? { lastModified: o.LastModified } : {}) };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+    async listPrefixes(prefix) {
+      const out: string[] = [];
+      let token: string | undefined;
+      do {
+        let page;
+        try {
+          page = await client.send(new ListObjectsV2Command({ Bucket: b.name, Prefix: prefix, Delimiter: '/', MaxKeys: 1000, ...(token ? { ContinuationToken: token } : {}) }));
+        } catch (e) {
+          throw classifyS3Error(e, ctx('list', prefix));
+        }
+        for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return out;
+    },
+    async get(key) {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: b.name, Key: key }));
+        if (!res.Body) return Buffer.alloc(0);
+        const bytes = await res.Body.transformToByteArray();
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      } catch (e) {
+        throw classifyS3Error(e, ctx('get', key));
+      }
+    },
+    async delete(key) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: b.name, Key: key }));
+      } catch (e) {
+        throw classifyS3Error(e, ctx('delete', key));
+      }
+    },
+  };
+}

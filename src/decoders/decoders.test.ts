@@ -79,21 +79,22 @@ test('VPC custom formats are read by their header, in any order', async () => {
   assert.equal((await decode(read('vpcflow/awsdocs_v3-transit-gateway.log'), 'vpcflow')).events.length > 0, true);
 });
 
-test('VPC header-less all-fields files (v7 ECS, v8 reject-reason) are read by field count', async () => {
-  const { events, recordErrors } = await decode(read('vpcflow/elastic_synthetic_v7-ecs-and-v8-reject-reason_noheader.log'), 'vpcflow');
-  assert.deepEqual(recordErrors, []);
-  assert.ok(events.length >= 2);
-  assert.equal(aws(events[0]).flow_direction, 'ingress');
-  assert.equal(aws(events[0]).ecs_cluster_name, 'frontend-cluster');
-  assert.equal(events.length, 3);
-  assert.ok(events.some((e) => aws(e).reject_reason === 'BPA'));
+test('VPC header-less files: only the 14-field default format is read; others are a clear error', async () => {
+  const e = await decodeError(read('vpcflow/elastic_synthetic_v7-ecs-and-v8-reject-reason_noheader.log'), 'vpcflow');
+  assert.equal(e.code, 'TLD_ERR_DECODE_FORMAT');
+  assert.match(e.message, /line 1 comes before any header line and has 39 fields/);
+  const body = read('vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1820Z_1ab9f65a.log').toString().split('\n').slice(1).join('\n');
+  const { events } = await decode(Buffer.from(body), 'vpcflow');
+  assert.equal(events.length, 101);
+  assert.equal(aws(events[0]).srcaddr, '83.222.191.186');
+  assert.equal(aws(events[0]).log_status, 'OK');
 });
 
 test('VPC: a line with the wrong field count is reported and skipped, the rest kept; unknown header-less input fails', async () => {
   const text = 'version srcaddr dstaddr action log-status\n2 10.0.0.1 10.0.0.2 ACCEPT OK\n2 10.0.0.1 ACCEPT OK\n2 10.0.0.3 10.0.0.4 REJECT OK\n';
   const { events, recordErrors } = await decode(Buffer.from(text), 'vpcflow');
   assert.equal(events.length, 2);
-  assert.deepEqual(recordErrors, ['3: 4 fields where the header has 5']);
+  assert.deepEqual(recordErrors, ['3: 4 fields where the header has 5; line skipped']);
   const e = await decodeError(Buffer.from('hello world this is not a flow log\n'), 'vpcflow');
   assert.equal(e.code, 'TLD_ERR_DECODE_FORMAT');
   assert.equal((await decode(Buffer.from('version srcaddr dstaddr\n'), 'vpcflow')).events.length, 0, 'header-only file');
@@ -137,7 +138,8 @@ test('GuardDuty: "}{" inside a string does not split; a truncated last object is
   assert.deepEqual(two.map((e) => aws(e).title), ['a}{b', 'c']);
   const truncated = await decodeError(Buffer.from(env('a') + env('b').slice(0, 40)), 'guardduty');
   assert.equal(truncated.code, 'TLD_ERR_DECODE_JSON');
-  assert.match(truncated.message, /truncated JSON.*never ends/);
+  assert.match(truncated.message, /truncated JSON: the file ends at byte \d+ inside the object that starts at byte 190/);
+  assert.equal(truncated.offset, 190);
   const pascal = await decodeError(Buffer.from(JSON.stringify({ SchemaVersion: '2.0', AccountId: '1', Service: {} })), 'guardduty');
   assert.match(pascal.message, /PascalCase/);
   assert.equal((await decodeError(Buffer.from('{"a":1} nonsense'), 'guardduty')).code, 'TLD_ERR_DECODE_JSON');

@@ -12,11 +12,15 @@ export type DecodeErrorCode =
   | 'TLD_ERR_DECODE_JSON'
   | 'TLD_ERR_DECODE_FORMAT';
 
+/** The object (not one record) cannot be decoded; `code` is stable, `message` names the cause plainly. */
 export class ObjectDecodeError extends Error {
   readonly code: DecodeErrorCode;
-  constructor(code: DecodeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** byte offset in the decompressed content where the problem starts, when known */
+  readonly offset: number | undefined;
+  constructor(code: DecodeErrorCode, message: string, options?: { cause?: unknown; offset?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ObjectDecodeError';
     this.code = code;
+    this.offset = options?.offset;
   }
 }

@@ -10,9 +10,9 @@ import type { AwsEvent } from '../../shared/events.js';
 import type { DecodeContext, ObjectDecoder } from '../decoder.js';
 import { ObjectDecodeError } from '../errors.js';
 import { compileDiscard, type DiscardTest } from '../discard.js';
-import { isObject, reformat, removeNulls } from '../reshape.js';
-
-type Json = Record<string, unknown>;
+import { isObject, reformat, removeNulls, wrapRecord, type Json } from '../reshape.js';
+/** JSON.parse needs the document as one string; V8 strings stop at about 512 Mi characters. */
+const MAX_DOCUMENT_BYTES = 400 * 1024 * 1024;
 const DYNAMIC_FIELDS = ['additionalEventData', 'responseElements', 'requestParameters'];
 
 function recordsOf(doc: unknown): unknown[] {
@@ -33,6 +33,7 @@ export class CloudTrailDecoder implements ObjectDecoder {
   readonly #ctx: DecodeContext;
   readonly #text = new StringDecoder('utf8');
   readonly #parts: string[] = [];
+  #bytes = 0;
   readonly #discard: DiscardTest | undefined;
 
   constructor(ctx: DecodeContext) {
@@ -41,6 +42,10 @@ export class CloudTrailDecoder implements ObjectDecoder {
   }
 
   push(chunk: Buffer): AwsEvent[] {
+    this.#bytes += chunk.length;
+    if (this.#bytes > MAX_DOCUMENT_BYTES) {
+      throw new ObjectDecodeError('TLD_ERR_DECODE_TOO_LARGE', `a CloudTrail log file larger than ${MAX_DOCUMENT_BYTES} bytes cannot be parsed as one JSON document`);
+    }
     this.#parts.push(this.#text.write(chunk));
     return [];
   }
@@ -63,19 +68,16 @@ export class CloudTrailDecoder implements ObjectDecoder {
         continue;
       }
       if (isInsight(r)) continue;
-      if (this.#discard?.(r)) {
+      if (this.#discard?.({ ...r, source: 'cloudtrail' })) {
         this.#ctx.onDiscard?.();
         continue;
       }
       removeNulls(r);
-      const aws: AwsEvent['aws'] = { log_info: this.#ctx.logInfo, ...r, source: 'cloudtrail' };
-      if (this.#ctx.accountId !== undefined) {
-        delete aws.aws_account_id;
-        aws.aws_account_id = this.#ctx.accountId;
-      }
+      const tail: Json = this.#ctx.accountId === undefined ? { source: 'cloudtrail' } : { source: 'cloudtrail', aws_account_id: this.#ctx.accountId };
+      const aws = wrapRecord(this.#ctx.logInfo, r, tail);
       reformat(aws);
       for (const f of DYNAMIC_FIELDS) {
-        if (f in aws && !isObject(aws[f])) aws[f] = { string: JSON.stringify(aws[f]) };
+        if (Object.hasOwn(aws, f) && !isObject(aws[f])) aws[f] = { string: JSON.stringify(aws[f]) };
       }
       const params = aws.requestParameters;
       if (isObject(params) && typeof params.disableApiTermination === 'boolean') {

@@ -1,6 +1,8 @@
 /**
  * Wazuh's `custom` bucket type: content whose first non-blank character is `{` is read as EventBridge
- * events (any source, e.g. Macie, Inspector, GuardDuty), anything else as VPC-flow-style lines.
+ * events (any source, e.g. Macie, Inspector, GuardDuty; only objects with `detail` are kept), anything else
+ * as VPC-flow-style lines (header-driven, `source: "vpc"`). GuardDuty port probes are split as for the
+ * guardduty type.
  */
 import type { AwsEvent } from '../../shared/events.js';
 import type { DecodeContext, ObjectDecoder } from '../decoder.js';
@@ -21,7 +23,7 @@ export class CustomDecoder implements ObjectDecoder {
       this.#pending.push(chunk);
       const head = Buffer.concat(this.#pending).toString('utf8').trimStart();
       if (head === '') return [];
-      this.#inner = head.startsWith('{') ? new FindingsDecoder(this.#ctx) : new VpcFlowDecoder(this.#ctx);
+      this.#inner = head.startsWith('{') ? new FindingsDecoder(this.#ctx, 'custom') : new VpcFlowDecoder(this.#ctx);
       const all = Buffer.concat(this.#pending);
       this.#pending.length = 0;
       return this.#inner.push(all);

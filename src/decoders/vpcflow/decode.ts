@@ -1,54 +1,75 @@
 /**
  * VPC Flow Logs (plain text): a header line names the columns, then one record per line, fields separated
- * by single spaces. Streaming: lines may span chunks. `-` means the field is absent. The header is not an
- * event; a later header re-sets the columns; NODATA/SKIPDATA lines are kept as status records.
+ * by single spaces. Streaming: lines may span chunks. `-` means the field is absent (the key is omitted).
+ * The header is not an event; a later header re-sets the columns; NODATA/SKIPDATA lines are kept as status
+ * records. A header-less file is read with the default v2 format when its lines have exactly 14 fields.
+ *
+ * Hot path: lines are scanned in place with indexOf (no split, no regex per data line); the converters of
+ * each column are computed once per header.
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { AwsEvent } from '../../shared/events.js';
 import type { DecodeContext, ObjectDecoder } from '../decoder.js';
 import { ObjectDecodeError } from '../errors.js';
 import { compileDiscard, type DiscardTest } from '../discard.js';
-import { CANONICAL_FIELDS, HEADERLESS_FIELD_COUNTS, columnFor, isHeaderLine, isoSeconds, type Column } from './fields.js';
+import { DEFAULT_FORMAT, FieldKind, columnsFor, isHeaderLine, isoSeconds, type Columns } from './fields.js';
 
-const timeCache = new Map<number, string>();
+/** A line longer than this (no newline in sight) is not a flow log. */
+const MAX_LINE_CHARS = 1 << 20;
+const DASH = 45;
+const CR = 13;
 
-function convertTime(token: string): string | number {
-  const n = Number(token);
-  if (!Number.isInteger(n)) return token;
-  let iso = timeCache.get(n);
-  if (iso === undefined) {
-    if (timeCache.size > 100_000) timeCache.clear();
-    iso = isoSeconds(n);
-    timeCache.set(n, iso);
+/** Digits-only text → number; -1 when the text is not a plain non-negative integer that fits a double exactly. */
+function parseUint(text: string, from: number, to: number): number {
+  if (to - from > 15 || to === from) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
   }
-  return iso;
+  return n;
 }
 
 export class VpcFlowDecoder implements ObjectDecoder {
   readonly #ctx: DecodeContext;
   readonly #text = new StringDecoder('utf8');
   readonly #discard: DiscardTest | undefined;
+  /** the discard rule's field, when it names a single column (records are flat) */
+  readonly #discardKey: string | undefined;
   #rest = '';
-  #columns: Column[] | undefined;
-  #line = 0;
-  #sawHeader = false;
+  #columns: Columns | undefined;
+  /** column index tested by discard_regex under the current columns, -1 for none */
+  #discardCol = -1;
+  /** last converted time per column (consecutive records usually share start/end) */
+  #lastSeconds: number[] = [];
+  #lastIso: string[] = [];
+  #lineNo = 0;
+  #sawLine = false;
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
-    this.#discard = ctx.discard ? compileDiscard(ctx.discard) : undefined;
+    if (ctx.discard) {
+      this.#discard = compileDiscard(ctx.discard);
+      this.#discardKey = ctx.discard.field.includes('.') ? undefined : ctx.discard.field;
+    }
   }
 
   push(chunk: Buffer): AwsEvent[] {
-    const text = this.#rest + this.#text.write(chunk);
+    const decoded = this.#text.write(chunk);
+    const text = this.#rest.length === 0 ? decoded : this.#rest + decoded;
     const out: AwsEvent[] = [];
     let start = 0;
-    let nl = text.indexOf('\n', start);
+    let nl = text.indexOf('\n');
     while (nl !== -1) {
       this.#handleLine(text, start, nl, out);
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
-    this.#rest = text.slice(start);
+    this.#rest = start === 0 ? text : text.slice(start);
+    if (this.#rest.length > MAX_LINE_CHARS) {
+      throw new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `line ${this.#lineNo + 1} is longer than ${MAX_LINE_CHARS} characters: not a flow log`);
+    }
     return out;
   }
 
@@ -57,59 +78,106 @@ export class VpcFlowDecoder implements ObjectDecoder {
     this.#rest = '';
     const out: AwsEvent[] = [];
     if (text.length > 0) this.#handleLine(text, 0, text.length, out);
-    if (this.#line === 0) throw new ObjectDecodeError('TLD_ERR_DECODE_EMPTY_OBJECT', 'the object holds no lines');
+    if (!this.#sawLine) throw new ObjectDecodeError('TLD_ERR_DECODE_EMPTY_OBJECT', 'the object holds no lines');
     return out;
   }
 
+  #setColumns(columns: Columns): void {
+    this.#columns = columns;
+    this.#lastSeconds = new Array<number>(columns.keys.length).fill(-1);
+    this.#lastIso = new Array<string>(columns.keys.length).fill('');
+    this.#discardCol = this.#discardKey === undefined ? -1 : columns.keys.indexOf(this.#discardKey);
+  }
+
   #handleLine(text: string, from: number, to: number, out: AwsEvent[]): void {
-    this.#line++;
+    this.#lineNo++;
     let end = to;
-    if (end > from && text.charCodeAt(end - 1) === 13) end--; // CRLF
+    if (end > from && text.charCodeAt(end - 1) === CR) end--;
+    if (!this.#sawLine && end > from && text.charCodeAt(from) === 0xfeff) from++; // BOM
     if (end === from) return;
-    const tokens = text.slice(from, end).split(' ');
-    if (this.#columns === undefined || (tokens[0] === 'version' || !/^[\d-]/.test(tokens[0] ?? ''))) {
-      if (isHeaderLine(tokens)) {
-        this.#columns = tokens.map(columnFor);
-        this.#sawHeader = true;
-        return;
-      }
-      if (this.#columns === undefined) {
-        if (HEADERLESS_FIELD_COUNTS.includes(tokens.length) && /^\d+$/.test(tokens[0] ?? '')) {
-          this.#columns = CANONICAL_FIELDS.slice(0, tokens.length).map(columnFor);
-        } else {
-          throw new ObjectDecodeError(
-            'TLD_ERR_DECODE_FORMAT',
-            `line ${this.#line} is neither a flow-log header nor a record of a known all-fields format (${tokens.length} fields); a custom format needs its header line`,
-          );
+    this.#sawLine = true;
+    const c0 = text.charCodeAt(from);
+    // Data lines of the usual formats start with a digit (version) or '-'; field names start with a letter.
+    if (this.#columns === undefined || (c0 >= 97 && c0 <= 122)) {
+      if (c0 >= 97 && c0 <= 122) {
+        const tokens = text.slice(from, end).split(' ');
+        if (isHeaderLine(tokens)) {
+          this.#setColumns(columnsFor(tokens, true));
+          return;
         }
       }
+      if (this.#columns === undefined) this.#headerless(text, from, end, c0);
     }
-    if (!this.#sawHeader && tokens.length !== this.#columns.length && HEADERLESS_FIELD_COUNTS.includes(tokens.length)) {
-      // header-less files may mix all-fields formats of several versions: pick each line's by its field count
-      this.#columns = CANONICAL_FIELDS.slice(0, tokens.length).map(columnFor);
-    }
-    const columns = this.#columns;
-    if (tokens.length !== columns.length) {
-      this.#ctx.onRecordError?.(this.#line, `${tokens.length} fields where the ${this.#sawHeader ? 'header' : 'header-less format'} has ${columns.length}`);
+    this.#record(text, from, end, this.#columns as Columns, out);
+  }
+
+  /** No header before the first data line: only the default format's 14 fields can be read safely. */
+  #headerless(text: string, from: number, end: number, c0: number): void {
+    const count = text.slice(from, end).split(' ').length;
+    if (count === DEFAULT_FORMAT.length && c0 >= 48 && c0 <= 57) {
+      this.#setColumns(columnsFor(DEFAULT_FORMAT, false));
       return;
     }
+    throw new ObjectDecodeError(
+      'TLD_ERR_DECODE_FORMAT',
+      `line ${this.#lineNo} comes before any header line and has ${count} fields; without a header only the default ` +
+        `format (14 fields) can be read. AWS writes the header as the first line of every flow-log file`,
+    );
+  }
+
+  #record(text: string, from: number, end: number, columns: Columns, out: AwsEvent[]): void {
+    const keys = columns.keys;
+    const kinds = columns.kinds;
+    const n = keys.length;
+    const last = n - 1;
+    const discardCol = this.#discardCol;
+    let discardValue: string | undefined;
     const aws: AwsEvent['aws'] = { log_info: this.#ctx.logInfo };
-    for (let i = 0; i < columns.length; i++) {
-      const token = tokens[i] as string;
-      if (token === '-') continue;
-      const col = columns[i] as Column;
-      if (col.kind === 'str') aws[col.key] = token;
-      else if (col.kind === 'int') {
-        const n = Number(token);
-        aws[col.key] = Number.isFinite(n) && token !== '' ? n : token;
-      } else aws[col.key] = convertTime(token);
+    let pos = from;
+    for (let i = 0; i < n; i++) {
+      let stop: number;
+      if (i < last) {
+        stop = text.indexOf(' ', pos);
+        if (stop === -1 || stop >= end) return this.#mismatch(text, from, end, n, columns);
+      } else {
+        stop = end;
+        const extra = text.indexOf(' ', pos);
+        if (extra !== -1 && extra < end) return this.#mismatch(text, from, end, n, columns);
+      }
+      if (stop - pos === 1 && text.charCodeAt(pos) === DASH) {
+        if (i === discardCol) discardValue = '-';
+      } else {
+        const kind = kinds[i];
+        let value: string | number;
+        if (kind === FieldKind.Text) value = text.slice(pos, stop);
+        else {
+          const num = parseUint(text, pos, stop);
+          if (num < 0) value = text.slice(pos, stop);
+          else if (kind === FieldKind.Int) value = num;
+          else if (this.#lastSeconds[i] === num) value = this.#lastIso[i] as string;
+          else {
+            value = isoSeconds(num);
+            this.#lastSeconds[i] = num;
+            this.#lastIso[i] = value;
+          }
+        }
+        aws[keys[i] as string] = value;
+        if (i === discardCol) discardValue = kind === FieldKind.Time ? String(value) : text.slice(pos, stop);
+      }
+      pos = stop + 1;
     }
-    if (this.#discard?.(aws)) {
+    if (discardValue !== undefined && this.#discard?.({ [this.#discardKey as string]: discardValue })) {
       this.#ctx.onDiscard?.();
       return;
     }
     aws.source = 'vpc';
     if (this.#ctx.accountId !== undefined) aws.aws_account_id = this.#ctx.accountId;
     out.push({ integration: 'aws', aws });
+  }
+
+  #mismatch(text: string, from: number, end: number, expected: number, columns: Columns): void {
+    const count = text.slice(from, end).split(' ').length;
+    const against = columns.fromHeader ? 'the header has' : 'the header-less default format has';
+    this.#ctx.onRecordError?.(this.#lineNo, `${count} fields where ${against} ${expected}; line skipped`);
   }
 }

@@ -6,6 +6,7 @@ import { zipSync } from 'fflate';
 import snappy from 'snappyjs';
 import type { AwsEvent, BucketType } from '../shared/events.js';
 import { decodeBuffer, detectCompression, ObjectDecodeError } from './index.js';
+import { maskedCrc32c } from './compression/snappy.js';
 
 const S = '/work/shared/aws-log-samples/';
 const read = (p: string) => readFileSync(S + p);
@@ -189,7 +190,12 @@ test('compression is recognised from the bytes: gzip (multi-member), zip, zstd, 
     h.writeUIntLE(payload.length, 1, 3);
     return Buffer.concat([h, payload]);
   };
-  const framed = Buffer.concat([Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]), frame(0x00, Buffer.concat([Buffer.alloc(4), raw]))]);
+  const crc = (data: Buffer) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(maskedCrc32c(data));
+    return b;
+  };
+  const framed = Buffer.concat([Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]), frame(0x00, Buffer.concat([crc(Buffer.from(text)), raw]))]);
   assert.equal(detectCompression(framed), 'snappy-framed');
   assert.equal((await decode(framed, 'vpcflow')).events.length, 2);
   const hadoop = Buffer.alloc(8 + raw.length);

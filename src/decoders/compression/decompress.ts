@@ -1,154 +1,178 @@
 /**
- * Turns an object's bytes into decompressed chunks. gzip streams (concatenated members included); zip,
- * zstd and Snappy work on the whole object (Firehose objects are small; VPC objects are gzip). The total
- * output is capped to stop decompression bombs. This module is the only user of node:zlib.
+ * Turns an object's bytes into decompressed chunks, whatever the compression (recognised from the bytes by
+ * `detectCompression`). gzip (multi-member too) streams through native zlib; zstd and both Snappy framings
+ * stream through incremental codecs; zip buffers the archive (its directory is at the end). The total output
+ * is capped (default 4 GiB) against decompression bombs. Every failure is an `ObjectDecodeError`.
  */
-import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
-import { unzipSync } from 'fflate';
-import { decompress as zstdDecompress } from 'fzstd';
-import snappy from 'snappyjs';
+import * as zlib from 'node:zlib';
+import { Readable, pipeline } from 'node:stream';
+import { kMaxLength } from 'node:buffer';
 import { ObjectDecodeError } from '../errors.js';
-import type { Compression } from './detect.js';
+import { detectCompression, type Compression } from './detect.js';
+import { CappedCodec, PlainCodec, ZstdCodec, tooLarge, type Codec } from './codec.js';
+import { HadoopSnappyCodec, SnappyFramedCodec } from './snappy.js';
+import { unzipMembers } from './zip.js';
 
 export const DEFAULT_MAX_DECOMPRESSED = 4 * 1024 ** 3;
 const CHUNK = 256 * 1024;
+/** How many leading bytes `detectCompression` looks at. */
+export const SNIFF_BYTES = 64;
 
-function tooLarge(max: number): ObjectDecodeError {
-  return new ObjectDecodeError('TLD_ERR_DECODE_TOO_LARGE', `decompressed content exceeds ${max} bytes (possible decompression bomb)`);
+export interface DecompressOptions {
+  /** decompressed-size cap in bytes (default 4 GiB) */
+  maxBytes?: number;
 }
 
-async function* gunzip(body: Buffer, max: number): AsyncGenerator<Buffer> {
-  const stream = Readable.from([body]).pipe(createGunzip({ chunkSize: CHUNK }));
+/** Maps a zlib failure to a typed error: truncated input versus corrupt data. */
+function gzipError(e: unknown): unknown {
+  if (e instanceof ObjectDecodeError) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ERR_BUFFER_TOO_LARGE') return undefined; // the caller reports the cap
+  if (err.code === 'Z_BUF_ERROR' || /unexpected end/i.test(err.message)) {
+    return new ObjectDecodeError('TLD_ERR_DECODE_GZIP_TRUNCATED', `truncated gzip data: the object ends inside a gzip member (${err.message})`, { cause: e });
+  }
+  if (typeof err.code === 'string' && err.code.startsWith('Z_')) {
+    return new ObjectDecodeError('TLD_ERR_DECODE_GZIP_CORRUPT', `corrupt gzip data (${err.message})`, { cause: e });
+  }
+  return e; // not zlib's (e.g. the source stream failed): unchanged
+}
+
+/** Buffers a zip archive, then yields its members. */
+class ZipCodec implements Codec {
+  readonly #parts: Buffer[] = [];
+  #bytes = 0;
+  constructor(private readonly max: number) {}
+  push(chunk: Uint8Array): Buffer[] {
+    this.#bytes += chunk.length;
+    if (this.#bytes > kMaxLength) throw new ObjectDecodeError('TLD_ERR_DECODE_ZIP', `zip archive larger than ${kMaxLength} bytes`);
+    this.#parts.push(Buffer.from(chunk));
+    return [];
+  }
+  end(): Buffer[] {
+    return unzipMembers(Buffer.concat(this.#parts), this.max);
+  }
+}
+
+/** Buffers gzip data and inflates it at the end with native zlib (the synchronous path; streams use zlib streams). */
+class GunzipWholeCodec implements Codec {
+  readonly #parts: Buffer[] = [];
+  constructor(private readonly max: number) {}
+  push(chunk: Uint8Array): Buffer[] {
+    this.#parts.push(Buffer.from(chunk));
+    return [];
+  }
+  end(): Buffer[] {
+    const limit = Math.min(this.max, kMaxLength);
+    try {
+      return [zlib.gunzipSync(Buffer.concat(this.#parts), { maxOutputLength: limit })];
+    } catch (e) {
+      throw gzipError(e) ?? tooLarge(limit);
+    }
+  }
+}
+
+/**
+ * A synchronous incremental decompressor for the compression `firstBytes` reveal (give at least the first
+ * 64 bytes of the object, or all of it when shorter; `totalSize` when known). gzip and zip buffer until
+ * `end()` on this synchronous path; `decompressStream` streams gzip.
+ */
+export function createDecompressor(firstBytes: Buffer, opts: DecompressOptions & { totalSize?: number } = {}): Codec & { kind: Compression } {
+  const kind = detectCompression(firstBytes, opts.totalSize ?? firstBytes.length);
+  return Object.assign(codecFor(kind, opts.maxBytes ?? DEFAULT_MAX_DECOMPRESSED), { kind });
+}
+
+function codecFor(kind: Compression, max: number): Codec {
+  switch (kind) {
+    case 'gzip':
+      return new GunzipWholeCodec(max);
+    case 'zip':
+      return new ZipCodec(max);
+    case 'zstd':
+      return new CappedCodec(new ZstdCodec(), max);
+    case 'snappy-framed':
+      return new CappedCodec(new SnappyFramedCodec(), max);
+    case 'hadoop-snappy':
+      return new CappedCodec(new HadoopSnappyCodec(), max);
+    case 'plain':
+      return new CappedCodec(new PlainCodec(), max);
+  }
+}
+
+/** Decompresses a whole object synchronously (tests, `tld logtest`). */
+export function decompressSync(bytes: Buffer, opts: DecompressOptions = {}): Buffer[] {
+  const codec = createDecompressor(bytes.subarray(0, SNIFF_BYTES), { ...opts, totalSize: bytes.length });
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += CHUNK) out.push(...codec.push(bytes.subarray(at, at + CHUNK)));
+  out.push(...codec.end());
+  return out;
+}
+
+async function* gunzipStream(source: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<Buffer> {
+  const gunzip = zlib.createGunzip({ chunkSize: CHUNK });
+  const input = Readable.from(source, { objectMode: false });
+  pipeline(input, gunzip, () => {}); // errors surface through the iteration below
   let total = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       total += chunk.length;
       if (total > max) throw tooLarge(max);
       yield chunk;
     }
   } catch (e) {
-    if (e instanceof ObjectDecodeError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'Z_BUF_ERROR' || /unexpected end/i.test(err.message)) {
-      throw new ObjectDecodeError('TLD_ERR_DECODE_GZIP_TRUNCATED', `truncated gzip data (${err.message})`, { cause: e });
-    }
-    throw new ObjectDecodeError('TLD_ERR_DECODE_GZIP_CORRUPT', `corrupt gzip data (${err.message})`, { cause: e });
+    throw gzipError(e) ?? tooLarge(max);
   } finally {
-    stream.destroy();
+    input.destroy();
+    gunzip.destroy();
   }
 }
 
-function unzip(body: Buffer, max: number): Buffer[] {
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(body);
-  } catch (e) {
-    throw new ObjectDecodeError('TLD_ERR_DECODE_ZIP', `corrupt zip archive (${(e as Error).message})`, { cause: e });
-  }
-  const parts: Buffer[] = [];
-  let total = 0;
-  for (const name of Object.keys(files)) {
-    if (name.endsWith('/')) continue;
-    const data = files[name] ?? new Uint8Array();
-    total += data.length + 1;
-    if (total > max) throw tooLarge(max);
-    parts.push(Buffer.from(data.buffer, data.byteOffset, data.length), Buffer.from('\n'));
-  }
-  return parts;
+async function* prepend(head: Buffer, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (head.length > 0) yield head;
+  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
 }
 
-function unzstd(body: Buffer): Buffer {
-  try {
-    const out = zstdDecompress(body);
-    return Buffer.from(out.buffer, out.byteOffset, out.length);
-  } catch (e) {
-    throw new ObjectDecodeError('TLD_ERR_DECODE_ZSTD', `corrupt zstd data (${(e as Error).message})`, { cause: e });
-  }
-}
-
-function snappyBlock(block: Uint8Array, where: string): Buffer {
-  try {
-    const out = snappy.uncompress(block) as Uint8Array;
-    return Buffer.from(out.buffer, out.byteOffset, out.length);
-  } catch (e) {
-    throw new ObjectDecodeError('TLD_ERR_DECODE_SNAPPY', `corrupt Snappy block at ${where} (${(e as Error).message})`, { cause: e });
-  }
-}
-
-/** Snappy framing format: chunks of [type u8][length u24 LE][data]. */
-function unsnappyFramed(body: Buffer, max: number): Buffer[] {
-  const out: Buffer[] = [];
-  let total = 0;
-  let at = 0;
-  while (at < body.length) {
-    if (at + 4 > body.length) throw new ObjectDecodeError('TLD_ERR_DECODE_SNAPPY', `truncated Snappy frame header at byte ${at}`);
-    const type = body[at] ?? 0;
-    const len = body.readUIntLE(at + 1, 3);
-    const data = body.subarray(at + 4, at + 4 + len);
-    if (data.length < len) throw new ObjectDecodeError('TLD_ERR_DECODE_SNAPPY', `truncated Snappy frame at byte ${at}`);
-    if (type === 0x00 || type === 0x01) {
-      const payload = data.subarray(4); // skip the masked CRC-32C
-      const chunk = type === 0x00 ? snappyBlock(payload, `byte ${at}`) : Buffer.from(payload);
-      total += chunk.length;
-      if (total > max) throw tooLarge(max);
-      out.push(chunk);
-    } else if (type >= 0x02 && type <= 0x7f) {
-      throw new ObjectDecodeError('TLD_ERR_DECODE_SNAPPY', `reserved Snappy chunk type 0x${type.toString(16)} at byte ${at}`);
-    } // 0xff stream identifier, 0xfe padding, 0x80–0xfd skippable
-    at += 4 + len;
-  }
-  return out;
-}
-
-/** Hadoop-Snappy: blocks of [u32 BE raw length] then [u32 BE compressed length][raw snappy]… until raw length. */
-function unsnappyHadoop(body: Buffer, max: number): Buffer[] {
-  const out: Buffer[] = [];
-  let total = 0;
-  let at = 0;
-  while (at < body.length) {
-    if (at + 4 > body.length) throw new ObjectDecodeError('TLD_ERR_DECODE_SNAPPY', `truncated Hadoop-Snappy block at byte ${at}`);
-    const raw = body.readUInt32BE(at);
-    at += 4;
-    let produced = 0;
-    while (produced < raw) {
-      if (at + 4 > body.length) throw new ObjectDecodeError('TLD_ERR_DECODE_SNAPPY', `truncated Hadoop-Snappy block at byte ${at}`);
-      const len = body.readUInt32BE(at);
-      const block = body.subarray(at + 4, at + 4 + len);
-      if (block.length < len) throw new ObjectDecodeError('TLD_ERR_DECODE_SNAPPY', `truncated Hadoop-Snappy block at byte ${at}`);
-      const chunk = snappyBlock(block, `byte ${at}`);
-      produced += chunk.length;
-      total += chunk.length;
-      if (total > max) throw tooLarge(max);
-      out.push(chunk);
-      at += 4 + len;
+/**
+ * Streams the decompressed content of an object body (an S3 GetObject body, a file stream, any async
+ * iterable of bytes). The compression is recognised from the first bytes.
+ */
+export async function* decompressStream(source: AsyncIterable<Uint8Array>, opts: DecompressOptions = {}): AsyncGenerator<Buffer> {
+  const max = opts.maxBytes ?? DEFAULT_MAX_DECOMPRESSED;
+  const it = source[Symbol.asyncIterator]();
+  const headParts: Buffer[] = [];
+  let headBytes = 0;
+  let done = false;
+  while (headBytes < SNIFF_BYTES) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
     }
+    headParts.push(Buffer.from(r.value));
+    headBytes += r.value.length;
   }
-  return out;
+  const head = Buffer.concat(headParts);
+  const kind = detectCompression(head.subarray(0, SNIFF_BYTES), done ? head.length : Number.MAX_SAFE_INTEGER);
+  if (kind === 'gzip') {
+    yield* gunzipStream(prepend(head, it), max);
+    return;
+  }
+  const codec = codecFor(kind, max);
+  for await (const chunk of prepend(head, it)) yield* codec.push(chunk);
+  yield* codec.end();
 }
 
-/** Decompressed content of `body`, in chunks. Errors are `ObjectDecodeError`s. */
+/** Decompressed content of a whole object held in memory, in chunks (gzip streams). */
 export async function* decompress(body: Buffer, kind: Compression, max = DEFAULT_MAX_DECOMPRESSED): AsyncGenerator<Buffer> {
-  switch (kind) {
-    case 'gzip':
-      yield* gunzip(body, max);
-      return;
-    case 'zip':
-      yield* unzip(body, max);
-      return;
-    case 'zstd': {
-      const out = unzstd(body);
-      if (out.length > max) throw tooLarge(max);
-      yield out;
-      return;
-    }
-    case 'snappy-framed':
-      yield* unsnappyFramed(body, max);
-      return;
-    case 'hadoop-snappy':
-      yield* unsnappyHadoop(body, max);
-      return;
-    case 'plain':
-      for (let at = 0; at < body.length; at += CHUNK) yield body.subarray(at, at + CHUNK);
+  if (kind === 'gzip') {
+    yield* gunzipStream(
+      (async function* () {
+        for (let at = 0; at < body.length; at += CHUNK) yield body.subarray(at, at + CHUNK);
+      })(),
+      max,
+    );
+    return;
   }
+  const codec = codecFor(kind, max);
+  for (let at = 0; at < body.length; at += CHUNK) yield* codec.push(body.subarray(at, at + CHUNK));
+  yield* codec.end();
 }

@@ -106,6 +106,7 @@ test('gzip, single and multi-member, streamed in any piece size', async () => {
   assert.deepEqual(await streamed(multi, 7), TEXT);
   assert.deepEqual(await all(multi), TEXT);
   assert.deepEqual(sync(readFileSync(`${SAMPLE}.gz`)), TEXT);
+  assert.deepEqual(await streamed(Buffer.concat([gzipSync(TEXT), Buffer.alloc(16)]), 4096), TEXT, 'zero padding after the last member is tolerated');
 });
 
 test('gzip: truncated and corrupt objects get distinct codes, streamed or not', async () => {
@@ -183,8 +184,10 @@ test('plain text passes through; empty and unknown binary objects are refused wi
   assert.deepEqual(await streamed(TEXT, 4096), TEXT);
   assert.equal(codeOf(() => sync(Buffer.alloc(0))), 'TLD_ERR_DECODE_EMPTY_OBJECT');
   assert.equal((await asyncError(streamed(Buffer.alloc(0), 10))).code, 'TLD_ERR_DECODE_EMPTY_OBJECT');
-  const binary = Buffer.from('504152310015040000000000000000000000000000000000', 'hex'); // Parquet-like
-  assert.throws(() => sync(binary), (err: unknown) => err instanceof ObjectDecodeError && err.code === 'TLD_ERR_DECODE_UNKNOWN_COMPRESSION' && /not gzip, zip, zstd, Snappy or text/.test(err.message));
+  const parquet = Buffer.from('504152310015040000000000000000000000000000000000', 'hex');
+  assert.throws(() => sync(parquet), (err: unknown) => err instanceof ObjectDecodeError && err.code === 'TLD_ERR_DECODE_UNKNOWN_COMPRESSION' && /Parquet content/.test(err.message));
+  const binary = Buffer.from('7f454c4602010100000000000000000003003e00', 'hex'); // an ELF header
+  assert.throws(() => sync(binary), (err: unknown) => err instanceof ObjectDecodeError && err.code === 'TLD_ERR_DECODE_UNKNOWN_COMPRESSION' && /not gzip, zip, zstd, Snappy or text \(first bytes 7f454c4602010100\)/.test(err.message));
 });
 
 test('a decompressed-size cap stops bombs for every format', async () => {

@@ -126,18 +126,22 @@ async function* gunzipStream(source: AsyncIterable<Uint8Array>, max: number): As
   }
 }
 
+async function* toAsync(source: Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* source;
+}
+
 async function* prepend(head: Buffer, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
   if (head.length > 0) yield head;
   for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
 }
 
 /**
- * Streams the decompressed content of an object body (an S3 GetObject body, a file stream, any async
- * iterable of bytes). The compression is recognised from the first bytes.
+ * Streams the decompressed content of an object body (an S3 GetObject body, a file stream, any async or
+ * sync iterable of byte chunks). The compression is recognised from the first bytes.
  */
-export async function* decompressStream(source: AsyncIterable<Uint8Array>, opts: DecompressOptions = {}): AsyncGenerator<Buffer> {
+export async function* decompressStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: DecompressOptions = {}): AsyncGenerator<Buffer> {
   const max = opts.maxBytes ?? DEFAULT_MAX_DECOMPRESSED;
-  const it = source[Symbol.asyncIterator]();
+  const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : toAsync(source)[Symbol.asyncIterator]();
   const headParts: Buffer[] = [];
   let headBytes = 0;
   let done = false;

@@ -48,6 +48,9 @@ export function detectCompression(head: Buffer, total: number = head.length): Co
   if (head.subarray(0, SNAPPY_STREAM_ID.length).equals(SNAPPY_STREAM_ID)) return 'snappy-framed';
   if (looksLikeText(head)) return 'plain';
   if (looksLikeHadoopSnappy(head, total)) return 'hadoop-snappy';
+  if (head.subarray(0, 4).toString('latin1') === 'PAR1') {
+    throw new ObjectDecodeError('TLD_ERR_DECODE_UNKNOWN_COMPRESSION', 'Parquet content (magic "PAR1") is not supported; configure the flow log or Firehose stream to write text');
+  }
   throw new ObjectDecodeError(
     'TLD_ERR_DECODE_UNKNOWN_COMPRESSION',
     `unknown content: not gzip, zip, zstd, Snappy or text (first bytes ${head.subarray(0, 8).toString('hex')})`,

@@ -40,6 +40,8 @@ test('a later header line re-sets the columns; blank lines are ignored', () => {
   assert.equal(events.length, 2);
   const { log_info: _l, ...second } = f(events[1]);
   assert.deepEqual(second, { version: 3, srcaddr: '10.0.0.9', tcp_flags: 18, log_status: 'OK', source: 'vpc' });
+  const lettered = run('interface-id srcaddr\neni-1 10.0.0.1\ninterface-id dstaddr\neni-2 10.0.0.2\n').events;
+  assert.deepEqual(lettered.map((e) => [f(e).interface_id, f(e).srcaddr, f(e).dstaddr]), [['eni-1', '10.0.0.1', undefined], ['eni-2', undefined, '10.0.0.2']]);
 });
 
 test('header-only and NODATA-only files; an empty object is an error', () => {

@@ -12,7 +12,7 @@ import type { AwsEvent } from '../../shared/events.js';
 import type { DecodeContext, ObjectDecoder } from '../decoder.js';
 import { ObjectDecodeError } from '../errors.js';
 import { compileDiscard, type DiscardTest } from '../discard.js';
-import { DEFAULT_FORMAT, FieldKind, columnsFor, isHeaderLine, isoSeconds, type Columns } from './fields.js';
+import { DEFAULT_FORMAT, FieldKind, KNOWN_FIELDS, columnsFor, isHeaderLine, isoSeconds, type Columns } from './fields.js';
 
 /** A line longer than this (no newline in sight) is not a flow log. */
 const MAX_LINE_CHARS = 1 << 20;
@@ -29,6 +29,11 @@ function parseUint(text: string, from: number, to: number): number {
     n = n * 10 + d;
   }
   return n;
+}
+
+function startsWithKnownField(text: string, from: number, end: number): boolean {
+  const sp = text.indexOf(' ', from);
+  return KNOWN_FIELDS.has(text.slice(from, sp === -1 || sp > end ? end : sp));
 }
 
 export class VpcFlowDecoder implements ObjectDecoder {
@@ -99,7 +104,9 @@ export class VpcFlowDecoder implements ObjectDecoder {
     const c0 = text.charCodeAt(from);
     // Data lines of the usual formats start with a digit (version) or '-'; field names start with a letter.
     if (this.#columns === undefined || (c0 >= 97 && c0 <= 122)) {
-      if (c0 >= 97 && c0 <= 122) {
+      // After the first header, a re-set must start with a documented field name: custom formats whose
+      // records start with a letter (e.g. interface-id first) then cost one Set lookup per line, not a split.
+      if (c0 >= 97 && c0 <= 122 && (this.#columns === undefined || startsWithKnownField(text, from, end))) {
         const tokens = text.slice(from, end).split(' ');
         if (isHeaderLine(tokens)) {
           this.#setColumns(columnsFor(tokens, true));

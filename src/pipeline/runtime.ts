@@ -1,0 +1,139 @@
+/**
+ * The composition root: builds the whole pipeline (state, rules, outputs, store) from a configuration and
+ * runs collection cycles over every bucket. `tld run-once`, `tld start`, `tld demo` and `tld replay` use it.
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { TldConfig } from '../config/types.js';
+import { loadConfig } from '../config/load.js';
+import { formatIssue } from '../config/errors.js';
+import { openStateStore } from '../sources/s3/state/file-state-store.js';
+import type { StateStore } from '../sources/s3/state/types.js';
+import { collectAll, type BucketSummary, type CollectProgress } from '../sources/s3/collect-bucket.js';
+import type { ObjectSource } from '../sources/s3/client.js';
+import type { BucketConfig } from '../config/types.js';
+import { openAlertsFile, openArchivesFile, type JsonLinesFile } from '../outputs/json-lines-file.js';
+import { PipelineSink, recoverOutputs } from './pipeline-sink.js';
+import type { AnalyzerPort, StorePort } from './ports.js';
+import { CollectorMetrics } from './metrics.js';
+import { buildAnalyzer, openEmbeddedStore } from './stages.js';
+
+export interface RuntimeOptions {
+  configFiles: string[];
+  dataDir: string;
+  logger: Logger;
+  /** open the embedded store (default true) */
+  store?: boolean;
+  now?: () => Date;
+}
+
+export interface Runtime {
+  readonly config: TldConfig;
+  readonly dataDir: string;
+  readonly state: StateStore;
+  readonly sink: PipelineSink;
+  readonly store: (StorePort & Record<string, unknown>) | undefined;
+  readonly metrics: CollectorMetrics;
+  /** Re-reads configuration and rules; throws (and changes nothing) when either has errors. Returns warnings. */
+  reload(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface CycleOptions {
+  signal: AbortSignal;
+  /** only these bucket names */
+  bucketNames?: string[];
+  onProgress?: (p: CollectProgress) => void;
+  /** replay: read exactly these days, whatever the state says */
+  window?: { from: string; to: string };
+  sourceFor?: (b: BucketConfig) => Promise<ObjectSource>;
+}
+
+function lookback(config: TldConfig): number {
+  return Math.max(0, ...(config.awsS3?.buckets.map((b) => b.lookbackDays) ?? [1]));
+}
+
+/** Opens everything a collection cycle needs, recovering outputs left behind by a crash. */
+export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const { logger, dataDir } = opts;
+  const now = opts.now ?? (() => new Date());
+  mkdirSync(dataDir, { recursive: true });
+  const loaded = await loadConfig(opts.configFiles);
+  let config = loaded.config;
+  for (const w of loaded.warnings) logger.warn(formatIssue(w));
+  let analyzer: AnalyzerPort = await buildAnalyzer(config, now, logger);
+
+  const state = openStateStore(join(dataDir, 'state'), { lookbackDays: lookback(config) });
+  const alertsFile: JsonLinesFile = openAlertsFile(dataDir);
+  const archivesFile: JsonLinesFile | undefined = config.global.logallJson ? openArchivesFile(dataDir) : undefined;
+  const removed = recoverOutputs(state.lastCheckpoint(), { alerts: alertsFile, archives: archivesFile });
+  if (Object.keys(removed).length > 0) {
+    logger.warn({ removedBytes: removed }, 'Removed output written for an object whose commit was interrupted; it will be read again.');
+  }
+  const store = opts.store === false ? undefined : await openEmbeddedStore(dataDir, config);
+  const metrics = new CollectorMetrics();
+  const sink = new PipelineSink({
+    analyzer: { analyze: (batch, emit) => analyzer.analyze(batch, emit) },
+    alertsFile,
+    ...(archivesFile ? { archivesFile } : {}),
+    ...(store ? { store } : {}),
+    now,
+  });
+
+  return {
+    get config() {
+      return config;
+    },
+    dataDir,
+    state,
+    sink,
+    store,
+    metrics,
+    async reload() {
+      const next = await loadConfig(opts.configFiles);
+      const nextAnalyzer = await buildAnalyzer(next.config, now, logger);
+      config = next.config;
+      analyzer = nextAnalyzer;
+      return next.warnings.map(formatIssue);
+    },
+    async close() {
+      alertsFile.close();
+      archivesFile?.close();
+      await store?.close();
+      state.close();
+    },
+  };
+}
+
+/** One collection cycle over every configured bucket (or the named ones). */
+export async function runCycle(rt: Runtime, logger: Logger, opts: CycleOptions): Promise<BucketSummary[]> {
+  const aws = rt.config.awsS3;
+  if (!aws || aws.disabled) return [];
+  const buckets = opts.bucketNames ? aws.buckets.filter((b) => opts.bucketNames?.includes(b.name)) : aws.buckets;
+  const started = Date.now();
+  const before = { ...rt.sink.counters };
+  const summaries = await collectAll(buckets, {
+    state: rt.state,
+    sink: rt.sink,
+    logger,
+    signal: opts.signal,
+    skipOnError: aws.skipOnError,
+    now: () => new Date(),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.window ? { window: opts.window } : {}),
+    ...(opts.sourceFor ? { sourceFor: opts.sourceFor } : {}),
+  });
+  rt.metrics.cycleSeconds.observe((Date.now() - started) / 1000);
+  rt.metrics.alerts.inc(rt.sink.counters.alerts - before.alerts);
+  for (const s of summaries) {
+    const labels = { bucket: s.bucket, type: s.type };
+    rt.metrics.objects.inc({ ...labels, status: 'ok' }, s.objects - s.errors.length > 0 ? s.objects - s.errors.length : 0);
+    rt.metrics.records.inc(labels, s.records);
+    rt.metrics.bytes.inc(labels, s.bytes);
+    rt.metrics.errors.inc(labels, s.errors.length + (s.failed ? 1 : 0));
+    if (s.newest) rt.metrics.lag.set(labels, (Date.now() - s.newest.getTime()) / 1000);
+    if (!s.failed) rt.metrics.lastSuccess.set(labels, Date.now() / 1000);
+  }
+  return summaries;
+}

@@ -1,0 +1,77 @@
+/**
+ * `tld start` as a real process against the loopback S3 server: cycles on the schedule, SIGHUP reload with a
+ * bad then a good configuration, SIGTERM stops cleanly.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { startLocalS3, type LocalS3 } from '../../src/demo/local-s3.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const VPC = readFileSync('/work/shared/aws-log-samples/vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log');
+let s3: LocalS3;
+let dir: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tld-service-'));
+  s3 = await startLocalS3({ directory: join(dir, 's3') });
+  await s3.createBucket('flows');
+});
+after(async () => s3?.close());
+
+const key = (n: number) => `AWSLogs/111111111111/vpcflowlogs/us-east-1/2025/06/26/111111111111_vpcflowlogs_us-east-1_fl-0aaaaaaaaaaaaaaaa_20250626T19${String(n).padStart(2, '0')}Z_0000000${n}.log`;
+
+function writeConf(file: string, body: string): void {
+  writeFileSync(file, `<ossec_config><global><logall_json>yes</logall_json></global><wodle name="aws-s3">${body}</wodle></ossec_config>`);
+}
+const goodWodle = () => `<interval>1s</interval><run_on_start>yes</run_on_start><bucket type="vpcflow"><name>flows</name><service_endpoint>${s3.endpoint}</service_endpoint><only_logs_after>2025-JUN-01</only_logs_after><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key></bucket>`;
+
+function lines(file: string): number {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`timed out waiting for: ${what}`);
+}
+
+test('tld start collects on its schedule, refuses a bad reload, applies a good one and stops on SIGTERM', async () => {
+  const conf = join(dir, 'ossec.conf');
+  writeConf(conf, goodWodle());
+  const data = join(dir, 'data');
+  const archives = join(data, 'logs/archives/archives.json');
+  await s3.put('flows', key(1), VPC);
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', conf, '--data-dir', data, '--no-dashboard', '--log-level', 'info'], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } });
+  let log = '';
+  child.stderr?.on('data', (d) => (log += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  try {
+    await until('first cycle', () => lines(archives) === 53);
+    await s3.put('flows', key(2), VPC);
+    await until('a later cycle picks up a new object', () => lines(archives) === 106);
+
+    writeConf(conf, '<interval>soon</interval>');
+    child.kill('SIGHUP');
+    await until('bad reload refused', () => /new configuration was refused/.test(log));
+    assert.match(log, /invalid interval 'soon'/);
+    await s3.put('flows', key(3), VPC);
+    await until('the old configuration keeps running', () => lines(archives) === 159);
+
+    writeConf(conf, goodWodle().replace('<interval>1s</interval>', '<interval>2s</interval>'));
+    child.kill('SIGHUP');
+    await until('good reload applied', () => /Configuration and rules reloaded/.test(log));
+    assert.ok(/Starting fetching of logs/.test(log));
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, log.slice(-2000));
+  assert.match(log, /Stopped\./);
+  assert.equal(lines(archives), 159, 'nothing read twice');
+});

@@ -69,3 +69,19 @@ test('GuardDuty export keys get kms:Decrypt and other partitions are honoured', 
   assert.deepEqual(read?.Resource, ['arn:aws-us-gov:s3:::gd/AWSLogs/111111111111/GuardDuty/*']);
   assert.ok(base?.policy.Statement.some((s) => s.Action === 'kms:Decrypt'));
 });
+
+test('tld iam-policy prints the policy of a multi-bucket config', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { spawnSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'tld-iam-'));
+  const conf = join(dir, 'ossec.conf');
+  writeFileSync(conf, '<ossec_config><wodle name="aws-s3"><bucket type="vpcflow"><name>flows</name></bucket><bucket type="guardduty"><name>findings</name><path>firehose</path><remove_from_bucket>yes</remove_from_bucket></bucket></wodle></ossec_config>');
+  const r = spawnSync(process.execPath, [new URL('../../bin/tld.js', import.meta.url).pathname, 'iam-policy', '-c', conf], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const policy = JSON.parse(r.stdout) as { Statement: { Action: string; Resource: string | string[] }[] };
+  assert.deepEqual(policy.Statement.map((s) => s.Action), ['s3:ListBucket', 's3:GetObject', 's3:ListBucket', 's3:GetObject', 's3:DeleteObject', 'ec2:DescribeFlowLogs']);
+  assert.deepEqual(policy.Statement.find((s) => s.Action === 's3:DeleteObject')?.Resource, ['arn:aws:s3:::findings/firehose/*']);
+  assert.match(r.stderr, /kms-key-arn/);
+});

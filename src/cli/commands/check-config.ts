@@ -1,6 +1,7 @@
 /** `tld check-config`: validates configuration files and prints every problem with file and line. */
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
+import { collect } from '../options.js';
 
 export function register(program: Command): void {
   program
@@ -53,8 +54,4 @@ export function register(program: Command): void {
         throw e;
       }
     });
-}
-
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

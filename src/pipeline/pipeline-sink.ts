@@ -26,6 +26,8 @@ export interface PipelineSinkDeps {
   now?: () => Date;
   /** `manager.name` / `agent.name` of archive entries (default: the host name) */
   managerName?: string;
+  /** ids of alerts already in alerts.json (replay): those are not written again */
+  knownAlertIds?: Set<string>;
 }
 
 /** Wazuh's archives.json entry for a JSON event (without `full_log`, which would double the size). */
@@ -46,11 +48,14 @@ export class PipelineSink implements EventSink {
   write(batch: EventBatch): void {
     const { analyzer, alertsFile, archivesFile, store } = this.#deps;
     const alerts: Alert[] = [];
+    const known = this.#deps.knownAlertIds;
     analyzer.analyze(batch, (alert) => {
+      if (known?.has(alert.id)) return;
+      known?.add(alert.id);
       alerts.push(alert);
       alertsFile.append(alert);
     });
-    if (archivesFile) {
+    if (archivesFile && !batch.object.replayed) {
       const ts = (this.#deps.now ?? (() => new Date()))().toISOString();
       const manager = this.#deps.managerName ?? hostname();
       batch.events.forEach((event, i) => archivesFile.append(archiveEntry(event, `${batch.object.objectId}-${batch.firstIndex + i}`, ts, manager)));

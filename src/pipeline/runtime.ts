@@ -3,7 +3,8 @@
  * runs collection cycles over every bucket. `tld run-once`, `tld start`, `tld demo` and `tld replay` use it.
  */
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import type { TldConfig } from '../config/types.js';
 import { loadConfig } from '../config/load.js';
@@ -13,7 +14,7 @@ import type { StateStore } from '../sources/s3/state/types.js';
 import { collectAll, type BucketSummary, type CollectProgress } from '../sources/s3/collect-bucket.js';
 import type { ObjectSource } from '../sources/s3/client.js';
 import type { BucketConfig } from '../config/types.js';
-import { openAlertsFile, openArchivesFile, type JsonLinesFile } from '../outputs/json-lines-file.js';
+import { alertsFilePath, openAlertsFile, openArchivesFile, type JsonLinesFile } from '../outputs/json-lines-file.js';
 import { PipelineSink, recoverOutputs } from './pipeline-sink.js';
 import type { AnalyzerPort, StorePort } from './ports.js';
 import { CollectorMetrics } from './metrics.js';
@@ -26,6 +27,25 @@ export interface RuntimeOptions {
   /** open the embedded store (default true) */
   store?: boolean;
   now?: () => Date;
+  /** replay: alerts already in alerts.json are not written again */
+  replay?: boolean;
+}
+
+/** Ids of the alerts in an alerts.json file. */
+export async function alertIdsIn(path: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  if (!existsSync(path)) return ids;
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line) continue;
+    try {
+      const id = (JSON.parse(line) as { id?: unknown }).id;
+      if (typeof id === 'string') ids.add(id);
+    } catch {
+      // a torn line is cut back by crash recovery; nothing to dedupe against
+    }
+  }
+  return ids;
 }
 
 export interface Runtime {
@@ -78,6 +98,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     alertsFile,
     ...(archivesFile ? { archivesFile } : {}),
     ...(store ? { store } : {}),
+    ...(opts.replay ? { knownAlertIds: await alertIdsIn(alertsFilePath(dataDir)) } : {}),
     now,
   });
 

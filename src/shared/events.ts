@@ -37,6 +37,8 @@ export interface ObjectRef {
   flowLogId?: string;
   size: number;
   lastModified?: Date;
+  /** set by `tld replay` for an object whose events were already delivered once (archives are not written again) */
+  replayed?: boolean;
 }
 
 /**

@@ -175,15 +175,16 @@ class BucketRun {
       const key: ScopeKey = this.b.type === 'vpcflow' ? { ...scope.key, flowLogId: flowLogIdOf(obj.key) } : scope.key;
       const verdict = classifyKey(this.b.type, obj.key);
       if (!verdict.read && !verdict.error) continue;
-      if (!window && state.isProcessed(key, day, obj.key)) {
+      const done = state.isProcessed(key, day, obj.key, { exact: window !== undefined });
+      if (done && !window) {
         this.summary.skipped++;
         continue;
       }
-      await this.#object(scope, key, day, obj, verdict.read ? undefined : verdict.error);
+      await this.#object(scope, key, day, obj, verdict.read ? undefined : verdict.error, done);
     }
   }
 
-  async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined): Promise<void> {
+  async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean): Promise<void> {
     const { sink, state, logger, skipOnError } = this.deps;
     const b = this.b;
     const ref: ObjectRef = {
@@ -196,6 +197,7 @@ class BucketRun {
       ...(scope.region ? { region: scope.region } : {}),
       ...(stateKey.flowLogId ? { flowLogId: stateKey.flowLogId } : {}),
       ...(obj.lastModified ? { lastModified: obj.lastModified } : {}),
+      ...(replayed ? { replayed } : {}),
     };
     const logInfo = { aws_account_alias: b.awsAccountAlias, log_file: obj.key, s3bucket: b.name };
     let index = 0;
@@ -274,7 +276,7 @@ class BucketRun {
     }
     const status = failure === undefined ? 'ok' : 'error';
     const checkpoint = await sink.objectDone(ref, { status, records: index, ...(failure ? { error: failure } : {}) });
-    state.markProcessed(stateKey, day, obj.key, { status, ...(checkpoint ? { checkpoint } : {}) });
+    if (!replayed) state.markProcessed(stateKey, day, obj.key, { status, ...(checkpoint ? { checkpoint } : {}) });
     this.summary.objects++;
     this.summary.records += index;
     if (obj.lastModified && (!this.summary.newest || obj.lastModified > this.summary.newest)) this.summary.newest = obj.lastModified;

@@ -173,10 +173,10 @@ class FileStateStore implements StateStore {
     this.#journalLines = 0;
   }
 
-  isProcessed(scope: ScopeKey, day: string, key: string): boolean {
+  isProcessed(scope: ScopeKey, day: string, key: string, opts: { exact?: boolean } = {}): boolean {
     const s = this.#scopes.get(scopeId(scope));
     if (!s || s.newestDay === undefined) return false;
-    if (day < shiftDay(s.newestDay, -this.#lookback)) return true;
+    if (day < shiftDay(s.newestDay, -this.#lookback)) return !opts.exact;
     return s.days.get(day)?.has(keyHash(key)) ?? false;
   }
 

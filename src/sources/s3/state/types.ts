@@ -27,8 +27,11 @@ export interface MarkInfo {
 }
 
 export interface StateStore {
-  /** `day` is the object's day folder as `YYYY-MM-DD` (UTC). */
-  isProcessed(scope: ScopeKey, day: string, key: string): boolean;
+  /**
+   * `day` is the object's day folder as `YYYY-MM-DD` (UTC). Days older than the window count as processed
+   * (they are behind the cursor), unless `exact` is set: then only keys actually remembered count.
+   */
+  isProcessed(scope: ScopeKey, day: string, key: string, opts?: { exact?: boolean }): boolean;
   /** Durable when it returns. Advances the scope's newest day and prunes days older than the window. */
   markProcessed(scope: ScopeKey, day: string, key: string, info: MarkInfo): void;
   /** newest day folder with a processed object in this scope, or undefined on the first run */

@@ -7,8 +7,10 @@ import snappy from 'snappyjs';
 import type { AwsEvent, BucketType } from '../shared/events.js';
 import { decodeBuffer, detectCompression, ObjectDecodeError } from './index.js';
 import { maskedCrc32c } from './compression/snappy.js';
+/** the shared AWS log samples, copied into the repository (testdata/aws-log-samples/README.md) */
+const SAMPLES_DIR = new URL('../../testdata/aws-log-samples/', import.meta.url).pathname;
 
-const S = '/work/shared/aws-log-samples/';
+const S = SAMPLES_DIR;
 const read = (p: string) => readFileSync(S + p);
 const logInfo = { aws_account_alias: '', log_file: 'k', s3bucket: 'b' };
 const aws = (e: AwsEvent | undefined) => (e?.aws ?? {}) as Record<string, any>;

@@ -1,5 +1,5 @@
 /**
- * Every file in /work/shared/aws-log-samples goes through `decodeBuffer` with the bucket type it belongs to;
+ * Every file in testdata/aws-log-samples goes through `decodeBuffer` with the bucket type it belongs to;
  * counts and field values are asserted exactly. A new sample file without an entry here fails the suite.
  */
 import { test } from 'node:test';
@@ -8,8 +8,10 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { AwsEvent, BucketType } from '../shared/events.js';
 import { decodeBuffer, ObjectDecodeError } from './index.js';
+/** the shared AWS log samples, copied into the repository (testdata/aws-log-samples/README.md) */
+const SAMPLES_DIR = new URL('../../testdata/aws-log-samples/', import.meta.url).pathname;
 
-const ROOT = '/work/shared/aws-log-samples';
+const ROOT = SAMPLES_DIR.replace(/\/$/, '');
 const logInfo = { aws_account_alias: '', log_file: 'key', s3bucket: 'bucket' };
 type Fields = Record<string, any>;
 const fields = (e: AwsEvent | undefined): Fields => (e?.aws ?? {}) as Fields;

@@ -72,4 +72,6 @@ export interface Alert {
   data: AwsEvent | Record<string, unknown>;
   location: string;
   full_log?: string;
+  /** correlation rules (frequency): how many occurrences / distinct values, from when */
+  correlation?: { count: number; distinct: number; window_start: string | undefined };
 }

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startLocalS3, type LocalS3 } from '../../src/demo/local-s3.js';
+import { SAMPLES_DIR } from '../../testdata/samples.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const VPC = readFileSync('/work/shared/aws-log-samples/vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log');
+const VPC = readFileSync(SAMPLES_DIR + 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log');
 let s3: LocalS3;
 let dir: string;
 

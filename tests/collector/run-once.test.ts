@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { startLocalS3, type LocalS3 } from '../../src/demo/local-s3.js';
+import { SAMPLES_DIR } from '../../testdata/samples.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const S = '/work/shared/aws-log-samples/';
+const S = SAMPLES_DIR;
 const sample = (p: string) => readFileSync(S + p);
 const VPC1 = 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1820Z_1ab9f65a.log';
 const VPC2 = 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log';

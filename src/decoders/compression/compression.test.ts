@@ -8,8 +8,10 @@ import { ObjectDecodeError, type DecodeErrorCode } from '../errors.js';
 import { detectCompression } from './detect.js';
 import { createDecompressor, decompress, decompressStream, decompressSync } from './decompress.js';
 import { crc32c, maskedCrc32c } from './snappy.js';
+/** the shared AWS log samples, copied into the repository (testdata/aws-log-samples/README.md) */
+const SAMPLES_DIR = new URL('../../../testdata/aws-log-samples/', import.meta.url).pathname;
 
-const SAMPLE = '/work/shared/aws-log-samples/vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1820Z_1ab9f65a.log';
+const SAMPLE = SAMPLES_DIR + 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1820Z_1ab9f65a.log';
 const TEXT = readFileSync(SAMPLE);
 
 const sync = (bytes: Buffer, maxBytes?: number) => Buffer.concat(decompressSync(bytes, maxBytes === undefined ? {} : { maxBytes }));

@@ -1,0 +1,225 @@
+/**
+ * Evaluates events against the rule tree with Wazuh's semantics: roots in order, a child is tried only
+ * after its parent matched, siblings in order (first match wins), the deepest match is the result; level 0
+ * never alerts. Frequency rules (`frequency`/`timeframe`, keyed by `same_field`, counting distinct
+ * `different_field` values) keep bounded state and fire once per window.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
+import { field, flatten, rawField } from './fields.js';
+import { addressInList } from './lists.js';
+import type { CompiledRuleset } from './load-rules.js';
+import type { Rule } from './rule-types.js';
+
+export interface AnalyzerOptions {
+  logAlertLevel: number;
+  now?: () => Date;
+  managerName?: string;
+  /** keys kept per correlation rule (oldest dropped beyond) */
+  maxKeysPerRule?: number;
+}
+
+interface Window {
+  /** occurrence times (ms), oldest first */
+  times: number[];
+  /** distinct different_field values → last time seen */
+  distinct: Map<string, number>;
+  start: number;
+}
+
+interface CorrelationHit {
+  count: number;
+  distinct: number;
+  windowStart: number;
+  key: string;
+}
+
+export interface Explanation {
+  fields: Record<string, string>;
+  /** rule ids from the root to the final match */
+  chain: string[];
+  rule?: { id: string; level: number; description: string; groups: string[]; mitre: string[] };
+  alert?: Alert;
+  /** why no alert was written, when none was */
+  noAlert?: string;
+}
+
+const DAY_MS = 86_400_000;
+
+function interpolate(template: string, event: AwsEvent, extra: Record<string, string>): string {
+  return template.replace(/\$\(([^)]+)\)/g, (_, name: string) => extra[name] ?? field(event, name.split('.')) ?? '');
+}
+
+export class Analyzer {
+  readonly #rs: CompiledRuleset;
+  readonly #opts: Required<Omit<AnalyzerOptions, 'now'>> & { now: () => Date };
+  readonly #windows = new Map<string, Map<string, Window>>();
+  readonly #suppressed = new Map<string, number>();
+  readonly #fired = new Map<string, number>();
+  #fullLog: string | undefined;
+  #hit: CorrelationHit | undefined;
+
+  constructor(ruleset: CompiledRuleset, opts: AnalyzerOptions) {
+    this.#rs = ruleset;
+    this.#opts = { logAlertLevel: opts.logAlertLevel, now: opts.now ?? (() => new Date()), managerName: opts.managerName ?? hostname(), maxKeysPerRule: opts.maxKeysPerRule ?? 50_000 };
+  }
+
+  /** Runs every event of the batch; calls `emit` for each alert to write (level ≥ log_alert_level, not no_log). */
+  analyze(batch: EventBatch, emit: (alert: Alert) => void): void {
+    const events = batch.events;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as AwsEvent;
+      const chain: Rule[] = [];
+      this.#fullLog = undefined;
+      this.#hit = undefined;
+      const rule = this.#walk(this.#rs.roots, event, chain);
+      if (!rule || rule.level === 0 || rule.noLog || rule.level < this.#opts.logAlertLevel) continue;
+      emit(this.#alert(rule, event, `${batch.object.objectId}-${batch.firstIndex + i}-${rule.id}`));
+    }
+  }
+
+  /** Why an event ends where it ends (for tld logtest). Correlation state is used and updated as in analyze. */
+  explain(event: AwsEvent, id = 'logtest'): Explanation {
+    const chain: Rule[] = [];
+    this.#fullLog = undefined;
+    this.#hit = undefined;
+    const rule = this.#walk(this.#rs.roots, event, chain);
+    const out: Explanation = { fields: flatten(event), chain: chain.map((r) => r.id) };
+    if (!rule) return { ...out, noAlert: 'no rule matched' };
+    const alert = this.#alert(rule, event, `${id}-${rule.id}`);
+    out.rule = { id: rule.id, level: rule.level, description: alert.rule.description, groups: rule.groups, mitre: rule.mitre };
+    if (rule.level === 0) out.noAlert = 'level 0 never alerts';
+    else if (rule.noLog) out.noAlert = 'the rule has no_log: the event is stored but not written to alerts.json';
+    else if (rule.level < this.#opts.logAlertLevel) out.noAlert = `level ${rule.level} is below log_alert_level ${this.#opts.logAlertLevel}`;
+    else out.alert = alert;
+    return out;
+  }
+
+  #walk(rules: Rule[], event: AwsEvent, chain: Rule[]): Rule | undefined {
+    for (const rule of rules) {
+      if (!this.#matches(rule, event)) continue;
+      if (rule.frequency !== undefined && !this.#correlate(rule, event)) continue;
+      chain.push(rule);
+      return rule.children.length ? (this.#walk(rule.children, event, chain) ?? rule) : rule;
+    }
+    return undefined;
+  }
+
+  #matches(rule: Rule, event: AwsEvent): boolean {
+    if (rule.decodedAs !== undefined && rule.decodedAs !== 'json') return false;
+    for (const f of rule.fields) {
+      const v = field(event, f.path);
+      const ok = v !== undefined && f.test(v);
+      if (ok === f.negate) return false;
+    }
+    for (const l of rule.lists) {
+      const v = field(event, l.path);
+      let ok: boolean;
+      switch (l.lookup) {
+        case 'match_key':
+          ok = v !== undefined && l.list.map.has(v);
+          break;
+        case 'not_match_key':
+          ok = v === undefined || !l.list.map.has(v);
+          break;
+        case 'match_key_value':
+        case 'not_match_key_value': {
+          const val = v === undefined ? undefined : l.list.map.get(v);
+          const hit = val !== undefined && (!l.check || l.check.test(val));
+          ok = l.lookup === 'match_key_value' ? hit : !hit;
+          break;
+        }
+        case 'address_match_key':
+          ok = v !== undefined && addressInList(l.list, v);
+          break;
+        case 'not_address_match_key':
+          ok = v === undefined || !addressInList(l.list, v);
+          break;
+      }
+      if (!ok) return false;
+    }
+    if (rule.match || rule.regex) {
+      this.#fullLog ??= JSON.stringify(event);
+      if (rule.match && rule.match.re.test(this.#fullLog) === rule.match.negate) return false;
+      if (rule.regex && rule.regex.re.test(this.#fullLog) === rule.regex.negate) return false;
+    }
+    return true;
+  }
+
+  #timeOf(rule: Rule, event: AwsEvent): number {
+    if (rule.timeField) {
+      const raw = rawField(event, rule.timeField);
+      const t = typeof raw === 'string' ? Date.parse(raw) : typeof raw === 'number' ? raw * 1000 : NaN;
+      if (!Number.isNaN(t)) return t;
+    }
+    return this.#opts.now().getTime();
+  }
+
+  /** Adds this occurrence to the rule's window for its same_field key; true when the threshold is reached. */
+  #correlate(rule: Rule, event: AwsEvent): boolean {
+    const key = rule.sameField.map((p) => field(event, p) ?? '').join('\u0000');
+    const t = this.#timeOf(rule, event);
+    const span = (rule.timeframe ?? 0) * 1000;
+    const suppressKey = `${rule.id}\u0000${key}`;
+    const until = this.#suppressed.get(suppressKey);
+    if (until !== undefined && t < until) return false;
+    let windows = this.#windows.get(rule.id);
+    if (!windows) this.#windows.set(rule.id, (windows = new Map()));
+    let w = windows.get(key);
+    if (w) windows.delete(key); // re-insert: most recently used last
+    w ??= { times: [], distinct: new Map(), start: t };
+    windows.set(key, w);
+    if (windows.size > this.#opts.maxKeysPerRule) {
+      const oldest = windows.keys().next().value;
+      if (oldest !== undefined) windows.delete(oldest);
+    }
+    // drop what fell out of the window (records arrive roughly, not strictly, in time order)
+    while (w.times.length && (w.times[0] as number) < t - span) w.times.shift();
+    if (rule.differentField.length) {
+      for (const [v, at] of w.distinct) if (at < t - span) w.distinct.delete(v);
+      w.distinct.set(rule.differentField.map((p) => field(event, p) ?? '').join('\u0000'), t);
+    }
+    w.times.push(t);
+    if (w.times.length === 1) w.start = t;
+    const count = rule.differentField.length ? w.distinct.size : w.times.length;
+    if (count < (rule.frequency ?? 1)) return false;
+    this.#hit = { count: w.times.length, distinct: w.distinct.size, windowStart: w.times[0] ?? t, key };
+    windows.delete(key);
+    this.#suppressed.set(suppressKey, t + Math.max(span, (rule.ignore ?? 0) * 1000));
+    if (this.#suppressed.size > this.#opts.maxKeysPerRule * 4) {
+      for (const [k, u] of this.#suppressed) if (u < t - DAY_MS) this.#suppressed.delete(k);
+    }
+    return true;
+  }
+
+  #alert(rule: Rule, event: AwsEvent, recordId: string): Alert {
+    const fired = (this.#fired.get(rule.id) ?? 0) + 1;
+    this.#fired.set(rule.id, fired);
+    const hit = rule.frequency !== undefined ? this.#hit : undefined;
+    const extra: Record<string, string> = hit ? { count: String(hit.count), distinct: String(hit.distinct), window_start: new Date(hit.windowStart).toISOString() } : {};
+    const id = hit ? `${rule.id}-${hit.windowStart}-${createHash('sha1').update(hit.key).digest('hex').slice(0, 12)}` : recordId;
+    const alert: Alert = {
+      timestamp: this.#opts.now().toISOString(),
+      rule: {
+        level: rule.level,
+        description: interpolate(rule.description, event, extra),
+        id: rule.id,
+        firedtimes: fired,
+        mail: false,
+        groups: rule.groups,
+        ...(rule.mitre.length ? { mitre: { id: rule.mitre } } : {}),
+        ...(rule.frequency !== undefined ? { frequency: rule.frequency } : {}),
+      },
+      agent: { id: '000', name: this.#opts.managerName },
+      manager: { name: this.#opts.managerName },
+      id,
+      decoder: { name: 'json' },
+      data: event,
+      location: 'Wazuh-AWS',
+      ...(hit ? { correlation: { count: hit.count, distinct: hit.distinct, window_start: extra.window_start } } : {}),
+    };
+    if (!rule.noFullLog) alert.full_log = this.#fullLog ?? JSON.stringify(event);
+    return alert;
+  }
+}

@@ -1,0 +1,48 @@
+/** A compiled rule: everything needed to evaluate it, built once at load time. */
+
+export type ValueTest = (value: string) => boolean;
+
+export interface FieldCondition {
+  name: string;
+  path: string[];
+  test: ValueTest;
+  negate: boolean;
+}
+
+export interface ListCondition {
+  field: string;
+  path: string[];
+  lookup: 'match_key' | 'not_match_key' | 'match_key_value' | 'address_match_key' | 'not_address_match_key' | 'not_match_key_value';
+  list: import('./lists.js').CdbList;
+  check?: RegExp;
+}
+
+export interface Rule {
+  id: string;
+  level: number;
+  file: string;
+  line: number;
+  overwrite: boolean;
+  ifSid: string[];
+  ifGroup: string[];
+  ifMatchedSid: string[];
+  ifMatchedGroup: string[];
+  frequency?: number;
+  timeframe?: number;
+  ignore?: number;
+  decodedAs?: string;
+  fields: FieldCondition[];
+  match?: { re: RegExp; negate: boolean };
+  regex?: { re: RegExp; negate: boolean };
+  lists: ListCondition[];
+  sameField: string[][];
+  differentField: string[][];
+  /** ThreatLockDown extension `timefield="aws.start"`: correlation windows use the record's own time */
+  timeField?: string[];
+  description: string;
+  groups: string[];
+  mitre: string[];
+  noLog: boolean;
+  noFullLog: boolean;
+  children: Rule[];
+}

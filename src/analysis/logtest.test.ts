@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
+
+const bin = new URL('../../bin/tld.js', import.meta.url).pathname;
+const SAMPLES = new URL('../../testdata/aws-log-samples/', import.meta.url).pathname;
+const logtest = (args: string[], input: Buffer | string) => spawnSync(process.execPath, [bin, 'logtest', ...args], { input, encoding: 'utf8' });
+
+test('tld logtest explains a raw compressed CloudTrail file: fields, rule, chain, alert', () => {
+  const r = logtest(['--source', 'cloudtrail'], gzipSync(readFileSync(SAMPLES + 'cloudtrail/constructed/createvpc-denied_client-unauthorizedoperation.json')));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\taws\.eventName: 'CreateVpc'/);
+  assert.match(r.stdout, /\tid: '80611'\n\tlevel: '8'\n\tdescription: 'AWS unauthorized VPC creation attempt: arn:aws:iam::111122223333:user\/dev-intern/);
+  assert.match(r.stdout, /chain: 80200 > 80202 > 80611\n\*\*Alert to be generated\./);
+});
+
+test('tld logtest --json on a VPC file with its header: one result per record, flows are not alerted', () => {
+  const r = logtest(['--source', 'vpcflow', '--json'], readFileSync(SAMPLES + 'vpcflow/awsdocs_default-v2-examples.log'));
+  assert.equal(r.status, 0, r.stderr);
+  const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(results.length >= 4);
+  assert.ok(results.some((x) => x.rule?.id === '80403' && /no_log/.test(x.noAlert)));
+  assert.ok(results.every((x) => x.alert === null));
+});
+
+test('tld logtest reads JSON events per line and refuses garbage with the line number', () => {
+  const ok = logtest([], '{"integration":"aws","aws":{"source":"guardduty","severity":7.5,"title":"t","type":"Recon:EC2/Portscan"}}\n');
+  assert.match(ok.stdout, /id: '80303'/);
+  const bad = logtest([], '{"integration":"aws"}\nnot json\n');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /line 2 of stdin is not JSON/);
+});

@@ -1,0 +1,92 @@
+/**
+ * Test double: an HTTP front for s3rver that does what s3rver does not — it verifies each request's AWS
+ * SigV4 signature against known key pairs (sigv4.ts) and enforces which buckets an identity may read.
+ * Accepted requests are forwarded unchanged to the S3 server; rejected ones get S3's XML error
+ * (403 SignatureDoesNotMatch / InvalidAccessKeyId / AccessDenied …). Every request is recorded with the
+ * identity that signed it, so tests can prove which credentials the collector used.
+ */
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { verifySigV4, readBody, xml, type KeyRing } from './sigv4.js';
+
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  accessKeyId: string;
+  arn?: string;
+  /** status returned to the client */
+  status: number;
+  /** AWS error code when rejected by the proxy */
+  error?: string;
+}
+
+export interface SigV4Proxy {
+  endpoint: string;
+  requests: ProxiedRequest[];
+  close(): Promise<void>;
+}
+
+function s3Error(code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xml(message)}</Message><RequestId>${randomBytes(8).toString('hex').toUpperCase()}</RequestId></Error>`;
+}
+
+/** What an S3 request does, for AccessDenied messages shaped like S3's. */
+function actionOf(method: string, path: string): { action: string; bucket: string; resource: string } {
+  const [bucket = '', ...rest] = path.replace(/^\//, '').split('/');
+  const key = decodeURIComponent(rest.join('/'));
+  if ((method === 'GET' || method === 'HEAD') && !key) {
+    return { action: 's3:ListBucket', bucket, resource: `arn:aws:s3:::${bucket}` };
+  }
+  const action = method === 'DELETE' ? 's3:DeleteObject' : method === 'PUT' ? 's3:PutObject' : 's3:GetObject';
+  return { action, bucket, resource: `arn:aws:s3:::${bucket}/${key}` };
+}
+
+/** Starts the verifying front on a random loopback port, forwarding to `target` (`http://host:port`). */
+export async function startSigV4Proxy(opts: { target: string; keys: KeyRing }): Promise<SigV4Proxy> {
+  const target = new URL(opts.target);
+  const requests: ProxiedRequest[] = [];
+  const server = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      const method = req.method ?? 'GET';
+      const url = req.url ?? '/';
+      const path = url.split('?')[0] ?? '/';
+      const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const v = verifySigV4(req, body, opts.keys, 's3');
+      const reject = (status: number, code: string, message: string, arn?: string) => {
+        requests.push({ method, path, accessKeyId, status, error: code, ...(arn ? { arn } : {}) });
+        res.writeHead(status, { 'content-type': 'application/xml' });
+        res.end(method === 'HEAD' ? undefined : s3Error(code, message));
+      };
+      if (!v.ok) return reject(v.status, v.code, v.message);
+      const { action, bucket, resource } = actionOf(method, path);
+      if (v.principal.buckets && !v.principal.buckets.includes(bucket)) {
+        return reject(403, 'AccessDenied', `User: ${v.principal.arn} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`, v.principal.arn);
+      }
+      // s3rver knows only its own key id (it does not check v4 signatures): the proxy did the checking
+      const headers = { ...req.headers, host: target.host, authorization: (req.headers.authorization ?? '').replace(/Credential=[^/]+\//, 'Credential=S3RVER/') };
+      const upstream = httpRequest({ host: target.hostname, port: target.port, method, path: url, headers }, (up) => {
+        requests.push({ method, path, accessKeyId, arn: v.principal.arn, status: up.statusCode ?? 0 });
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', (e) => reject(502, 'BadGateway', e.message));
+      upstream.end(body);
+    })().catch((e: unknown) => {
+      res.writeHead(500);
+      res.end(String(e));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

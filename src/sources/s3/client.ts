@@ -17,14 +17,38 @@ export interface ListedObject {
   lastModified?: Date;
 }
 
+/** An object being read: its body streams (the whole object is never held in memory). */
+export interface ObjectBody {
+  body: AsyncIterable<Uint8Array>;
+  size: number;
+  lastModified?: Date;
+  /** Stops reading early (frees the connection); harmless after the body was fully read. */
+  discard(): void;
+}
+
 export interface ObjectSource {
   readonly bucket: string;
-  /** Every key under `prefix` in S3 order, after `startAfter` when given (paginated). */
-  list(prefix: string, opts?: { startAfter?: string }): AsyncIterable<ListedObject>;
+  /**
+   * Every key under `prefix` in S3 order, after `startAfter` when given (paginated). With `delimiter`, keys
+   * inside sub-folders are left out (they are folders, see `listPrefixes`).
+   */
+  list(prefix: string, opts?: { startAfter?: string; delimiter?: string }): AsyncIterable<ListedObject>;
   /** Folder names directly under `prefix` (Delimiter '/', paginated), as full prefixes ending in '/'. */
   listPrefixes(prefix: string): Promise<string[]>;
-  get(key: string): Promise<Buffer>;
+  /** GetObject, streamed. */
+  get(key: string): Promise<ObjectBody>;
   delete(key: string): Promise<void>;
+  /** Frees the connections (optional). */
+  close?(): void;
+}
+
+export interface ClientOptions {
+  /** attempts per request, the first included (default 8: throttling, 5xx, resets and timeouts are retried with backoff) */
+  maxAttempts?: number;
+  /** milliseconds to establish a connection (default 10 s) */
+  connectionTimeout?: number;
+  /** milliseconds of socket inactivity before a request fails and is retried (default 120 s) */
+  requestTimeout?: number;
 }
 
 /** Region of a named profile in the shared config files, if any. */
@@ -53,25 +77,28 @@ function credentialsFor(b: BucketConfig, region: string): AwsCredentialIdentity 
   });
 }
 
-/** Builds the SDK client of a bucket: credentials, region, endpoint (path-style for S3-compatible stores), retries. */
-export async function createS3Client(b: BucketConfig): Promise<S3Client> {
+/**
+ * Builds the SDK client of a bucket: credentials (static keys, profile, default chain; then AssumeRole), region
+ * (AWS_REGION, the profile's, else us-east-1), endpoint (path-style for S3-compatible stores), standard retries.
+ */
+export async function createS3Client(b: BucketConfig, opts: ClientOptions = {}): Promise<S3Client> {
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (await profileRegion(b.awsProfile)) ?? 'us-east-1';
   return new S3Client({
     region,
     credentials: credentialsFor(b, region),
-    maxAttempts: 8,
+    maxAttempts: opts.maxAttempts ?? 8,
     retryMode: 'standard',
     followRegionRedirects: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 120_000 }),
+    requestHandler: new NodeHttpHandler({ connectionTimeout: opts.connectionTimeout ?? 10_000, requestTimeout: opts.requestTimeout ?? 120_000 }),
     ...(b.serviceEndpoint ? { endpoint: b.serviceEndpoint, forcePathStyle: true } : {}),
   });
 }
 
 /** The ObjectSource of one configured bucket. Errors are S3AccessErrors with an actionable message. */
-export async function createS3Source(b: BucketConfig): Promise<ObjectSource> {
-  const client = await createS3Client(b);
+export async function createS3Source(b: BucketConfig, opts: ClientOptions = {}): Promise<ObjectSource> {
+  const client = await createS3Client(b, opts);
   const ctx = (action: ErrorContext['action'], key?: string): ErrorContext => ({
     bucket: b.name,
     action,
@@ -82,7 +109,7 @@ export async function createS3Source(b: BucketConfig): Promise<ObjectSource> {
   });
   return {
     bucket: b.name,
-    async *list(prefix, opts = {}) {
+    async *list(prefix, o = {}) {
       let token: string | undefined;
       do {
         let page;
@@ -92,7 +119,8 @@ export async function createS3Source(b: BucketConfig): Promise<ObjectSource> {
               Bucket: b.name,
               Prefix: prefix,
               MaxKeys: 1000,
-              ...(token ? { ContinuationToken: token } : opts.startAfter ? { StartAfter: opts.startAfter } : {}),
+              ...(o.delimiter ? { Delimiter: o.delimiter } : {}),
+              ...(token ? { ContinuationToken: token } : o.startAfter ? { StartAfter: o.startAfter } : {}),
             }),
           );
         } catch (e) {
@@ -121,14 +149,19 @@ export async function createS3Source(b: BucketConfig): Promise<ObjectSource> {
       return out;
     },
     async get(key) {
+      let res;
       try {
-        const res = await client.send(new GetObjectCommand({ Bucket: b.name, Key: key }));
-        if (!res.Body) return Buffer.alloc(0);
-        const bytes = await res.Body.transformToByteArray();
-        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        res = await client.send(new GetObjectCommand({ Bucket: b.name, Key: key }));
       } catch (e) {
         throw classifyS3Error(e, ctx('get', key));
       }
+      const stream = res.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+      return {
+        body: stream ?? (async function* () {})(),
+        size: res.ContentLength ?? 0,
+        ...(res.LastModified ? { lastModified: res.LastModified } : {}),
+        discard: () => stream?.destroy?.(),
+      };
     },
     async delete(key) {
       try {
@@ -136,6 +169,9 @@ export async function createS3Source(b: BucketConfig): Promise<ObjectSource> {
       } catch (e) {
         throw classifyS3Error(e, ctx('delete', key));
       }
+    },
+    close() {
+      client.destroy();
     },
   };
 }

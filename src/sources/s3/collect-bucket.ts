@@ -1,7 +1,8 @@
 /**
- * Reads one configured bucket: finds its scopes (account × region, or the Firehose prefix), lists each from
- * the start of its look-back window, and hands every object not yet processed to the pipeline exactly once:
- * decode → `sink.write` batches → `sink.objectDone` → `state.markProcessed` (per object) → optional delete.
+ * Reads one configured bucket: finds its scopes (discovery.ts), lists each from the start of its look-back
+ * window, and hands every object not yet processed to the pipeline exactly once, in key order:
+ * GetObject (streamed) → decompress (sniffed from the bytes) → decode → `sink.write` batches →
+ * `sink.objectDone` → `state.markProcessed` (per object) → optional DeleteObject (only when it was read fine).
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -9,23 +10,28 @@ import type { BucketConfig } from '../../config/types.js';
 import type { AwsEvent, ObjectRef } from '../../shared/events.js';
 import type { EventSink } from '../../shared/sink.js';
 import type { ScopeKey, StateStore } from './state/types.js';
-import { createObjectDecoder, decompress, detectCompression } from '../../decoders/index.js';
+import { createObjectDecoder, decompressStream, ObjectDecodeError } from '../../decoders/index.js';
 import { createS3Source, type ListedObject, type ObjectSource } from './client.js';
 import { S3AccessError } from './errors.js';
-import { ACCOUNT_FOLDER, ORG_FOLDER, SERVICE_FOLDER, awsLogsBase, classifyKey, dayFolder, dayOf, flowLogIdOf, lastFolder } from './layout.js';
+import { classifyKey, dayMarker, dayOf, flowLogIdOf } from './layout.js';
+import { scopesOf, type Scope } from './discovery.js';
+
+export { scopesOf, type Scope } from './discovery.js';
 
 export interface BucketSummary {
   bucket: string;
   type: string;
   path: string;
+  /** objects read (ok or error) this run */
   objects: number;
   records: number;
+  /** compressed bytes read */
   bytes: number;
   /** objects already processed earlier (seen in the look-back window) */
   skipped: number;
   /** one line per bad object: `s3://bucket/key: cause` */
   errors: string[];
-  /** a bucket-level failure (access, endpoint, credentials…) stopped the bucket */
+  /** a bucket-level failure (access, endpoint, credentials…), or skip_on_error off and a bad object, stopped the bucket */
   failed: boolean;
   failure?: string;
   /** LastModified of the newest object read */
@@ -52,18 +58,12 @@ export interface CollectDeps {
   sourceFor?: (b: BucketConfig) => Promise<ObjectSource>;
   /** replay: read exactly these days (inclusive), ignoring and not consulting the state's window */
   window?: { from: string; to: string };
+  /** collectAll: buckets read at the same time (default 1) */
+  concurrency?: number;
 }
 
-interface Scope {
-  /** state scope without the flow-log id */
-  key: ScopeKey;
-  /** where the date folders start */
-  prefix: string;
-  account?: string;
-  region?: string;
-}
-
-const BATCH = 5000;
+/** Events per `sink.write` at most. */
+export const BATCH_SIZE = 5000;
 
 function today(now: Date): string {
   return now.toISOString().slice(0, 10);
@@ -75,59 +75,13 @@ function shiftDay(day: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
+/** Stable id of an object: the first 16 hex digits of sha1(`bucket/key`). */
 export function objectIdOf(bucket: string, key: string): string {
   return createHash('sha1').update(`${bucket}/${key}`).digest('hex').slice(0, 16);
 }
 
-/** Account × region scopes of an AWSLogs-layout service folder (discovered when not configured; paginated). */
-async function awsLogsScopes(b: BucketConfig, source: ObjectSource, service: string): Promise<Scope[]> {
-  const base = awsLogsBase(b);
-  const roots: { prefix: string; account: string; org?: string }[] = [];
-  if (b.awsAccountIds) {
-    for (const account of b.awsAccountIds) roots.push({ prefix: `${base}${account}/`, account });
-  } else {
-    for (const folder of await source.listPrefixes(base)) {
-      const name = lastFolder(folder);
-      if (ACCOUNT_FOLDER.test(name)) roots.push({ prefix: folder, account: name });
-      else if (ORG_FOLDER.test(name) && !b.awsOrganizationId) {
-        for (const sub of await source.listPrefixes(folder)) {
-          const acct = lastFolder(sub);
-          if (ACCOUNT_FOLDER.test(acct)) roots.push({ prefix: sub, account: acct, org: name });
-        }
-      }
-    }
-  }
-  const scopes: Scope[] = [];
-  for (const root of roots) {
-    const servicePrefix = `${root.prefix}${service}/`;
-    const regions = b.regions ?? (await source.listPrefixes(servicePrefix)).map(lastFolder);
-    const path = `${b.path}${b.pathSuffix}${b.awsOrganizationId ? `${b.awsOrganizationId}/` : root.org ? `${root.org}/` : ''}`;
-    for (const region of regions) {
-      scopes.push({
-        key: { bucket: b.name, path, type: b.type, account: root.account, region, flowLogId: '' },
-        prefix: `${servicePrefix}${region}/`,
-        account: root.account,
-        region,
-      });
-    }
-  }
-  return scopes;
-}
-
-function firehoseScope(b: BucketConfig): Scope {
-  return { key: { bucket: b.name, path: b.path, type: b.type, account: '', region: '', flowLogId: '' }, prefix: b.path };
-}
-
-/** Every scope of a bucket. GuardDuty buckets may hold the native export (`AWSLogs/`), Firehose output, or both. */
-export async function scopesOf(b: BucketConfig, source: ObjectSource): Promise<Scope[]> {
-  if (b.type === 'vpcflow' || b.type === 'cloudtrail') return awsLogsScopes(b, source, SERVICE_FOLDER[b.type]);
-  if (b.type === 'custom') return [firehoseScope(b)];
-  const folders = await source.listPrefixes(b.path);
-  const scopes: Scope[] = [];
-  if (folders.includes(`${b.path}AWSLogs/`)) scopes.push(...(await awsLogsScopes(b, source, SERVICE_FOLDER.guardduty)));
-  if (folders.some((f) => /^\d{4}$/.test(lastFolder(f)))) scopes.push(firehoseScope(b));
-  return scopes;
-}
+/** The body stream broke (connection reset mid-object…): the object is read again, not marked. */
+class TransientReadError extends Error {}
 
 class BucketRun {
   readonly summary: BucketSummary;
@@ -141,12 +95,11 @@ class BucketRun {
     this.summary = { bucket: b.name, type: b.type, path: b.path, objects: 0, records: 0, bytes: 0, skipped: 0, errors: [], failed: false };
   }
 
-  /** First day to list in a scope: the look-back window, or (first run) only_logs_after / today. */
+  /** First day to list in a scope: the look-back window behind the newest day seen, or (first run) only_logs_after / today. */
   #startDay(scopeKeys: ScopeKey[]): string {
     const { state, now } = this.deps;
-    const lookback = this.b.lookbackDays;
     const known = scopeKeys.map((k) => state.newestDay(k)).filter((d): d is string => d !== undefined);
-    let start = known.length > 0 ? shiftDay(known.sort()[0] as string, -lookback) : (this.b.onlyLogsAfter ?? today(now()));
+    let start = known.length > 0 ? shiftDay(known.sort()[0] as string, -this.b.lookbackDays) : (this.b.onlyLogsAfter ?? today(now()));
     if (this.b.onlyLogsAfter && start < this.b.onlyLogsAfter) start = this.b.onlyLogsAfter;
     return start;
   }
@@ -164,13 +117,26 @@ class BucketRun {
   }
 
   async #scope(scope: Scope): Promise<void> {
-    const { state, window } = this.deps;
-    const flowScopes = state.scopes().filter((k) => k.bucket === scope.key.bucket && k.path === scope.key.path && k.type === scope.key.type && k.account === scope.key.account && k.region === scope.key.region);
-    const startDay = window ? window.from : this.#startDay(flowScopes.length ? flowScopes : [scope.key]);
-    for await (const obj of this.source.list(scope.prefix, { startAfter: `${scope.prefix}${dayFolder(startDay)}` })) {
-      if (this.#stopped || this.deps.signal.aborted) return;
-      const day = dayOf(obj.key, scope.prefix) ?? (obj.lastModified ?? this.deps.now()).toISOString().slice(0, 10);
-      if (window && day > window.to) return;
+    const { state, window, logger } = this.deps;
+    const same = (k: ScopeKey) => k.bucket === scope.key.bucket && k.path === scope.key.path && k.type === scope.key.type && k.account === scope.key.account && k.region === scope.key.region;
+    const known = state.scopes().filter(same);
+    const startDay = window ? window.from : this.#startDay(known.length ? known : [scope.key]);
+    let outside = 0;
+    let example = '';
+    for await (const obj of this.source.list(scope.prefix, { startAfter: `${scope.prefix}${dayMarker(startDay, scope.dateStyle)}` })) {
+      if (this.#stopped || this.deps.signal.aborted) break;
+      let day = dayOf(obj.key, scope.prefix);
+      if (day === undefined) {
+        if (scope.firehose) {
+          // like Wazuh's check_prefix: a Firehose scope holds `<path>YYYY/MM/DD/HH/…` only (not `<path>AWSLogs/…`)
+          if (obj.key.charAt(scope.prefix.length) > '9') break;
+          outside++;
+          example ||= obj.key;
+          continue;
+        }
+        day = (obj.lastModified ?? this.deps.now()).toISOString().slice(0, 10);
+      }
+      if (window && day > window.to) break;
       if (this.b.onlyLogsAfter && day < this.b.onlyLogsAfter && !window) continue;
       const key: ScopeKey = this.b.type === 'vpcflow' ? { ...scope.key, flowLogId: flowLogIdOf(obj.key) } : scope.key;
       const verdict = classifyKey(this.b.type, obj.key);
@@ -182,12 +148,14 @@ class BucketRun {
       }
       await this.#object(scope, key, day, obj, verdict.read ? undefined : verdict.error, done);
     }
+    if (outside > 0) {
+      logger.warn({ bucket: this.b.name, prefix: scope.prefix, count: outside, example }, 'Objects without YYYY/MM/DD/ folders right after the path were not read (Firehose layout expected).');
+    }
   }
 
-  async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean): Promise<void> {
-    const { sink, state, logger, skipOnError } = this.deps;
+  #ref(scope: Scope, stateKey: ScopeKey, obj: ListedObject, replayed: boolean): ObjectRef {
     const b = this.b;
-    const ref: ObjectRef = {
+    return {
       bucket: b.name,
       key: obj.key,
       objectId: objectIdOf(b.name, obj.key),
@@ -199,103 +167,158 @@ class BucketRun {
       ...(obj.lastModified ? { lastModified: obj.lastModified } : {}),
       ...(replayed ? { replayed } : {}),
     };
-    const logInfo = { aws_account_alias: b.awsAccountAlias, log_file: obj.key, s3bucket: b.name };
+  }
+
+  /**
+   * Streams one object through decompression and the decoder into the sink. Returns the record count, or
+   * throws: ObjectDecodeError (bad content), S3AccessError (GetObject refused), TransientReadError.
+   */
+  async #read(scope: Scope, ref: ObjectRef, written: { events: number }): Promise<number> {
+    const b = this.b;
+    const logInfo = { aws_account_alias: b.awsAccountAlias, log_file: ref.key, s3bucket: b.name };
+    const lineErrors: string[] = [];
+    const decoder = createObjectDecoder({
+      bucketType: b.type,
+      logInfo,
+      ...(scope.account && b.type !== 'guardduty' ? { accountId: scope.account } : {}),
+      ...(b.discardRegex ? { discard: b.discardRegex } : {}),
+      onRecordError: (line, message) => lineErrors.push(`line ${line}: ${message}`),
+    });
+    const object = await this.source.get(ref.key);
     let index = 0;
     let batch: AwsEvent[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
       const events = batch;
       batch = [];
-      await sink.write({ object: ref, firstIndex: index - events.length, events });
+      await this.deps.sink.write({ object: ref, firstIndex: index - events.length, events });
+      written.events += events.length;
     };
-    const lineErrors: string[] = [];
-    let failure: string | undefined;
-    let body: Buffer | undefined;
-    try {
-      if (refusal) throw new Error(refusal);
-      body = await this.source.get(obj.key);
-    } catch (e) {
-      if (e instanceof S3AccessError && e.code !== 'TLD_ERR_S3_ACCESS_DENIED' && e.code !== 'TLD_ERR_S3_NO_SUCH_KEY') throw e;
-      if (e instanceof S3AccessError) {
-        // this object cannot be read now; it is not marked, so it is tried again next cycle
-        this.summary.errors.push(`s3://${b.name}/${obj.key}: ${e.message}`);
-        logger.error({ bucket: b.name, key: obj.key, code: e.code }, e.message);
-        return;
-      }
-      failure = (e as Error).message;
-    }
-    if (body) {
-      this.summary.bytes += body.length;
-      const decoder = createObjectDecoder({
-        bucketType: b.type,
-        logInfo,
-        ...(scope.account && b.type !== 'guardduty' ? { accountId: scope.account } : {}),
-        ...(b.discardRegex ? { discard: b.discardRegex } : {}),
-        onRecordError: (line, message) => lineErrors.push(`line ${line}: ${message}`),
-      });
+    const counted = (async function* (src: AsyncIterable<Uint8Array>, onBytes: (n: number) => void) {
       try {
-        const kind = detectCompression(body.subarray(0, 64), body.length);
-        for await (const chunk of decompress(body, kind)) {
-          for (const e of decoder.push(chunk)) {
-            batch.push(e);
-            index++;
-          }
-          if (batch.length >= BATCH) await flush();
+        for await (const chunk of src) {
+          onBytes(chunk.byteLength);
+          yield chunk;
         }
-        for (const e of decoder.end()) {
+      } catch (e) {
+        throw new TransientReadError(`the object's body could not be read to the end (${(e as Error).message})`, { cause: e });
+      }
+    })(object.body, (n) => (this.summary.bytes += n));
+    try {
+      for await (const chunk of decompressStream(counted)) {
+        for (const e of decoder.push(chunk)) {
           batch.push(e);
           index++;
+          if (batch.length >= BATCH_SIZE) await flush();
         }
-        await flush();
-      } catch (e) {
-        await flush();
-        const err = e as Error & { code?: string };
-        failure = err.code?.startsWith('TLD_ERR_DECODE') ? err.message : `unexpected error: ${err.message}`;
+      }
+      for (const e of decoder.end()) {
+        batch.push(e);
+        index++;
+        if (batch.length >= BATCH_SIZE) await flush();
+      }
+      await flush();
+    } catch (e) {
+      object.discard();
+      await flush();
+      if (e instanceof TransientReadError || e instanceof ObjectDecodeError) throw e;
+      const cause = (e as { cause?: unknown }).cause;
+      if (cause instanceof TransientReadError) throw cause;
+      throw new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `unexpected error while decoding: ${(e as Error).message}`, { cause: e });
+    } finally {
+      if (lineErrors.length > 0) {
+        this.deps.logger.warn({ bucket: b.name, key: ref.key, count: lineErrors.length, first: lineErrors.slice(0, 3) }, 'Some records of the object could not be read; the others were kept.');
       }
     }
-    if (lineErrors.length > 0) {
-      logger.warn({ bucket: b.name, key: obj.key, count: lineErrors.length, first: lineErrors.slice(0, 3) }, 'Some records of the object could not be read; the others were kept.');
+    return index;
+  }
+
+  async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean): Promise<void> {
+    const { sink, state, logger, skipOnError } = this.deps;
+    const b = this.b;
+    const ref = this.#ref(scope, stateKey, obj, replayed);
+    const written = { events: 0 };
+    let records = 0;
+    let failure: { code: string; message: string } | undefined;
+    if (refusal) {
+      failure = { code: 'TLD_ERR_S3_UNSUPPORTED_OBJECT', message: refusal };
+    } else {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          records = await this.#read(scope, ref, written);
+          break;
+        } catch (e) {
+          if (e instanceof S3AccessError) {
+            if (e.code === 'TLD_ERR_S3_NO_SUCH_KEY') {
+              logger.warn({ bucket: b.name, key: obj.key, code: e.code }, e.message);
+              return; // deleted by someone else meanwhile: nothing to read
+            }
+            throw e; // access, endpoint, credentials: the bucket stops with this one line
+          }
+          if (e instanceof TransientReadError) {
+            const canRetry = written.events === 0 || sink.abortObject !== undefined;
+            if (written.events > 0) await sink.abortObject?.(ref);
+            if (attempt < 2 && canRetry) {
+              written.events = 0;
+              logger.warn({ bucket: b.name, key: obj.key }, `${e.message}; reading it again`);
+              continue;
+            }
+            throw new S3AccessError('TLD_ERR_S3_OTHER', `s3://${b.name}/${obj.key}: ${e.message}; it is read again next cycle`, { cause: e });
+          }
+          const err = e as ObjectDecodeError;
+          failure = { code: err.code, message: err.message };
+          records = 0;
+          break;
+        }
+      }
     }
+
     if (failure !== undefined) {
-      const line = `s3://${b.name}/${obj.key}: ${failure}`;
+      const line = `s3://${b.name}/${obj.key}: ${failure.message}`;
       this.summary.errors.push(line);
-      logger.error({ bucket: b.name, key: obj.key }, `Cannot read object: ${failure}`);
-      if (!skipOnError) {
-        await sink.abortObject?.(ref);
+      logger.error({ bucket: b.name, key: obj.key, code: failure.code, cause: failure.message }, `Cannot read object s3://${b.name}/${obj.key}: ${failure.message}`);
+      // an unsupported object (Parquet) never becomes readable: it does not block the bucket even without skip_on_error
+      if (!skipOnError && !refusal) {
+        if (written.events > 0) await sink.abortObject?.(ref);
         this.summary.failed = true;
-        this.summary.failure = `stopped at s3://${b.name}/${obj.key} (skip_on_error is off; it is read again next cycle): ${failure}`;
+        this.summary.failure = `stopped at s3://${b.name}/${obj.key} (skip_on_error is off; it is read again next cycle): ${failure.message}`;
         this.#stopped = true;
         return;
       }
+      // events decoded before the failure stay delivered; the error event follows them
       const errorEvent: AwsEvent = {
         integration: 'aws',
-        aws: { log_info: logInfo, ...(scope.account ? { aws_account_id: scope.account } : {}) },
-        error_msg: `Failed to read s3://${b.name}/${obj.key}: ${failure}`,
+        aws: { log_info: { aws_account_alias: b.awsAccountAlias, log_file: obj.key, s3bucket: b.name }, ...(scope.account ? { aws_account_id: scope.account } : {}) },
+        error_msg: `Failed to read s3://${b.name}/${obj.key}: ${failure.message}`,
       };
-      await sink.write({ object: ref, firstIndex: index, events: [errorEvent] });
+      records = written.events;
+      await sink.write({ object: ref, firstIndex: records, events: [errorEvent] });
     }
     const status = failure === undefined ? 'ok' : 'error';
-    const checkpoint = await sink.objectDone(ref, { status, records: index, ...(failure ? { error: failure } : {}) });
+    const checkpoint = await sink.objectDone(ref, { status, records, ...(failure ? { error: failure.message } : {}) });
     if (!replayed) state.markProcessed(stateKey, day, obj.key, { status, ...(checkpoint ? { checkpoint } : {}) });
     this.summary.objects++;
-    this.summary.records += index;
+    this.summary.records += records;
     if (obj.lastModified && (!this.summary.newest || obj.lastModified > this.summary.newest)) this.summary.newest = obj.lastModified;
     this.deps.onProgress?.({ bucket: b.name, objects: this.summary.objects, records: this.summary.records, bytes: this.summary.bytes, key: obj.key });
-    if (b.removeFromBucket && status === 'ok') {
+    if (b.removeFromBucket && status === 'ok' && !replayed) {
       try {
         await this.source.delete(obj.key);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         this.summary.errors.push(`s3://${b.name}/${obj.key}: not deleted: ${msg}`);
-        logger.error({ bucket: b.name, key: obj.key }, msg);
+        logger.error({ bucket: b.name, key: obj.key, code: (e as { code?: string }).code }, msg);
       }
     }
   }
 }
 
-/** Reads one bucket. Bucket-level failures (access, endpoint, credentials) end up in the summary, not thrown. */
-export async function collectBucket(b: BucketConfig, source: ObjectSource, deps: CollectDeps): Promise<BucketSummary> {
-  const run = new BucketRun(b, source, deps);
+/**
+ * Reads one bucket through `deps.source`. Bucket-level failures (access, endpoint, credentials) end up in the
+ * summary as one actionable line (`failed: true`), never thrown.
+ */
+export async function collectBucket(b: BucketConfig, deps: CollectDeps & { source: ObjectSource }): Promise<BucketSummary> {
+  const run = new BucketRun(b, deps.source, deps);
   try {
     return await run.run();
   } catch (e) {
@@ -305,21 +328,31 @@ export async function collectBucket(b: BucketConfig, source: ObjectSource, deps:
   }
 }
 
-/** Reads every bucket, one after another; one failing bucket never stops the others. */
+/** Reads every bucket (one after another, or `deps.concurrency` at a time); one failing bucket never stops the others. */
 export async function collectAll(buckets: BucketConfig[], deps: CollectDeps): Promise<BucketSummary[]> {
-  const out: BucketSummary[] = [];
-  for (const b of buckets) {
-    if (deps.signal.aborted) break;
-    deps.logger.info({ bucket: b.name, type: b.type, path: b.path }, 'Reading bucket.');
-    let source: ObjectSource;
-    try {
-      source = await (deps.sourceFor ?? createS3Source)(b);
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      out.push({ bucket: b.name, type: b.type, path: b.path, objects: 0, records: 0, bytes: 0, skipped: 0, errors: [], failed: true, failure: msg });
-      continue;
+  const out: BucketSummary[] = new Array<BucketSummary>(buckets.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < buckets.length; i = next++) {
+      const b = buckets[i]!;
+      if (deps.signal.aborted) break;
+      deps.logger.info({ bucket: b.name, type: b.type, path: b.path }, 'Reading bucket.');
+      let source: ObjectSource;
+      try {
+        source = await (deps.sourceFor ?? createS3Source)(b);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        deps.logger.error({ bucket: b.name }, msg);
+        out[i] = { bucket: b.name, type: b.type, path: b.path, objects: 0, records: 0, bytes: 0, skipped: 0, errors: [], failed: true, failure: msg };
+        continue;
+      }
+      try {
+        out[i] = await collectBucket(b, { ...deps, source });
+      } finally {
+        if (!deps.sourceFor) source.close?.();
+      }
     }
-    out.push(await collectBucket(b, source, deps));
-  }
-  return out;
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency ?? 1, buckets.length)) }, worker));
+  return out.filter((s): s is BucketSummary => s !== undefined);
 }

@@ -62,7 +62,7 @@ export function classifyS3Error(e: unknown, ctx: ErrorContext): S3AccessError {
   }
   if (/profile/i.test(text) && /not found|could not|does not exist/i.test(text) && ctx.profile) {
     const files = `${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'} and ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'}`;
-    return make('TLD_ERR_S3_PROFILE', `profile '${ctx.profile}' not found in ${files}: add it or fix <aws_profile>`);
+    return make('TLD_ERR_S3_PROFILE', `no usable credentials for profile '${ctx.profile}' in ${files}: add the profile (aws_access_key_id and aws_secret_access_key, or a role/SSO setting) or fix <aws_profile>`);
   }
   if (ctx.roleArn && /AssumeRole|sts/i.test(text) && /AccessDenied|not authorized/i.test(text)) {
     return make('TLD_ERR_S3_ASSUME_ROLE', `cannot assume ${ctx.roleArn}: the reading identity needs sts:AssumeRole on it and the role's trust policy must allow that identity`);
@@ -89,7 +89,9 @@ export function classifyS3Error(e: unknown, ctx: ErrorContext): S3AccessError {
         : ctx.action === 'get'
           ? `grant s3:GetObject on ${arn}/* (objects encrypted with SSE-KMS also need kms:Decrypt on the key)`
           : `grant s3:DeleteObject on ${arn}/*, or turn <remove_from_bucket> off`;
-    return make('TLD_ERR_S3_ACCESS_DENIED', `access denied to ${ctx.action} ${where}: ${need}${ctx.roleArn ? ` (to ${ctx.roleArn})` : ctx.profile ? ` (to the identity of profile '${ctx.profile}')` : ''}`);
+    const identity = /User: (arn:[^\s]+) is not authorized/.exec(d.message)?.[1];
+    const who = identity ? ` to ${identity}` : ctx.roleArn ? ` to ${ctx.roleArn}` : ctx.profile ? ` to the identity of profile '${ctx.profile}'` : '';
+    return make('TLD_ERR_S3_ACCESS_DENIED', `access denied to ${ctx.action} ${where}: ${need}${who}`);
   }
   if (/SlowDown|Throttl/.test(d.name)) {
     return make('TLD_ERR_S3_THROTTLED', `S3 kept throttling requests for ${where} after retries: lower the number of buckets read at once or raise <interval>`);

@@ -1,0 +1,68 @@
+/**
+ * `npm run bench`: throughput and memory of ThreatLockDown's hot path and end-to-end collection, side by
+ * side with the machine's ceiling (zlib inflate + line split). Prints a table; `--json FILE` writes the
+ * figures with the core count and versions. Sizes: `--records N` (default 2,000,000), `--small N` small
+ * objects (default 2,000), `--state N` listed objects for the state-store size (default 1,000,000).
+ * Each measurement runs in a child process so its peak RSS is its own.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
+const records = opt('records', 2_000_000);
+const small = opt('small', 2000);
+const stateObjects = opt('state', 1_000_000);
+const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+interface Result {
+  name: string;
+  records?: number;
+  seconds: number;
+  perSecond: number;
+  unit: string;
+  mbPerSecond?: number;
+  peakRssMb: number;
+  extra?: Record<string, unknown>;
+}
+
+function run(task: string, params: Record<string, unknown>): Result {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', worker, task, JSON.stringify(params)], { encoding: 'utf8', env: { ...process.env, TLD_LOG_LEVEL: 'error', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`bench task ${task} failed: ${r.stderr}`);
+  const last = r.stdout.trim().split('\n').pop() ?? '{}';
+  return JSON.parse(last) as Result;
+}
+
+const tasks: [string, Record<string, unknown>][] = [
+  ['ceiling', { records }],
+  ['parse-rules', { records, format: 'default' }],
+  ['parse-rules', { records, format: 'custom' }],
+  ['guardduty', { records: Math.max(20_000, Math.floor(records / 50)) }],
+  ['cloudtrail', { records: Math.max(20_000, Math.floor(records / 50)) }],
+  ['e2e-large', { records }],
+  ['e2e-small', { objects: small }],
+  ['state', { objects: stateObjects }],
+];
+const results: Result[] = [];
+for (const [task, params] of tasks) {
+  process.stderr.write(`running ${task} ${JSON.stringify(params)}…\n`);
+  results.push(run(task, params));
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+console.log('\n| Measurement | Amount | Time (s) | Throughput | MB/s | Peak RSS (MB) |\n|---|---|---|---|---|---|');
+for (const r of results) {
+  console.log(`| ${r.name} | ${r.records !== undefined ? fmt(r.records) : '—'} | ${r.seconds.toFixed(2)} | ${fmt(r.perSecond)} ${r.unit} | ${r.mbPerSecond !== undefined ? r.mbPerSecond.toFixed(1) : '—'} | ${fmt(r.peakRssMb)} |`);
+}
+for (const r of results) if (r.extra) console.log(`- ${r.name}: ${JSON.stringify(r.extra)}`);
+console.log(`\n${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`);
+if (jsonOut) {
+  writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, results }, null, 2));
+  console.log(`Figures written to ${jsonOut}.`);
+}

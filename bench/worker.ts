@@ -1,0 +1,151 @@
+/** One benchmark measurement per process (see run.ts); prints one JSON result line. */
+import { gunzipSync } from 'node:zlib';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { pino } from 'pino';
+import { createObjectDecoder } from '../src/decoders/index.js';
+import { createAnalyzer, loadRuleset } from '../src/analysis/index.js';
+import type { AwsEvent, BucketType } from '../src/shared/events.js';
+import { openStateStore } from '../src/sources/s3/state/file-state-store.js';
+import { openRuntime, runCycle } from '../src/pipeline/runtime.js';
+import { S3Client, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { cloudtrailObject, guarddutyObject, vpcObject } from './corpus.js';
+
+const [task, raw] = process.argv.slice(2);
+const p = JSON.parse(raw ?? '{}') as Record<string, number | string>;
+const LINES_PER_OBJECT = 100_000;
+const rssMb = () => process.resourceUsage().maxRSS / 1024;
+const emit = (r: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...r, peakRssMb: rssMb() })}\n`);
+
+function vpcObjects(total: number, format: 'default' | 'custom'): Buffer[] {
+  const out: Buffer[] = [];
+  for (let done = 0, i = 0; done < total; i++) {
+    const n = Math.min(LINES_PER_OBJECT, total - done);
+    out.push(vpcObject(n, format, i + 1));
+    done += n;
+  }
+  return out;
+}
+
+async function analyzeObjects(objects: Buffer[], type: BucketType): Promise<{ records: number; seconds: number; mb: number }> {
+  const analyzer = createAnalyzer(await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] }), { logAlertLevel: 3 });
+  let records = 0;
+  let bytes = 0;
+  const t = process.hrtime.bigint();
+  for (const [i, body] of objects.entries()) {
+    const text = gunzipSync(body);
+    bytes += text.length;
+    const dec = createObjectDecoder({ bucketType: type, logInfo: { aws_account_alias: '', log_file: `k${i}`, s3bucket: 'b' }, accountId: '111111111111' });
+    const object = { bucket: 'b', key: `k${i}`, objectId: `o${i}`, bucketType: type, size: body.length };
+    let first = 0;
+    const handle = (events: AwsEvent[]) => {
+      if (events.length === 0) return;
+      analyzer.analyze({ object, firstIndex: first, events }, () => {});
+      first += events.length;
+      records += events.length;
+    };
+    for (let at = 0; at < text.length; at += 1 << 20) handle(dec.push(text.subarray(at, at + (1 << 20))));
+    handle(dec.end());
+  }
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  return { records, seconds, mb: bytes / 1e6 };
+}
+
+async function withS3Server<T>(fn: (endpoint: string, client: S3Client) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-bench-s3-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./s3-child.ts', import.meta.url).pathname, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const endpoint = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    return await fn(endpoint, client);
+  } finally {
+    child.stdin.end();
+    client.destroy();
+  }
+}
+
+async function collect(endpoint: string): Promise<{ seconds: number; records: number; objects: number; bytes: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-bench-'));
+  const conf = join(dir, 'ossec.conf');
+  writeFileSync(conf, `<ossec_config><wodle name="aws-s3"><bucket type="vpcflow"><name>bench</name><service_endpoint>${endpoint}</service_endpoint><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key><only_logs_after>2025-JUN-01</only_logs_after></bucket></wodle></ossec_config>`);
+  const logger = pino({ level: 'error' });
+  const rt = await openRuntime({ configFiles: [conf], dataDir: join(dir, 'data'), logger });
+  const t = process.hrtime.bigint();
+  const [s] = await runCycle(rt, logger, { signal: new AbortController().signal });
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  await rt.close();
+  return { seconds, records: s?.records ?? 0, objects: s?.objects ?? 0, bytes: s?.bytes ?? 0 };
+}
+
+const key = (i: number) => `AWSLogs/111111111111/vpcflowlogs/us-east-1/2025/06/26/111111111111_vpcflowlogs_us-east-1_fl-0aaaaaaaaaaaaaaaa_20250626T${String(Math.floor(i / 60) % 24).padStart(2, '0')}${String(i % 60).padStart(2, '0')}Z_${String(i).padStart(8, '0')}.log.gz`;
+
+switch (task) {
+  case 'ceiling': {
+    const objects = vpcObjects(Number(p.records), 'default');
+    let lines = 0;
+    let bytes = 0;
+    const t = process.hrtime.bigint();
+    for (const o of objects) {
+      const text = gunzipSync(o).toString('latin1');
+      bytes += text.length;
+      for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
+    }
+    const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+    emit({ name: 'ceiling: zlib inflate + line split (VPC, 1 core)', records: lines, seconds, perSecond: lines / seconds, unit: 'lines/s', mbPerSecond: bytes / 1e6 / seconds });
+    break;
+  }
+  case 'parse-rules': {
+    const r = await analyzeObjects(vpcObjects(Number(p.records), p.format as 'default'), 'vpcflow');
+    emit({ name: `decode + parse + rules, VPC ${p.format} format (1 core)`, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.mb / r.seconds });
+    break;
+  }
+  case 'guardduty':
+  case 'cloudtrail': {
+    const per = 500;
+    const objects = Array.from({ length: Math.ceil(Number(p.records) / per) }, () => (task === 'guardduty' ? guarddutyObject(per) : cloudtrailObject(per)));
+    const r = await analyzeObjects(objects, task);
+    emit({ name: `decode + parse + rules, ${task === 'guardduty' ? 'GuardDuty (Firehose)' : 'CloudTrail'} (1 core)`, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.mb / r.seconds });
+    break;
+  }
+  case 'e2e-large': {
+    const r = await withS3Server(async (endpoint, client) => {
+      const objects = vpcObjects(Number(p.records), 'default');
+      for (const [i, body] of objects.entries()) await client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i), Body: body }));
+      return collect(endpoint);
+    });
+    emit({ name: 'end to end run-once from S3, large VPC objects (100k records)', records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects } });
+    break;
+  }
+  case 'e2e-small': {
+    const r = await withS3Server(async (endpoint, client) => {
+      const body = vpcObject(20, 'default', 7);
+      const n = Number(p.objects);
+      for (let i = 0; i < n; i += 16) await Promise.all(Array.from({ length: Math.min(16, n - i) }, (_, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: body }))));
+      return collect(endpoint);
+    });
+    emit({ name: 'end to end run-once from S3, small objects (20 records)', records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records } });
+    break;
+  }
+  case 'state': {
+    const dir = mkdtempSync(join(tmpdir(), 'tld-bench-state-'));
+    const s = openStateStore(dir, { lookbackDays: 1, fsync: false });
+    const n = Number(p.objects);
+    const t = process.hrtime.bigint();
+    const scope = { bucket: 'b', path: '', type: 'vpcflow', account: '111111111111', region: 'us-east-1', flowLogId: 'fl-1' };
+    for (let i = 0; i < n; i++) {
+      const day = new Date(Date.UTC(2025, 0, 1) + Math.floor(i / 2880) * 86_400_000).toISOString().slice(0, 10);
+      s.markProcessed(scope, day, key(i), { status: 'ok' });
+    }
+    const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+    s.close();
+    const size = readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+    emit({ name: 'state store: objects marked (2,880 per day, look-back 1 day)', records: n, seconds, perSecond: n / seconds, unit: 'marks/s', extra: { stateBytesOnDisk: size } });
+    break;
+  }
+  default:
+    throw new Error(`unknown task ${task}`);
+}

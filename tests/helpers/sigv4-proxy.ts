@@ -15,6 +15,8 @@ export interface ProxiedRequest {
   path: string;
   accessKeyId: string;
   arn?: string;
+  /** region of the signature's credential scope (accepted requests) */
+  region?: string;
   /** status returned to the client */
   status: number;
   /** AWS error code when rejected by the proxy */
@@ -67,7 +69,7 @@ export async function startSigV4Proxy(opts: { target: string; keys: KeyRing }): 
       // s3rver knows only its own key id (it does not check v4 signatures): the proxy did the checking
       const headers = { ...req.headers, host: target.host, authorization: (req.headers.authorization ?? '').replace(/Credential=[^/]+\//, 'Credential=S3RVER/') };
       const upstream = httpRequest({ host: target.hostname, port: target.port, method, path: url, headers }, (up) => {
-        requests.push({ method, path, accessKeyId, arn: v.principal.arn, status: up.statusCode ?? 0 });
+        requests.push({ method, path, accessKeyId, arn: v.principal.arn, region: v.region, status: up.statusCode ?? 0 });
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       });

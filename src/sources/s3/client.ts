@@ -49,6 +49,8 @@ export interface ClientOptions {
   connectionTimeout?: number;
   /** milliseconds of socket inactivity before a request fails and is retried (default 120 s) */
   requestTimeout?: number;
+  /** keys (and folders) per listing page, at most 1000 (default 1000; smaller in tests to exercise pagination) */
+  pageSize?: number;
 }
 
 /** Region of a named profile in the shared config files, if any. */
@@ -99,6 +101,7 @@ export async function createS3Client(b: BucketConfig, opts: ClientOptions = {}):
 /** The ObjectSource of one configured bucket. Errors are S3AccessErrors with an actionable message. */
 export async function createS3Source(b: BucketConfig, opts: ClientOptions = {}): Promise<ObjectSource> {
   const client = await createS3Client(b, opts);
+  const pageSize = Math.min(1000, Math.max(1, opts.pageSize ?? 1000));
   const ctx = (action: ErrorContext['action'], key?: string): ErrorContext => ({
     bucket: b.name,
     action,
@@ -118,7 +121,7 @@ export async function createS3Source(b: BucketConfig, opts: ClientOptions = {}):
             new ListObjectsV2Command({
               Bucket: b.name,
               Prefix: prefix,
-              MaxKeys: 1000,
+              MaxKeys: pageSize,
               ...(o.delimiter ? { Delimiter: o.delimiter } : {}),
               ...(token ? { ContinuationToken: token } : o.startAfter ? { StartAfter: o.startAfter } : {}),
             }),
@@ -139,7 +142,7 @@ export async function createS3Source(b: BucketConfig, opts: ClientOptions = {}):
       do {
         let page;
         try {
-          page = await client.send(new ListObjectsV2Command({ Bucket: b.name, Prefix: prefix, Delimiter: '/', MaxKeys: 1000, ...(token ? { ContinuationToken: token } : {}) }));
+          page = await client.send(new ListObjectsV2Command({ Bucket: b.name, Prefix: prefix, Delimiter: '/', MaxKeys: pageSize, ...(token ? { ContinuationToken: token } : {}) }));
         } catch (e) {
           throw classifyS3Error(e, ctx('list', prefix));
         }

@@ -45,7 +45,8 @@ function actionOf(method: string, path: string): { action: string; bucket: strin
 }
 
 /** Starts the verifying front on a random loopback port, forwarding to `target` (`http://host:port`). */
-export async function startSigV4Proxy(opts: { target: string; keys: KeyRing }): Promise<SigV4Proxy> {
+/** `now` is the proxy's clock (skew it to test clock errors). */
+export async function startSigV4Proxy(opts: { target: string; keys: KeyRing; now?: () => Date }): Promise<SigV4Proxy> {
   const target = new URL(opts.target);
   const requests: ProxiedRequest[] = [];
   const server = createServer((req, res) => {
@@ -55,7 +56,7 @@ export async function startSigV4Proxy(opts: { target: string; keys: KeyRing }): 
       const url = req.url ?? '/';
       const path = url.split('?')[0] ?? '/';
       const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
-      const v = verifySigV4(req, body, opts.keys, 's3');
+      const v = verifySigV4(req, body, opts.keys, 's3', opts.now?.() ?? new Date());
       const reject = (status: number, code: string, message: string, arn?: string) => {
         requests.push({ method, path, accessKeyId, status, error: code, ...(arn ? { arn } : {}) });
         res.writeHead(status, { 'content-type': 'application/xml' });

@@ -1,0 +1,168 @@
+/**
+ * Which credentials the collector uses, proven at the wire: a SigV4-verifying proxy in front of s3rver
+ * records the identity that signed each request, and an STS protocol double answers AssumeRole. Wrong or
+ * missing credentials end the bucket with one line that says what to fix.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BucketConfig } from '../../config/types.js';
+import { SAMPLES_DIR } from '../../../testdata/samples.js';
+import { startS3Server, type TestS3Server } from '../../../tests/helpers/s3-server.js';
+import { startSigV4Proxy, type SigV4Proxy } from '../../../tests/helpers/sigv4-proxy.js';
+import { startStsDouble, type StsDouble } from '../../../tests/helpers/sts-double.js';
+import { KeyRing, newUser } from '../../../tests/helpers/sigv4.js';
+import { CaptureSink, bucketConfig, captureLogger } from '../../../tests/helpers/collector.js';
+import { openStateStore } from './state/file-state-store.js';
+import { createS3Source } from './client.js';
+import { collectAll, type BucketSummary } from './collect-bucket.js';
+import { classifyS3Error } from './errors.js';
+
+const CT = readFileSync(join(SAMPLES_DIR, 'cloudtrail/awsdocs/cloudtrail-log-file-examples_records.json'));
+const KEY = 'AWSLogs/111111111111/CloudTrail/us-east-1/2019/02/25/111111111111_CloudTrail_us-east-1_20190225T1535Z_x.json';
+const ROLE = 'arn:aws:iam::222222222222:role/tld-reader';
+
+let s3: TestS3Server;
+let proxy: SigV4Proxy;
+let skewedProxy: SigV4Proxy;
+let sts: StsDouble;
+let dir: string;
+const keys = new KeyRing();
+const reader = keys.add(newUser('111111111111', 'reader', ['trail']));
+const outsider = keys.add(newUser('111111111111', 'outsider', []));
+let fileNo = 0;
+
+before(async () => {
+  s3 = await startS3Server();
+  await s3.putObject('trail', KEY, CT);
+  await s3.putObject('role-only', KEY, CT);
+  proxy = await startSigV4Proxy({ target: s3.endpoint, keys });
+  skewedProxy = await startSigV4Proxy({ target: s3.endpoint, keys, now: () => new Date(Date.now() + 3_600_000) });
+  sts = await startStsDouble({ keys, roles: { [ROLE]: { trusted: [reader.arn], buckets: ['role-only'] } } });
+  dir = mkdtempSync(join(tmpdir(), 'tld-creds-'));
+});
+after(async () => {
+  await proxy.close();
+  await skewedProxy.close();
+  await sts.close();
+  await s3.close();
+  rmSync(dir, { recursive: true, force: true });
+  delete process.env.AWS_SHARED_CREDENTIALS_FILE;
+  delete process.env.AWS_CONFIG_FILE;
+});
+
+/** Fresh shared credentials/config files (new paths, so no cached copy is reused) pointed at by the env. */
+function profiles(): { credentials: string; config: string } {
+  fileNo++;
+  const credentials = join(dir, `credentials-${fileNo}`);
+  const config = join(dir, `config-${fileNo}`);
+  writeFileSync(
+    credentials,
+    `[reader]\naws_access_key_id = ${reader.accessKeyId}\naws_secret_access_key = ${reader.secretAccessKey}\n\n` +
+      `[wrong]\naws_access_key_id = ${reader.accessKeyId}\naws_secret_access_key = not-the-secret\n\n` +
+      `[outsider]\naws_access_key_id = ${outsider.accessKeyId}\naws_secret_access_key = ${outsider.secretAccessKey}\n`,
+  );
+  writeFileSync(config, `[profile reader]\nregion = eu-west-1\n\n[profile wrong]\nregion = eu-west-1\n`);
+  process.env.AWS_SHARED_CREDENTIALS_FILE = credentials;
+  process.env.AWS_CONFIG_FILE = config;
+  return { credentials, config };
+}
+
+async function collect(over: Partial<BucketConfig> & Pick<BucketConfig, 'name'>): Promise<{ summary: BucketSummary; sink: CaptureSink; errors: Record<string, unknown>[] }> {
+  const state = openStateStore(mkdtempSync(join(dir, 'state-')), { lookbackDays: 1, fsync: false });
+  const sink = new CaptureSink();
+  const { logger, lines } = captureLogger();
+  try {
+    const [summary] = await collectAll([bucketConfig({ type: 'cloudtrail', serviceEndpoint: proxy.endpoint, onlyLogsAfter: '2019-02-25', ...over })], {
+      state,
+      sink,
+      logger,
+      signal: new AbortController().signal,
+      skipOnError: true,
+      now: () => new Date(),
+      sourceFor: (b) => createS3Source(b, { maxAttempts: 2 }),
+    });
+    return { summary: summary!, sink, errors: lines.filter((l) => l.level === 50) };
+  } finally {
+    state.close();
+  }
+}
+
+test('a named profile from AWS_SHARED_CREDENTIALS_FILE signs every request, in the region of AWS_CONFIG_FILE', async () => {
+  profiles();
+  const from = proxy.requests.length;
+  const { summary, sink } = await collect({ name: 'trail', awsProfile: 'reader' });
+  assert.equal(summary.failed, false, summary.failure);
+  assert.equal(summary.objects, 1);
+  assert.ok(sink.delivered.length > 0);
+  const mine = proxy.requests.slice(from);
+  assert.ok(mine.length >= 3);
+  assert.deepEqual([...new Set(mine.map((r) => `${r.arn} ${r.region} ${r.status}`))], [`${reader.arn} eu-west-1 200`]);
+});
+
+test('deprecated static keys are used as given; region us-east-1 without a profile', async () => {
+  const from = proxy.requests.length;
+  const { summary } = await collect({ name: 'trail', accessKey: reader.accessKeyId, secretKey: reader.secretAccessKey });
+  assert.equal(summary.objects, 1);
+  assert.deepEqual([...new Set(proxy.requests.slice(from).map((r) => `${r.arn} ${r.region}`))], [`${reader.arn} us-east-1`]);
+});
+
+test('iam_role_arn: AssumeRole through sts_endpoint (session ThreatLockDown, iam_role_duration), then the role reads', async () => {
+  profiles();
+  const from = proxy.requests.length;
+  const calls = sts.calls.length;
+  const { summary } = await collect({ name: 'role-only', awsProfile: 'reader', iamRoleArn: ROLE, iamRoleDuration: 1800, stsEndpoint: sts.endpoint });
+  assert.equal(summary.failed, false, summary.failure);
+  assert.equal(summary.objects, 1);
+  const call = sts.calls.slice(calls);
+  assert.equal(call.length, 1);
+  assert.deepEqual({ ...call[0], result: call[0]!.result.slice(0, 4) }, { roleArn: ROLE, roleSessionName: 'ThreatLockDown', durationSeconds: 1800, callerArn: reader.arn, result: 'ASIA' });
+  assert.deepEqual([...new Set(proxy.requests.slice(from).map((r) => r.arn))], ['arn:aws:sts::222222222222:assumed-role/tld-reader/ThreatLockDown']);
+});
+
+test('a wrong secret ends the bucket with one line naming the profile', async () => {
+  profiles();
+  const { summary, errors } = await collect({ name: 'trail', awsProfile: 'wrong' });
+  assert.equal(summary.failed, true);
+  assert.equal(summary.failure, "the credentials were rejected (SignatureDoesNotMatch): check the access key and secret of profile 'wrong'");
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.code, 'TLD_ERR_S3_CREDENTIALS');
+  assert.equal(proxy.requests.at(-1)?.error, 'SignatureDoesNotMatch');
+});
+
+test('missing permission, unknown profile, refused AssumeRole, unreachable endpoint and clock skew: one actionable line each', async () => {
+  const files = profiles();
+  const denied = await collect({ name: 'role-only', awsProfile: 'reader' });
+  assert.equal(denied.summary.failure, `access denied to list s3://role-only/AWSLogs/: grant s3:ListBucket on arn:aws:s3:::role-only to ${reader.arn}`);
+  const noProfile = await collect({ name: 'trail', awsProfile: 'nobody' });
+  assert.equal(noProfile.errors[0]!.code, 'TLD_ERR_S3_PROFILE');
+  assert.ok(noProfile.summary.failure!.includes(`profile 'nobody'`) && noProfile.summary.failure!.includes(files.credentials) && noProfile.summary.failure!.includes(files.config), noProfile.summary.failure);
+  const refused = await collect({ name: 'role-only', awsProfile: 'outsider', iamRoleArn: ROLE, stsEndpoint: sts.endpoint });
+  assert.equal(refused.errors[0]!.code, 'TLD_ERR_S3_ASSUME_ROLE');
+  assert.match(refused.summary.failure!, /^cannot assume arn:aws:iam::222222222222:role\/tld-reader: the reading identity needs sts:AssumeRole/);
+  const down = await collect({ name: 'trail', awsProfile: 'reader', serviceEndpoint: 'http://127.0.0.1:9' });
+  assert.equal(down.errors[0]!.code, 'TLD_ERR_S3_ENDPOINT');
+  assert.equal(down.summary.failure, 'cannot reach http://127.0.0.1:9 (ECONNREFUSED): check <service_endpoint> and the network');
+  const skewed = await collect({ name: 'trail', awsProfile: 'reader', serviceEndpoint: skewedProxy.endpoint });
+  assert.equal(skewed.errors[0]!.code, 'TLD_ERR_S3_CLOCK_SKEW');
+  for (const r of [denied, noProfile, refused, down, skewed]) {
+    assert.equal(r.summary.failed, true);
+    assert.equal(r.errors.length, 1);
+    assert.ok(!r.summary.failure!.includes('\n'));
+  }
+});
+
+test('classifyS3Error: expired credentials and throttling that outlived the retries', () => {
+  const sdkError = (name: string, status: number) => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
+  const expired = classifyS3Error(sdkError('ExpiredToken', 400), { bucket: 'b', action: 'list', profile: 'p' });
+  assert.equal(expired.code, 'TLD_ERR_S3_CREDENTIALS_EXPIRED');
+  assert.match(expired.message, /profile 'p'/);
+  const slow = classifyS3Error(sdkError('SlowDown', 503), { bucket: 'b', action: 'get', key: 'k' });
+  assert.equal(slow.code, 'TLD_ERR_S3_THROTTLED');
+  const gone = classifyS3Error(sdkError('NoSuchKey', 404), { bucket: 'b', action: 'get', key: 'k' });
+  assert.equal(gone.code, 'TLD_ERR_S3_NO_SUCH_KEY');
+  const kms = classifyS3Error(sdkError('AccessDenied', 403), { bucket: 'b', action: 'get', key: 'k', roleArn: ROLE });
+  assert.equal(kms.message, `access denied to get s3://b/k: grant s3:GetObject on arn:aws:s3:::b/* (objects encrypted with SSE-KMS also need kms:Decrypt on the key) to ${ROLE}`);
+});

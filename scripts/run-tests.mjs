@@ -29,6 +29,11 @@ const env = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', '--openssl-legacy-provider'].join(' ').trim(),
 };
+if (filters.length === 0) {
+  // type-check everything (sources, tests, benchmark) before running the tests
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--noEmit'], { stdio: 'inherit', cwd: root });
+  if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+}
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],

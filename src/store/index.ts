@@ -1,0 +1,224 @@
+/**
+ * The embedded store (DuckDB file `DATA_DIR/store/tld.duckdb`): every VPC flow record (typed columns),
+ * alerts, GuardDuty findings kept per finding id (first/last seen, count, severity history) and ingestion
+ * health per object. Writes are buffered by `ingest` and appended in bulk by `flush`; re-ingesting an
+ * object replaces its earlier rows, alerts are keyed by id, so replays never duplicate.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { StoreConfig } from '../config/types.js';
+import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
+import { SCHEMA } from './schema.js';
+import { alertRow, findingRow, ms, type AlertRow, type FindingRow } from './extract.js';
+
+export interface ObjectHealth {
+  bucket: string;
+  key: string;
+  type: string;
+  status: 'ok' | 'error';
+  error?: string;
+  records: number;
+  bytes: number;
+  lastModified?: Date;
+  processedAt: Date;
+}
+
+type Json = Record<string, unknown>;
+type Row = Record<string, unknown>;
+
+const ts = (msValue: number | null | undefined) => (msValue === null || msValue === undefined ? null : new DuckDBTimestampValue(BigInt(Math.round(msValue)) * 1000n));
+
+function put(a: DuckDBAppender, v: string | number | bigint | DuckDBTimestampValue | null, kind: 'v' | 'i' | 'b' | 'd' | 't' | 's'): void {
+  if (v === null) return a.appendNull();
+  switch (kind) {
+    case 'v':
+      return a.appendVarchar(String(v));
+    case 'i':
+      return a.appendInteger(Number(v));
+    case 's':
+      return a.appendSmallInt(Number(v));
+    case 'b':
+      return a.appendBigInt(BigInt(Math.round(Number(v))));
+    case 'd':
+      return a.appendDouble(Number(v));
+    case 't':
+      return a.appendTimestamp(v as DuckDBTimestampValue);
+  }
+}
+
+const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+export class Store {
+  readonly #conn: DuckDBConnection;
+  readonly #instance: DuckDBInstance;
+  readonly #cfg: StoreConfig;
+  readonly readOnly: boolean;
+  #flows: { objectId: string; bucket: string; region: string | null; first: number; events: AwsEvent[] }[] = [];
+  #replaceObjects = new Set<string>();
+  #alerts: AlertRow[] = [];
+  #findings: FindingRow[] = [];
+  #objects: ObjectHealth[] = [];
+
+  constructor(instance: DuckDBInstance, conn: DuckDBConnection, cfg: StoreConfig, readOnly: boolean) {
+    this.#instance = instance;
+    this.#conn = conn;
+    this.#cfg = cfg;
+    this.readOnly = readOnly;
+  }
+
+  /** Buffers a batch (cheap); `flush` writes it. */
+  ingest(batch: EventBatch, alerts: Alert[]): void {
+    if (batch.firstIndex === 0) this.#replaceObjects.add(batch.object.objectId);
+    const flows: AwsEvent[] = [];
+    for (const e of batch.events) {
+      const src = e.aws.source;
+      if (src === 'vpc') flows.push(e);
+      else if (src === 'guardduty') {
+        const f = findingRow(e);
+        if (f) this.#findings.push(f);
+      }
+    }
+    if (flows.length) this.#flows.push({ objectId: batch.object.objectId, bucket: batch.object.bucket, region: batch.object.region ?? null, first: batch.firstIndex, events: flows });
+    for (const a of alerts) this.#alerts.push(alertRow(a));
+  }
+
+  recordObject(info: ObjectHealth): void {
+    this.#objects.push(info);
+  }
+
+  async flush(): Promise<void> {
+    if (this.readOnly) return;
+    const c = this.#conn;
+    if (this.#replaceObjects.size) {
+      await c.run(`DELETE FROM flows WHERE object_id IN (${[...this.#replaceObjects].map((_, i) => `$${i + 1}`).join(',')})`, [...this.#replaceObjects]);
+      this.#replaceObjects.clear();
+    }
+    if (this.#flows.length) {
+      const a = await c.createAppender('flows');
+      for (const chunk of this.#flows) {
+        let idx = chunk.first;
+        for (const e of chunk.events) {
+          const f = e.aws;
+          put(a, chunk.objectId, 'v');
+          put(a, idx++, 'i');
+          put(a, ts(ms(f.start)), 't');
+          put(a, ts(ms(f.end)), 't');
+          put(a, text(f.aws_account_id) ?? text(f.account_id), 'v');
+          put(a, text(f.region) ?? chunk.region, 'v');
+          put(a, text(f.interface_id), 'v');
+          put(a, text(f.srcaddr), 'v');
+          put(a, text(f.dstaddr), 'v');
+          put(a, int(f.srcport), 'i');
+          put(a, int(f.dstport), 'i');
+          put(a, int(f.protocol), 's');
+          put(a, int(f.packets), 'b');
+          put(a, int(f.bytes), 'b');
+          put(a, text(f.action), 'v');
+          put(a, text(f.log_status), 'v');
+          put(a, chunk.bucket, 'v');
+          a.endRow();
+        }
+      }
+      a.flushSync();
+      a.closeSync();
+      this.#flows = [];
+    }
+    if (this.#alerts.length) {
+      const ids = [...new Set(this.#alerts.map((r) => r.id))];
+      for (let i = 0; i < ids.length; i += 500) {
+        const part = ids.slice(i, i + 500);
+        await c.run(`DELETE FROM alerts WHERE id IN (${part.map((_, j) => `$${j + 1}`).join(',')})`, part);
+      }
+      const a = await c.createAppender('alerts');
+      const seen = new Set<string>();
+      for (const r of this.#alerts) {
+        if (seen.has(r.id)) continue;
+        seen.add(r.id);
+        put(a, r.id, 'v');
+        put(a, ts(r.ts), 't');
+        put(a, ts(r.eventTs), 't');
+        put(a, r.level, 'i');
+        put(a, r.ruleId, 'v');
+        put(a, r.description, 'v');
+        put(a, r.groups, 'v');
+        put(a, r.source, 'v');
+        put(a, r.account, 'v');
+        put(a, r.region, 'v');
+        put(a, r.src, 'v');
+        put(a, r.dst, 'v');
+        put(a, r.bucket, 'v');
+        put(a, r.json, 'v');
+        a.endRow();
+      }
+      a.flushSync();
+      a.closeSync();
+      this.#alerts = [];
+    }
+    // every emission in order, so the severity/count history sees each step; the newest state wins
+    const findings = this.#findings.sort((x, y) => (x.lastSeen ?? 0) - (y.lastSeen ?? 0));
+    this.#findings = [];
+    for (const f of findings) await this.#upsertFinding(f);
+    if (this.#objects.length) {
+      const a = await c.createAppender('objects');
+      for (const o of this.#objects) {
+        put(a, o.bucket, 'v');
+        put(a, o.key, 'v');
+        put(a, o.type, 'v');
+        put(a, o.status, 'v');
+        put(a, o.error ?? null, 'v');
+        put(a, o.records, 'b');
+        put(a, o.bytes, 'b');
+        put(a, ts(o.lastModified?.getTime()), 't');
+        put(a, ts(o.processedAt.getTime()), 't');
+        a.endRow();
+      }
+      a.flushSync();
+      a.closeSync();
+      this.#objects = [];
+    }
+  }
+
+  /** A finding seen again keeps its first-seen time, takes the newest state, and records each severity/count change. */
+  async #upsertFinding(f: FindingRow): Promise<void> {
+    const prev = (await this.query('SELECT first_seen, last_seen, history, count, severity FROM findings WHERE id = $1', [f.id]))[0];
+    const history = prev ? (JSON.parse(String(prev.history)) as Json[]) : [];
+    if (!prev || Number(prev.count) !== f.count || Number(prev.severity) !== f.severity) history.push({ at: f.lastSeen === null ? null : new Date(f.lastSeen).toISOString(), severity: f.severity, count: f.count });
+    if (prev && prev.last_seen && Date.parse(String(prev.last_seen) + 'Z') > (f.lastSeen ?? 0)) return; // an older emission arriving late
+    const first = prev?.first_seen ? Math.min(Date.parse(String(prev.first_seen) + 'Z'), f.firstSeen ?? Infinity) : f.firstSeen;
+    await this.#conn.run('DELETE FROM findings WHERE id = $1', [f.id]);
+    await this.#conn.run(
+      `INSERT INTO findings VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,to_timestamp($18/1000.0)::TIMESTAMP,to_timestamp($19/1000.0)::TIMESTAMP,$20,$21,$22)`,
+      [f.id, f.type, f.severity, f.title, f.account, f.region, f.instanceId, f.userName, f.api, f.actionType, f.remoteIp, f.country, f.city, f.lat, f.lon, f.port, f.role, first ?? 0, f.lastSeen ?? 0, BigInt(Math.round(f.count)), JSON.stringify(history), f.json] as DuckDBValue[],
+    );
+  }
+
+  /** Drops flows and alerts older than the retention settings. */
+  async applyRetention(now: Date): Promise<void> {
+    if (this.#cfg.flowRetentionDays > 0) await this.#conn.run(`DELETE FROM flows WHERE ts < $1::TIMESTAMP - INTERVAL (${this.#cfg.flowRetentionDays}) DAY`, [now.toISOString()]);
+    if (this.#cfg.alertRetentionDays > 0) await this.#conn.run(`DELETE FROM alerts WHERE ts < $1::TIMESTAMP - INTERVAL (${this.#cfg.alertRetentionDays}) DAY`, [now.toISOString()]);
+  }
+
+  /** Runs a read query with positional parameters; rows as plain JSON values. */
+  async query(sql: string, params: (string | number | null)[] = []): Promise<Row[]> {
+    const reader = await this.#conn.runAndReadAll(sql, params as DuckDBValue[]);
+    return reader.getRowObjectsJson() as Row[];
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.#conn.closeSync();
+    this.#instance.closeSync();
+  }
+}
+
+/** Opens (creating) the store of a data directory. `readOnly` for a dashboard next to no writer. */
+export async function openStore(dataDir: string, cfg: StoreConfig, opts: { readOnly?: boolean } = {}): Promise<Store> {
+  const dir = join(dataDir, 'store');
+  mkdirSync(dir, { recursive: true });
+  const instance = await DuckDBInstance.create(join(dir, 'tld.duckdb'), opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+  const conn = await instance.connect();
+  if (!opts.readOnly) for (const sql of SCHEMA) await conn.run(sql);
+  return new Store(instance, conn, cfg, opts.readOnly ?? false);
+}

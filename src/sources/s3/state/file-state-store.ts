@@ -1,226 +1,360 @@
 /**
- * The collector's state on disk: an append-only journal (one line per processed object, fsynced before
- * `markProcessed` returns) plus a snapshot rewritten when the journal grows. Per scope it keeps the newest
- * day folder read and, for each day inside the look-back window, the set of 64-bit hashes of the keys read
- * there. Days that leave the window are dropped, so the state grows with scopes × window, never with the
- * number of objects ever read. See README.md in this folder for the reasoning.
+ * The collector's state on disk (see README.md in this folder): an append-only journal, one line per processed
+ * object, fsynced before `markProcessed` returns, plus a snapshot rewritten (temp file, fsync, rename) whenever
+ * the journal outgrows it. Per scope it keeps the newest day read and, for each day inside the look-back window,
+ * the exact set of 64-bit keyed hashes of the keys read there; days leaving the window are dropped, so the state
+ * grows with scopes × days in the window, never with the number of objects ever read.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, writeFileSync, ftruncateSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { OutputCheckpoint } from '../../../shared/sink.js';
+import { shiftDay } from './days.js';
+import { StateStoreError } from './errors.js';
+import { acquireLock, lockState, readLockHolder, releaseLock, type LockHolder } from './lock.js';
+import { checkpointLine, hashKey, isCheckpoint, isDayShape, isScopeKey, loadState, markLine, scopeLine, snapshotText, stateFiles, type StateFiles } from './state-files.js';
+import { scopeId, type StateModel } from './state-model.js';
 import type { MarkInfo, ScopeKey, StateStore } from './types.js';
 
-export class StateStoreError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'StateStoreError';
-    this.code = code;
-  }
-}
+export { StateStoreError } from './errors.js';
 
-interface ScopeState {
-  scope: ScopeKey;
-  newestDay: string | undefined;
-  days: Map<string, Set<string>>;
-}
-
-interface Snapshot {
-  version: 1;
-  lastCheckpoint?: OutputCheckpoint;
-  scopes: { scope: ScopeKey; newestDay?: string; days: Record<string, string[]> }[];
-}
-
-const COMPACT_EVERY = 20_000;
-
-export function scopeId(s: ScopeKey): string {
-  return [s.bucket, s.path, s.type, s.account, s.region, s.flowLogId].join('\u0000');
-}
-
-export function keyHash(key: string): string {
-  return createHash('sha1').update(key).digest('hex').slice(0, 16);
-}
-
-function shiftDay(day: string, days: number): string {
-  const d = new Date(`${day}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** The journal is folded into a new snapshot once it is larger than this and than twice the snapshot. */
+const COMPACT_MIN_BYTES = 512 * 1024;
+const MAX_LOOKBACK_DAYS = 3650;
 
 export interface StateStoreOptions {
+  /** days before a scope's newest day whose membership stays exact; default: the stored value, else 1 */
   lookbackDays?: number;
-  /** fsync every mark (default true) */
+  /** fsync the journal after every mark (default true); off only for tests and throw-away data */
   fsync?: boolean;
+  /** clock (default: the system clock); days later than tomorrow never move a scope's window */
+  now?: () => Date;
+  /** smallest journal size that triggers a snapshot (default 512 KiB); tests lower it to snapshot often */
+  compactMinBytes?: number;
 }
 
-class FileStateStore implements StateStore {
+/** Counters of an open store, for metrics. */
+export interface StateStoreStats {
+  scopes: number;
+  /** key hashes held in memory */
+  entries: number;
+  snapshotBytes: number;
+  journalBytes: number;
+  compactions: number;
+  /** last failed compaction (the journal keeps every mark; retried later) */
+  compactionError?: string;
+}
+
+/** A StateStore with the extras only the file implementation has. */
+export interface FileStateStore extends StateStore {
+  /** key hashes held in memory (all scopes) */
+  entries(): number;
+  stats(): StateStoreStats;
+  /** folds the journal into a new snapshot now */
+  compact(): void;
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // some platforms cannot fsync a directory; the rename is still atomic
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes all of `text` (a regular file may take fewer bytes per call); returns the byte count. */
+function writeAll(fd: number, text: string): number {
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  return buf.length;
+}
+
+class JournaledStateStore implements FileStateStore {
   readonly #dir: string;
-  readonly #lookback: number;
+  readonly #files: StateFiles;
   readonly #fsync: boolean;
-  readonly #scopes = new Map<string, ScopeState>();
-  #lastCheckpoint: OutputCheckpoint | undefined;
+  readonly #model: StateModel;
+  readonly #salt: Uint8Array;
+  readonly #saltHex: string;
+  readonly #lock: string;
   #journalFd: number;
-  #journalLines = 0;
-  readonly #lockFile: string;
+  #journalBytes: number;
+  #snapshotBytes: number;
+  /** scope id → its number in the current journal */
+  #refs = new Map<string, number>();
+  readonly #compactMin: number;
+  #compactAt: number;
+  #compactions = 0;
+  #compactionError: string | undefined;
+  /** set when a write could not be undone: the journal may end in a partial line, so no more marks */
+  #broken: Error | undefined;
+  #closed = false;
 
   constructor(dir: string, opts: StateStoreOptions) {
+    if (opts.lookbackDays !== undefined && (!Number.isInteger(opts.lookbackDays) || opts.lookbackDays < 0 || opts.lookbackDays > MAX_LOOKBACK_DAYS)) {
+      throw new StateStoreError('TLD_ERR_STATE_INPUT', `lookbackDays must be a whole number of days from 0 to ${MAX_LOOKBACK_DAYS}, got ${String(opts.lookbackDays)}`);
+    }
     this.#dir = dir;
-    this.#lookback = opts.lookbackDays ?? 1;
+    this.#files = stateFiles(dir);
     this.#fsync = opts.fsync ?? true;
     mkdirSync(dir, { recursive: true });
-    this.#lockFile = join(dir, 'lock');
-    this.#lock();
-    this.#load();
-    this.#compact();
-    this.#journalFd = openSync(join(dir, 'journal.jsonl'), 'a');
-  }
-
-  #lock(): void {
-    if (existsSync(this.#lockFile)) {
-      const pid = Number(readFileSync(this.#lockFile, 'utf8').trim());
-      if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)) {
-        throw new StateStoreError('TLD_ERR_STATE_LOCKED', `the state in ${this.#dir} is in use by process ${pid}; stop it first (one collector per data directory)`);
-      }
+    this.#lock = acquireLock(dir);
+    let journalFd: number | undefined;
+    try {
+      this.#journalFd = journalFd = openSync(this.#files.journal, 'a');
+      const loaded = loadState(dir, { ...(opts.lookbackDays !== undefined ? { lookbackDays: opts.lookbackDays } : {}), now: opts.now ?? (() => new Date()) });
+      this.#model = loaded.model;
+      this.#salt = loaded.salt ?? randomBytes(16);
+      this.#saltHex = Buffer.from(this.#salt).toString('hex');
+      this.#journalBytes = loaded.journalBytes;
+      this.#snapshotBytes = loaded.snapshotBytes;
+      this.#compactMin = opts.compactMinBytes ?? COMPACT_MIN_BYTES;
+      this.#compactAt = this.#compactMin;
+      const changed = loaded.salt === undefined || loaded.journalBytes > 0 || loaded.storedLookbackDays !== this.#model.lookbackDays;
+      if (changed) this.#writeSnapshot();
+    } catch (e) {
+      if (journalFd !== undefined) closeSync(journalFd);
+      releaseLock(dir, this.#lock);
+      throw e;
     }
-    writeFileSync(this.#lockFile, String(process.pid));
-  }
-
-  #scope(scope: ScopeKey): ScopeState {
-    const id = scopeId(scope);
-    let s = this.#scopes.get(id);
-    if (!s) {
-      s = { scope: { ...scope }, newestDay: undefined, days: new Map() };
-      this.#scopes.set(id, s);
-    }
-    return s;
-  }
-
-  #apply(s: ScopeState, day: string, hash: string): void {
-    if (s.newestDay === undefined || day > s.newestDay) s.newestDay = day;
-    const windowStart = shiftDay(s.newestDay, -this.#lookback);
-    if (day >= windowStart) {
-      let set = s.days.get(day);
-      if (!set) s.days.set(day, (set = new Set()));
-      set.add(hash);
-    }
-    for (const d of s.days.keys()) if (d < windowStart) s.days.delete(d);
-  }
-
-  #load(): void {
-    const snapFile = join(this.#dir, 'snapshot.json');
-    if (existsSync(snapFile)) {
-      let snap: Snapshot;
-      try {
-        snap = JSON.parse(readFileSync(snapFile, 'utf8')) as Snapshot;
-      } catch (e) {
-        throw new StateStoreError('TLD_ERR_STATE_CORRUPT', `${snapFile} is not valid JSON (${(e as Error).message}); restore it from a backup or move it away to start over (objects would then be read again)`);
-      }
-      this.#lastCheckpoint = snap.lastCheckpoint;
-      for (const entry of snap.scopes) {
-        const s = this.#scope(entry.scope);
-        s.newestDay = entry.newestDay;
-        for (const [day, hashes] of Object.entries(entry.days)) s.days.set(day, new Set(hashes));
-      }
-    }
-    const journal = join(this.#dir, 'journal.jsonl');
-    if (!existsSync(journal)) return;
-    const lines = readFileSync(journal, 'utf8').split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i];
-      if (!line) continue;
-      let rec: { s: ScopeKey; d: string; h: string; c?: OutputCheckpoint };
-      try {
-        rec = JSON.parse(line) as typeof rec;
-      } catch (e) {
-        if (i === lines.length - 1 || (i === lines.length - 2 && lines[lines.length - 1] === '')) continue; // torn last write after a crash
-        throw new StateStoreError('TLD_ERR_STATE_CORRUPT', `${journal}:${i + 1} is not valid JSON (${(e as Error).message}); the state file is damaged`);
-      }
-      this.#apply(this.#scope(rec.s), rec.d, rec.h);
-      if (rec.c) this.#lastCheckpoint = rec.c;
-    }
-  }
-
-  #compact(): void {
-    const snap: Snapshot = { version: 1, ...(this.#lastCheckpoint ? { lastCheckpoint: this.#lastCheckpoint } : {}), scopes: [] };
-    for (const s of this.#scopes.values()) {
-      const days: Record<string, string[]> = {};
-      for (const [d, set] of s.days) days[d] = [...set];
-      snap.scopes.push({ scope: s.scope, ...(s.newestDay ? { newestDay: s.newestDay } : {}), days });
-    }
-    const tmp = join(this.#dir, 'snapshot.json.tmp');
-    const fd = openSync(tmp, 'w');
-    writeSync(fd, JSON.stringify(snap));
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, join(this.#dir, 'snapshot.json'));
-    const journal = join(this.#dir, 'journal.jsonl');
-    if (existsSync(journal)) {
-      const jfd = openSync(journal, 'r+');
-      ftruncateSync(jfd, 0);
-      fsyncSync(jfd);
-      closeSync(jfd);
-    }
-    this.#journalLines = 0;
   }
 
   isProcessed(scope: ScopeKey, day: string, key: string, opts: { exact?: boolean } = {}): boolean {
-    const s = this.#scopes.get(scopeId(scope));
-    if (!s || s.newestDay === undefined) return false;
-    if (day < shiftDay(s.newestDay, -this.#lookback)) return !opts.exact;
-    return s.days.get(day)?.has(keyHash(key)) ?? false;
+    this.#usable();
+    this.#checkInput(scope, day, key);
+    const s = this.#model.find(scope);
+    if (!s) return false;
+    const [hi, lo] = hashKey(this.#saltHex, key);
+    return this.#model.isProcessed(s, day, hi, lo, opts.exact === true);
   }
 
   markProcessed(scope: ScopeKey, day: string, key: string, info: MarkInfo): void {
-    const hash = keyHash(key);
-    const line = JSON.stringify({ s: scope, d: day, h: hash, st: info.status, ...(info.checkpoint ? { c: info.checkpoint } : {}) });
-    writeSync(this.#journalFd, `${line}\n`);
-    if (this.#fsync) fsyncSync(this.#journalFd);
-    this.#apply(this.#scope(scope), day, hash);
-    if (info.checkpoint) this.#lastCheckpoint = info.checkpoint;
-    if (++this.#journalLines >= COMPACT_EVERY) this.#compact();
+    this.#usable();
+    this.#writable();
+    this.#checkInput(scope, day, key);
+    if (info.status !== 'ok' && info.status !== 'error') throw new StateStoreError('TLD_ERR_STATE_INPUT', `status must be 'ok' or 'error', got ${JSON.stringify(info.status)}`);
+    if (info.checkpoint !== undefined && !isCheckpoint(info.checkpoint)) throw new StateStoreError('TLD_ERR_STATE_INPUT', 'a checkpoint maps output names to byte sizes (whole numbers ≥ 0)');
+    const id = scopeId(scope);
+    let ref = this.#refs.get(id);
+    const newRef = ref === undefined;
+    if (ref === undefined) ref = this.#refs.size;
+    const [hi, lo] = hashKey(this.#saltHex, key);
+    const text = (newRef ? scopeLine(ref, scope) : '') + markLine(ref, day, hi, lo, info.status, info.checkpoint);
+    this.#append(text);
+    if (newRef) this.#refs.set(id, ref);
+    this.#model.apply(this.#model.obtain(scope, id), day, hi, lo, info.status);
+    if (info.checkpoint) this.#model.checkpoint = { ...info.checkpoint };
+    if (this.#journalBytes >= Math.max(this.#compactAt, 2 * this.#snapshotBytes)) this.#compactQuietly();
+  }
+
+  recordCheckpoint(checkpoint: OutputCheckpoint): void {
+    this.#usable();
+    this.#writable();
+    if (!isCheckpoint(checkpoint)) throw new StateStoreError('TLD_ERR_STATE_INPUT', 'a checkpoint maps output names to byte sizes (whole numbers ≥ 0)');
+    this.#append(checkpointLine(checkpoint));
+    this.#model.checkpoint = { ...checkpoint };
   }
 
   newestDay(scope: ScopeKey): string | undefined {
-    return this.#scopes.get(scopeId(scope))?.newestDay;
+    this.#usable();
+    return this.#model.find(scope)?.newestDay;
   }
 
   lastCheckpoint(): OutputCheckpoint | undefined {
-    return this.#lastCheckpoint;
+    this.#usable();
+    return this.#model.checkpoint ? { ...this.#model.checkpoint } : undefined;
   }
 
   scopes(): ScopeKey[] {
-    return [...this.#scopes.values()].map((s) => s.scope);
+    this.#usable();
+    return [...this.#model.scopes.values()].map((s) => ({ ...s.scope }));
   }
 
-  /** Number of key hashes held in memory (for tests and metrics). */
   entries(): number {
-    let n = 0;
-    for (const s of this.#scopes.values()) for (const set of s.days.values()) n += set.size;
-    return n;
+    return this.#model.entries();
+  }
+
+  stats(): StateStoreStats {
+    return {
+      scopes: this.#model.scopes.size,
+      entries: this.#model.entries(),
+      snapshotBytes: this.#snapshotBytes,
+      journalBytes: this.#journalBytes,
+      compactions: this.#compactions,
+      ...(this.#compactionError ? { compactionError: this.#compactionError } : {}),
+    };
+  }
+
+  compact(): void {
+    this.#usable();
+    this.#writeSnapshot();
   }
 
   close(): void {
-    this.#compact();
-    closeSync(this.#journalFd);
+    if (this.#closed) return;
+    this.#closed = true;
+    let failure: unknown;
     try {
-      if (readFileSync(this.#lockFile, 'utf8').trim() === String(process.pid)) unlinkSync(this.#lockFile);
-    } catch {
-      // already gone
+      if (this.#journalBytes > 0 && !this.#broken) this.#writeSnapshot();
+    } catch (e) {
+      failure = e; // the journal still holds every mark; the next open replays it
     }
+    closeSync(this.#journalFd);
+    releaseLock(this.#dir, this.#lock);
+    if (failure) throw failure;
+  }
+
+  #usable(): void {
+    if (this.#closed) throw new StateStoreError('TLD_ERR_STATE_CLOSED', `the state store of ${this.#dir} is closed`);
+  }
+
+  #writable(): void {
+    if (this.#broken) throw new StateStoreError('TLD_ERR_STATE_IO', `the state in ${this.#dir} refuses new marks after a failed write (${this.#broken.message}); restart the collector`, { cause: this.#broken });
+  }
+
+  #checkInput(scope: ScopeKey, day: string, key: string): void {
+    if (!isScopeKey(scope)) throw new StateStoreError('TLD_ERR_STATE_INPUT', 'a scope needs string bucket, path, type, account, region and flowLogId');
+    if (!isDayShape(day)) throw new StateStoreError('TLD_ERR_STATE_INPUT', `a day must be written YYYY-MM-DD, got ${JSON.stringify(day)}`);
+    if (typeof key !== 'string' || key === '') throw new StateStoreError('TLD_ERR_STATE_INPUT', 'an object key must be a non-empty string');
+  }
+
+  /** Appends to the journal and syncs; on failure cuts the journal back so no partial line is left behind. */
+  #append(text: string): void {
+    const before = this.#journalBytes;
+    let written: number;
+    try {
+      written = writeAll(this.#journalFd, text);
+      if (this.#fsync) fsyncSync(this.#journalFd);
+    } catch (e) {
+      try {
+        ftruncateSync(this.#journalFd, before);
+      } catch (undo) {
+        this.#broken = undo as Error;
+      }
+      // after a failed fsync the kernel may have dropped the pages: do not trust later writes either
+      if (this.#fsync) this.#broken ??= e as Error;
+      throw new StateStoreError('TLD_ERR_STATE_IO', `could not record a processed object in ${this.#files.journal}: ${(e as Error).message}`, { cause: e });
+    }
+    this.#journalBytes += written;
+  }
+
+  #compactQuietly(): void {
+    try {
+      this.#writeSnapshot();
+      this.#compactionError = undefined;
+      this.#compactAt = this.#compactMin;
+    } catch (e) {
+      // every mark is still in the journal: keep going, try again after as much journal again
+      this.#compactionError = `${(e as Error).message}`;
+      this.#compactAt = this.#journalBytes + this.#compactMin;
+    }
+  }
+
+  /** Snapshot of everything in memory (temp file, fsync, rename, fsync dir), then empties the journal. */
+  #writeSnapshot(): void {
+    const text = snapshotText(this.#model, this.#salt);
+    const tmp = `${this.#files.snapshot}.tmp`;
+    try {
+      const fd = openSync(tmp, 'w');
+      try {
+        writeAll(fd, text);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.#files.snapshot);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw new StateStoreError('TLD_ERR_STATE_IO', `could not write ${this.#files.snapshot}: ${(e as Error).message}`, { cause: e });
+    }
+    fsyncDir(this.#dir);
+    this.#snapshotBytes = Buffer.byteLength(text);
+    this.#compactions++;
+    // the snapshot holds everything the journal says (replaying it again would change nothing): empty it
+    ftruncateSync(this.#journalFd, 0);
+    fsyncSync(this.#journalFd);
+    this.#journalBytes = 0;
+    this.#refs.clear();
   }
 }
 
-/** Opens (creating if needed) the state store in `dir`. Throws StateStoreError when locked or damaged. */
-export function openStateStore(dir: string, opts: StateStoreOptions = {}): StateStore & { entries(): number } {
-  return new FileStateStore(dir, opts);
+/**
+ * Opens (creating if needed) the state store in `dir`, taking its lock.
+ * Throws StateStoreError: TLD_ERR_STATE_LOCKED (names the dir and the holder's pid), TLD_ERR_STATE_CORRUPT
+ * (names the file and line), TLD_ERR_STATE_IO.
+ * @example
+ * const state = openStateStore(join(dataDir, 'state'), { lookbackDays: 1 });
+ * if (!state.isProcessed(scope, '2025-01-02', key)) { …deliver…; state.markProcessed(scope, '2025-01-02', key, { status: 'ok', checkpoint }); }
+ * state.close();
+ */
+export function openStateStore(dir: string, opts: StateStoreOptions = {}): FileStateStore {
+  return new JournaledStateStore(dir, opts);
+}
+
+/** One scope as `describeState` reports it. */
+export interface ScopeDescription {
+  scope: ScopeKey;
+  newestDay?: string;
+  /** first day whose membership is exact; older days count as processed */
+  windowStart?: string;
+  /** the days held, oldest first */
+  days: { day: string; objects: number; errors: number }[];
+  objects: number;
+  errors: number;
+}
+
+export interface StateDescription {
+  dir: string;
+  lookbackDays: number;
+  scopes: ScopeDescription[];
+  /** key hashes held (all scopes) */
+  entries: number;
+  snapshotBytes: number;
+  journalBytes: number;
+  lastCheckpoint?: OutputCheckpoint;
+  /** the process holding the lock, if any, and whether it is alive */
+  lockedBy?: LockHolder & { live: boolean };
+}
+
+/**
+ * Reads a state directory without locking or changing it (safe while a collector runs), for `tld doctor` and
+ * metrics. Throws TLD_ERR_STATE_CORRUPT like `openStateStore`.
+ * @example describeState(join(dataDir, 'state')).scopes.map((s) => `${s.scope.region}: up to ${s.newestDay}`)
+ */
+export function describeState(dir: string, opts: { now?: () => Date } = {}): StateDescription {
+  const loaded = loadState(dir, { now: opts.now ?? (() => new Date()) });
+  const { model } = loaded;
+  const scopes: ScopeDescription[] = [];
+  for (const s of model.scopes.values()) {
+    const days = [...s.days].map(([day, d]) => ({ day, objects: d.hashes.size, errors: d.errors })).sort((a, b) => (a.day < b.day ? -1 : 1));
+    const windowStart = model.exactFrom(s);
+    scopes.push({
+      scope: { ...s.scope },
+      ...(s.newestDay ? { newestDay: s.newestDay } : {}),
+      ...(windowStart ? { windowStart } : {}),
+      days,
+      objects: days.reduce((n, d) => n + d.objects, 0),
+      errors: days.reduce((n, d) => n + d.errors, 0),
+    });
+  }
+  const holder = readLockHolder(dir);
+  return {
+    dir,
+    lookbackDays: model.lookbackDays,
+    scopes,
+    entries: model.entries(),
+    snapshotBytes: loaded.snapshotBytes,
+    journalBytes: loaded.journalBytes,
+    ...(model.checkpoint ? { lastCheckpoint: model.checkpoint } : {}),
+    ...(holder ? { lockedBy: { ...holder, live: lockState(holder) !== 'stale' } } : {}),
+  };
+}
+
+/** The window of a scope whose newest day is `newestDay`: [newestDay − lookbackDays, newestDay]. */
+export function windowOf(newestDay: string, lookbackDays: number): { from: string; to: string } {
+  return { from: shiftDay(newestDay, -lookbackDays), to: newestDay };
 }

@@ -38,6 +38,11 @@ export interface StateStore {
   newestDay(scope: ScopeKey): string | undefined;
   /** checkpoint of the last markProcessed (any scope), used to truncate outputs written by an uncommitted object */
   lastCheckpoint(): OutputCheckpoint | undefined;
+  /**
+   * Durably records output sizes without marking an object: call it at start-up, after recovering the outputs,
+   * so a crash before the first `markProcessed` (or after an output was added) can still be undone.
+   */
+  recordCheckpoint(checkpoint: OutputCheckpoint): void;
   /** every scope known, for `tld doctor` and metrics */
   scopes(): ScopeKey[];
   close(): void;

@@ -23,9 +23,19 @@ export interface ProxiedRequest {
   error?: string;
 }
 
+/** A failure the proxy plays instead of (or in the middle of) the next accepted request. */
+export type Fault =
+  | { kind: 'status'; status: number; code: string }
+  /** forwards, then cuts the connection after `afterBytes` bytes of the response body */
+  | { kind: 'cut-body'; afterBytes: number }
+  /** closes the connection without answering */
+  | { kind: 'reset' };
+
 export interface SigV4Proxy {
   endpoint: string;
   requests: ProxiedRequest[];
+  /** Queues faults for the next accepted requests (GET/HEAD only when `onlyGet`). */
+  inject(faults: Fault[], opts?: { onlyGet?: boolean; onlyObjects?: boolean }): void;
   close(): Promise<void>;
 }
 
@@ -49,6 +59,7 @@ function actionOf(method: string, path: string): { action: string; bucket: strin
 export async function startSigV4Proxy(opts: { target: string; keys: KeyRing; now?: () => Date }): Promise<SigV4Proxy> {
   const target = new URL(opts.target);
   const requests: ProxiedRequest[] = [];
+  let faults: { fault: Fault; onlyGet: boolean; onlyObjects: boolean }[] = [];
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
@@ -67,12 +78,31 @@ export async function startSigV4Proxy(opts: { target: string; keys: KeyRing; now
       if (v.principal.buckets && !v.principal.buckets.includes(bucket)) {
         return reject(403, 'AccessDenied', `User: ${v.principal.arn} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`, v.principal.arn);
       }
+      const fi = faults.findIndex((f) => (!f.onlyGet || method === 'GET') && (!f.onlyObjects || path.split('/').slice(2).join('/') !== ''));
+      const fault = fi === -1 ? undefined : faults.splice(fi, 1)[0]!.fault;
+      if (fault?.kind === 'status') return reject(fault.status, fault.code, 'injected fault', v.principal.arn);
+      if (fault?.kind === 'reset') {
+        requests.push({ method, path, accessKeyId, arn: v.principal.arn, status: 0, error: 'reset' });
+        req.socket.destroy();
+        return;
+      }
       // s3rver knows only its own key id (it does not check v4 signatures): the proxy did the checking
       const headers = { ...req.headers, host: target.host, authorization: (req.headers.authorization ?? '').replace(/Credential=[^/]+\//, 'Credential=S3RVER/') };
       const upstream = httpRequest({ host: target.hostname, port: target.port, method, path: url, headers }, (up) => {
         requests.push({ method, path, accessKeyId, arn: v.principal.arn, region: v.region, status: up.statusCode ?? 0 });
         res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+        if (fault?.kind !== 'cut-body') return void up.pipe(res);
+        let sent = 0;
+        up.on('data', (chunk: Buffer) => {
+          if (sent >= fault.afterBytes) return;
+          const part = chunk.subarray(0, fault.afterBytes - sent);
+          sent += part.length;
+          res.write(part);
+          if (sent >= fault.afterBytes) setTimeout(() => res.socket?.destroy(), 20);
+        });
+        up.on('end', () => {
+          if (sent < fault.afterBytes) res.end();
+        });
       });
       upstream.on('error', (e) => reject(502, 'BadGateway', e.message));
       upstream.end(body);
@@ -86,6 +116,9 @@ export async function startSigV4Proxy(opts: { target: string; keys: KeyRing; now
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    inject(list, o = {}) {
+      faults = [...faults, ...list.map((fault) => ({ fault, onlyGet: o.onlyGet ?? false, onlyObjects: o.onlyObjects ?? false }))];
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

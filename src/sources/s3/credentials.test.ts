@@ -70,7 +70,7 @@ function profiles(): { credentials: string; config: string } {
   return { credentials, config };
 }
 
-async function collect(over: Partial<BucketConfig> & Pick<BucketConfig, 'name'>): Promise<{ summary: BucketSummary; sink: CaptureSink; errors: Record<string, unknown>[] }> {
+async function collect(over: Partial<BucketConfig> & Pick<BucketConfig, 'name'>, maxAttempts = 2): Promise<{ summary: BucketSummary; sink: CaptureSink; errors: Record<string, unknown>[] }> {
   const state = openStateStore(mkdtempSync(join(dir, 'state-')), { lookbackDays: 1, fsync: false });
   const sink = new CaptureSink();
   const { logger, lines } = captureLogger();
@@ -82,7 +82,7 @@ async function collect(over: Partial<BucketConfig> & Pick<BucketConfig, 'name'>)
       signal: new AbortController().signal,
       skipOnError: true,
       now: () => new Date(),
-      sourceFor: (b) => createS3Source(b, { maxAttempts: 2 }),
+      sourceFor: (b) => createS3Source(b, { maxAttempts }),
     });
     return { summary: summary!, sink, errors: lines.filter((l) => l.level === 50) };
   } finally {
@@ -165,4 +165,27 @@ test('classifyS3Error: expired credentials and throttling that outlived the retr
   assert.equal(gone.code, 'TLD_ERR_S3_NO_SUCH_KEY');
   const kms = classifyS3Error(sdkError('AccessDenied', 403), { bucket: 'b', action: 'get', key: 'k', roleArn: ROLE });
   assert.equal(kms.message, `access denied to get s3://b/k: grant s3:GetObject on arn:aws:s3:::b/* (objects encrypted with SSE-KMS also need kms:Decrypt on the key) to ${ROLE}`);
+});
+
+test('transient failures are retried: SlowDown, 500, a reset connection, and a body cut mid-object (read again, nothing doubled)', async () => {
+  const records = (JSON.parse(CT.toString('utf8')) as { Records: unknown[] }).Records;
+  const gz = (await import('node:zlib')).gzipSync(JSON.stringify({ Records: Array.from({ length: 40 }, () => records).flat() }));
+  const key = KEY.replace('_x.json', '_big.json.gz');
+  await s3.putObject('trail', key, gz);
+  proxy.inject([
+    { kind: 'status', status: 503, code: 'SlowDown' },
+    { kind: 'status', status: 500, code: 'InternalError' },
+    { kind: 'reset' },
+  ]);
+  proxy.inject([{ kind: 'cut-body', afterBytes: Math.floor(gz.length / 2) }], { onlyGet: true, onlyObjects: true });
+  const { summary, sink } = await collect({ name: 'trail', accessKey: reader.accessKeyId, secretKey: reader.secretAccessKey }, 8);
+  assert.equal(summary.failed, false, summary.failure);
+  assert.deepEqual(summary.errors, []);
+  assert.equal(summary.objects, 2);
+  assert.deepEqual(sink.duplicates(), []);
+  const perCopy = sink.countByKey()[KEY]!;
+  assert.equal(sink.countByKey()[key], perCopy * 40);
+  assert.ok(proxy.requests.some((r) => r.error === 'SlowDown') && proxy.requests.some((r) => r.error === 'reset'));
+  // the cut GET and the one that read the object again
+  assert.equal(proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith('_big.json.gz')).length, 2);
 });

@@ -91,6 +91,12 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   if (Object.keys(removed).length > 0) {
     logger.warn({ removedBytes: removed }, 'Removed output written for an object whose commit was interrupted; it will be read again.');
   }
+  // A file the last checkpoint does not cover (first run, or logall_json just turned on) gets its present
+  // size as the base, so a crash before the first commit is undone like any other.
+  const base = state.lastCheckpoint() ?? {};
+  if (base.alerts === undefined || (archivesFile && base.archives === undefined)) {
+    state.recordCheckpoint({ ...base, alerts: alertsFile.size(), ...(archivesFile ? { archives: archivesFile.size() } : {}) });
+  }
   const store = opts.store === false ? undefined : await openEmbeddedStore(dataDir, config);
   const metrics = new CollectorMetrics();
   const sink = new PipelineSink({

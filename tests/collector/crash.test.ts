@@ -31,14 +31,14 @@ before(async () => {
 });
 after(async () => s3?.close());
 
-function run(conf: string, data: string, killAfterMs?: number): Promise<number | null> {
+function run(conf: string, data: string, killAtBytes?: number): Promise<number | null> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(root, 'bin/tld.js'), 'run-once', '-c', conf, '--data-dir', data, '--no-progress'], { env: { ...process.env, TLD_LOG_LEVEL: 'error' } });
-    if (killAfterMs !== undefined) {
+    if (killAtBytes !== undefined) {
       const archives = join(data, 'logs/archives/archives.json');
       const poll = setInterval(() => {
         // kill once a part of the objects has been written, i.e. in the middle of the run
-        if (existsSync(archives) && readFileSync(archives).length > 200_000) {
+        if (existsSync(archives) && readFileSync(archives).length >= killAtBytes) {
           clearInterval(poll);
           child.kill('SIGKILL');
         }
@@ -49,18 +49,23 @@ function run(conf: string, data: string, killAfterMs?: number): Promise<number |
   });
 }
 
-test('SIGKILL mid-run, then a restart: every record exactly once', async () => {
-  const conf = join(dir, 'ossec.conf');
-  writeFileSync(conf, `<ossec_config><global><logall_json>yes</logall_json></global><wodle name="aws-s3"><bucket type="vpcflow"><name>flows</name><service_endpoint>${s3.endpoint}</service_endpoint><only_logs_after>2025-JUN-01</only_logs_after><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key></bucket></wodle></ossec_config>`);
-  const data = join(dir, 'data');
-  assert.equal(await run(conf, data, 0), -1, 'the first run was killed');
-  const partial = readFileSync(join(data, 'logs/archives/archives.json'), 'utf8').split('\n').filter(Boolean).length;
-  assert.ok(partial > 0 && partial < OBJECTS * LINES, `killed mid-run (${partial} lines written)`);
-  assert.equal(await run(conf, data), 0);
-  const entries = readFileSync(join(data, 'logs/archives/archives.json'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  const ids = new Set(entries.map((e) => e.id));
-  assert.equal(ids.size, entries.length, 'no duplicate record');
-  assert.equal(entries.length, OBJECTS * LINES, 'no lost record');
-  const bytes = new Set(entries.map((e) => e.data.aws.bytes));
-  assert.equal(bytes.size, OBJECTS * LINES);
-});
+for (const [when, killAt] of [
+  ['as the first object is written (before any commit)', 1],
+  ['mid-run', 5_000_000],
+] as const) {
+  test(`SIGKILL ${when}, then a restart: every record exactly once`, async () => {
+    const conf = join(dir, 'ossec.conf');
+    writeFileSync(conf, `<ossec_config><global><logall_json>yes</logall_json></global><wodle name="aws-s3"><bucket type="vpcflow"><name>flows</name><service_endpoint>${s3.endpoint}</service_endpoint><only_logs_after>2025-JUN-01</only_logs_after><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key></bucket></wodle></ossec_config>`);
+    const data = join(dir, `data-${killAt}`);
+    assert.equal(await run(conf, data, killAt), -1, 'the first run was killed');
+    const partial = readFileSync(join(data, 'logs/archives/archives.json'), 'utf8').split('\n').filter(Boolean).length;
+    assert.ok(partial > 0 && partial < OBJECTS * LINES, `killed mid-run (${partial} lines written)`);
+    assert.equal(await run(conf, data), 0);
+    const entries = readFileSync(join(data, 'logs/archives/archives.json'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const ids = new Set(entries.map((e) => e.id));
+    assert.equal(ids.size, entries.length, 'no duplicate record');
+    assert.equal(entries.length, OBJECTS * LINES, 'no lost record');
+    const bytes = new Set(entries.map((e) => e.data.aws.bytes));
+    assert.equal(bytes.size, OBJECTS * LINES);
+  });
+}

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
-import { field, flatten, rawField } from './fields.js';
+import { field, fieldText, flatten, rawField } from './fields.js';
 import { addressInList } from './lists.js';
 import type { CompiledRuleset } from './load-rules.js';
 import type { Rule } from './rule-types.js';
@@ -47,8 +47,13 @@ export interface Explanation {
 
 const DAY_MS = 86_400_000;
 
+/** `$(field)` in a description; numbers print as written (8.9, not Wazuh's "8.900000"). */
 function interpolate(template: string, event: AwsEvent, extra: Record<string, string>): string {
-  return template.replace(/\$\(([^)]+)\)/g, (_, name: string) => extra[name] ?? field(event, name.split('.')) ?? '');
+  return template.replace(/\$\(([^)]+)\)/g, (_, name: string) => {
+    if (extra[name] !== undefined) return extra[name];
+    const raw = rawField(event, name.split('.'));
+    return typeof raw === 'number' ? String(raw) : (fieldText(raw) ?? '');
+  });
 }
 
 export class Analyzer {

@@ -1,0 +1,130 @@
+/** The SQL behind every panel; all take a time range (epoch ms) and only ever bind values as parameters. */
+import type { Store } from '../store/index.js';
+
+export interface Range {
+  from: number;
+  to: number;
+}
+
+const T = (i: number) => `make_timestamp($${i}::BIGINT * 1000)`;
+const NICE = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 7 * 86_400];
+
+/** A bucket size giving at most ~240 points over the range. */
+export function bucketSeconds(r: Range): number {
+  const want = (r.to - r.from) / 1000 / 240;
+  return NICE.find((s) => s >= want) ?? NICE[NICE.length - 1]!;
+}
+
+export async function dataRange(s: Store): Promise<{ min: number | null; max: number | null }> {
+  const [row] = await s.query(`SELECT min(m) AS min, max(x) AS max FROM (
+      SELECT epoch_ms(min(ts)) m, epoch_ms(max(ts)) x FROM flows
+      UNION ALL SELECT epoch_ms(min(coalesce(event_ts, ts))), epoch_ms(max(coalesce(event_ts, ts))) FROM alerts
+      UNION ALL SELECT epoch_ms(min(last_seen)), epoch_ms(max(last_seen)) FROM findings)`);
+  return { min: row?.min === null || row?.min === undefined ? null : Number(row.min), max: row?.max === null || row?.max === undefined ? null : Number(row.max) };
+}
+
+const ALERT_TIME = 'coalesce(event_ts, ts)';
+
+export async function overview(s: Store, r: Range) {
+  const b = bucketSeconds(r);
+  const p = [r.from, r.to, b];
+  const inRange = `${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)}`;
+  return {
+    bucketSeconds: b,
+    byLevel: await s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), ${ALERT_TIME})) AS t, CASE WHEN level >= 12 THEN 'critical (12+)' WHEN level >= 8 THEN 'high (8–11)' WHEN level >= 5 THEN 'medium (5–7)' ELSE 'low (≤4)' END k, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY ALL ORDER BY t`, p),
+    bySource: await s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), ${ALERT_TIME})) AS t, coalesce(source, 'other') AS k, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY ALL ORDER BY t`, p),
+    topRules: await s.query(`SELECT rule_id, any_value(description) AS description, max(level) AS level, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY rule_id ORDER BY n DESC LIMIT 10`, [r.from, r.to]),
+    topIps: await s.query(`SELECT ip, count(*)::INTEGER alerts, count(DISTINCT source)::INTEGER sources, max(level) AS level FROM (SELECT src_ip ip, source, level FROM alerts WHERE ${inRange} UNION ALL SELECT dst_ip, source, level FROM alerts WHERE ${inRange}) WHERE ip IS NOT NULL GROUP BY ip ORDER BY alerts DESC LIMIT 10`, [r.from, r.to]),
+    accounts: await s.query(`SELECT account k, count(*)::INTEGER n FROM alerts WHERE ${inRange} AND account IS NOT NULL GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
+    regions: await s.query(`SELECT region k, count(*)::INTEGER n FROM alerts WHERE ${inRange} AND region IS NOT NULL GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
+    health: await s.query(`SELECT bucket, type, count(*)::INTEGER objects, sum(records)::BIGINT records, count(*) FILTER (WHERE status = 'error')::INTEGER errors,
+        epoch_ms(max(processed_at)) AS last_processed, epoch_ms(max(last_modified)) AS newest_object, any_value(error) FILTER (WHERE status = 'error') AS last_error
+        FROM objects GROUP BY bucket, type ORDER BY bucket, type`),
+  };
+}
+
+export async function vpc(s: Store, r: Range) {
+  const b = bucketSeconds(r);
+  const where = `ts BETWEEN ${T(1)} AND ${T(2)}`;
+  return {
+    bucketSeconds: b,
+    series: await s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), ts)) AS t, sum(bytes)::BIGINT bytes, sum(packets)::BIGINT packets, count(*)::INTEGER flows,
+        count(*) FILTER (WHERE action = 'REJECT')::INTEGER rejected FROM flows WHERE ${where} GROUP BY 1 ORDER BY 1`, [r.from, r.to, b]),
+    talkers: await s.query(`SELECT src, dst, sum(bytes)::BIGINT bytes, sum(packets)::BIGINT packets, count(*)::INTEGER flows, count(*) FILTER (WHERE action = 'REJECT')::INTEGER rejected
+        FROM flows WHERE ${where} AND src IS NOT NULL GROUP BY src, dst ORDER BY bytes DESC LIMIT 20`, [r.from, r.to]),
+    rejectedPorts: await s.query(`SELECT dport, count(*)::INTEGER n, count(DISTINCT src)::INTEGER sources FROM flows WHERE ${where} AND action = 'REJECT' GROUP BY dport ORDER BY n DESC LIMIT 15`, [r.from, r.to]),
+    actions: await s.query(`SELECT coalesce(action, log_status) AS k, count(*)::INTEGER n FROM flows WHERE ${where} GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
+    byEni: await s.query(`SELECT eni, account, region, sum(bytes)::BIGINT bytes, count(*)::INTEGER flows FROM flows WHERE ${where} GROUP BY ALL ORDER BY bytes DESC LIMIT 15`, [r.from, r.to]),
+  };
+}
+
+export async function ipPivot(s: Store, ip: string, r: Range) {
+  const where = `ts BETWEEN ${T(1)} AND ${T(2)} AND (src = $3 OR dst = $3)`;
+  return {
+    ip,
+    summary: (await s.query(`SELECT count(*)::INTEGER flows, sum(bytes)::BIGINT bytes, count(*) FILTER (WHERE action = 'REJECT')::INTEGER rejected, count(DISTINCT dport)::INTEGER ports,
+        epoch_ms(min(ts)) AS first, epoch_ms(max(ts)) AS last FROM flows WHERE ${where}`, [r.from, r.to, ip]))[0] ?? {},
+    peers: await s.query(`SELECT CASE WHEN src = $3 THEN dst ELSE src END peer, sum(bytes)::BIGINT bytes, count(*)::INTEGER flows FROM flows WHERE ${where} GROUP BY 1 ORDER BY bytes DESC LIMIT 15`, [r.from, r.to, ip]),
+    flows: await s.query(`SELECT epoch_ms(ts) AS t, src, sport, dst, dport, proto, packets, bytes, action, eni, account, region FROM flows WHERE ${where} ORDER BY ts DESC LIMIT 200`, [r.from, r.to, ip]),
+    alerts: await s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account FROM alerts
+        WHERE src_ip = $1 OR dst_ip = $1 OR position($1 IN description) > 0 OR position('"' || $1 || '"' IN json) > 0 ORDER BY level DESC, t DESC LIMIT 200`, [ip]),
+  };
+}
+
+export async function guardduty(s: Store, r: Range) {
+  const b = bucketSeconds(r);
+  const where = `last_seen BETWEEN ${T(1)} AND ${T(2)}`;
+  const band = `CASE WHEN severity >= 9 THEN 'critical' WHEN severity >= 7 THEN 'high' WHEN severity >= 4 THEN 'medium' ELSE 'low' END`;
+  const cols = `id, type, severity, title, account, region, instance_id, user_name, api, remote_ip, country, city, port, resource_role, epoch_ms(last_seen) AS last_seen, count`;
+  return {
+    bucketSeconds: b,
+    byType: await s.query(`SELECT type k, count(*)::INTEGER n FROM findings WHERE ${where} GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
+    bySeverity: await s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), last_seen)) AS t, ${band} k, count(*)::INTEGER n FROM findings WHERE ${where} GROUP BY ALL ORDER BY t`, [r.from, r.to, b]),
+    byTypeOverTime: await s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), last_seen)) AS t, split_part(type, '/', 1) AS k, count(*)::INTEGER n FROM findings WHERE ${where} GROUP BY ALL ORDER BY t`, [r.from, r.to, b]),
+    locations: await s.query(`SELECT country, city, any_value(lat) AS lat, any_value(lon) AS lon, count(*)::INTEGER findings, string_agg(DISTINCT remote_ip, ', ') AS ips FROM findings WHERE ${where} AND country IS NOT NULL GROUP BY country, city ORDER BY findings DESC`, [r.from, r.to]),
+    bruteForce: await s.query(`SELECT ${cols} FROM findings WHERE ${where} AND type LIKE '%BruteForce%' ORDER BY last_seen DESC LIMIT 50`, [r.from, r.to]),
+    unusualApi: await s.query(`SELECT ${cols} FROM findings WHERE ${where} AND action_type = 'AWS_API_CALL' ORDER BY last_seen DESC LIMIT 50`, [r.from, r.to]),
+    compromised: await s.query(`SELECT ${cols} FROM findings WHERE ${where} AND regexp_matches(type, '^(Backdoor|Trojan|CryptoCurrency):EC2/|C&CActivity|Exfiltration|BitcoinDomainRequest') ORDER BY severity DESC LIMIT 50`, [r.from, r.to]),
+  };
+}
+
+export async function cloudtrail(s: Store, r: Range) {
+  const q = (rules: string[]) =>
+    s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, account, region, src_ip FROM alerts WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND rule_id IN (${rules.map((x) => `'${x}'`).join(',')}) ORDER BY t DESC LIMIT 100`, [r.from, r.to]);
+  return {
+    vpcChanges: await q(['80610', '80611']),
+    errors: await q(['80203', '80250', '80611']),
+    logins: await q(['80253', '80254', '80255']),
+    evasion: await q(['80620', '80621']),
+  };
+}
+
+export interface AlertFilter extends Range {
+  level?: number;
+  rule?: string;
+  ip?: string;
+  account?: string;
+  q?: string;
+  limit?: number;
+}
+
+export async function alerts(s: Store, f: AlertFilter) {
+  const where = [`${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)}`];
+  const params: (string | number)[] = [f.from, f.to];
+  const add = (sql: string, v: string | number) => {
+    params.push(v);
+    where.push(sql.replaceAll('?', `$${params.length}`));
+  };
+  if (f.level !== undefined) add('level >= ?', f.level);
+  if (f.rule) add('rule_id = ?', f.rule);
+  if (f.ip) add('(src_ip = ? OR dst_ip = ?)', f.ip);
+  if (f.account) add('account = ?', f.account);
+  if (f.q) add("(description ILIKE '%' || ? || '%' OR json ILIKE '%' || ? || '%')", f.q);
+  params.push(Math.min(f.limit ?? 200, 1000));
+  return s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account, region, src_ip, dst_ip FROM alerts WHERE ${where.join(' AND ')} ORDER BY t DESC LIMIT $${params.length}`, params);
+}
+
+export async function alertById(s: Store, id: string) {
+  const [row] = await s.query('SELECT json FROM alerts WHERE id = $1', [id]);
+  return row ? (JSON.parse(String(row.json)) as unknown) : undefined;
+}

@@ -1,24 +1,11 @@
-/** Starts the dashboard next to the collector when this build has one (src/dashboard). */
+/** Starts the dashboard next to the collector (tld start, tld demo), on the runtime's store and metrics. */
 import type { Logger } from 'pino';
 import type { Runtime } from '../pipeline/runtime.js';
+import { startDashboard } from '../dashboard/server.js';
 
-interface DashboardModule {
-  startDashboard(deps: { store: unknown; config: Runtime['config']['dashboard']; logger: Logger; metrics?: unknown; dataDir?: string }): Promise<{ url: string; close(): Promise<void> }>;
-}
-
-export async function startDashboardFor(rt: Runtime, logger: Logger): Promise<(() => Promise<void>) | void> {
-  let mod: DashboardModule;
-  try {
-    mod = (await import(new URL('../dashboard/server.js', import.meta.url).href)) as DashboardModule;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /dashboard\/server/.test((e as Error).message)) {
-      logger.warn('This build has no dashboard; collecting only.');
-      return;
-    }
-    throw e;
-  }
-  if (!rt.store) return;
-  const server = await mod.startDashboard({ store: rt.store, config: rt.config.dashboard, logger, metrics: rt.metrics, dataDir: rt.dataDir });
+export async function startDashboardFor(rt: Runtime, logger: Logger): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  if (!rt.store) return undefined;
+  const server = await startDashboard({ store: rt.store, config: rt.config.dashboard, logger, metrics: rt.metrics });
   logger.info({ url: server.url }, 'Dashboard listening.');
-  return () => server.close();
+  return server;
 }

@@ -126,6 +126,17 @@ test('the dashboard refuses to listen beyond loopback without a password hash or
   assert.equal(config.dashboard.token, 'abcdefghijklmnopqrstuvwxyz12');
 });
 
+test('HTTPS needs both <tls_cert> and <tls_key>; paths resolve against the file; plain HTTP beyond loopback with a password warns', async () => {
+  const issues = await issuesOf(conf('<ossec_config><dashboard><tls_cert>c.pem</tls_cert></dashboard></ossec_config>'));
+  assert.match(issues[0]?.message ?? '', /both <tls_cert> and <tls_key>/);
+  const { config } = await loadConfig([conf('<ossec_config><dashboard><tls_cert>c.pem</tls_cert><tls_key>/etc/k.pem</tls_key></dashboard></ossec_config>')]);
+  assert.equal(config.dashboard.tlsCert, join(tmp, 'c.pem'));
+  assert.equal(config.dashboard.tlsKey, '/etc/k.pem');
+  const hash = 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA==$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g=';
+  const plain = await loadConfig([conf(`<ossec_config><dashboard><host>0.0.0.0</host><password_hash>${hash}</password_hash></dashboard></ossec_config>`)]);
+  assert.match(plain.warnings.map((w) => w.message).join('\n'), /plain HTTP/);
+});
+
 test('tld check-config exits 2 and prints FILE:LINE for each error; 0 on a good file', () => {
   const run = (file: string) => spawnSync(process.execPath, [join(root, 'bin/tld.js'), 'check-config', '-c', file], { encoding: 'utf8' });
   const bad = run(join(here, 'testdata/many-errors.conf'));

@@ -208,6 +208,10 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
           }
         } else if (el.name === 'dashboard') {
           readOptions(el, 'dashboard', dashboard, c, true);
+          for (const key of ['tlsCert', 'tlsKey'] as const) {
+            const p = dashboard[key];
+            if (typeof p === 'string' && !isAbsolute(p)) dashboard[key] = resolve(base, p);
+          }
           dashboardLine = el.line;
           dashboardFile = file;
         } else if (el.name === 'store') readOptions(el, 'store', store, c, true);
@@ -217,6 +221,11 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
   }
   if (!LOOPBACK.has(dashboard.host as string) && dashboard.passwordHash === undefined && dashboard.token === undefined) {
     issues.push({ severity: 'error', file: dashboardFile, line: dashboardLine, tag: 'host', message: `the dashboard would listen on ${String(dashboard.host)} without authentication; add <password_hash> or <token>, or keep host 127.0.0.1` });
+  }
+  if ((dashboard.tlsCert === undefined) !== (dashboard.tlsKey === undefined)) {
+    issues.push({ severity: 'error', file: dashboardFile, line: dashboardLine, tag: dashboard.tlsCert === undefined ? 'tls_cert' : 'tls_key', message: 'HTTPS needs both <tls_cert> and <tls_key>' });
+  } else if (!LOOPBACK.has(dashboard.host as string) && dashboard.tlsCert === undefined && dashboard.passwordHash !== undefined) {
+    issues.push({ severity: 'warning', file: dashboardFile, line: dashboardLine, tag: 'host', message: `the dashboard on ${String(dashboard.host)} speaks plain HTTP: browsers keep the Secure session cookie only over HTTPS, so add <tls_cert>/<tls_key> or put a TLS proxy in front` });
   }
   issues.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);

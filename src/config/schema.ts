@@ -117,6 +117,8 @@ export const SECTIONS: SectionDef[] = [
       { tag: 'user', key: 'user', type: 'string', default: 'admin', description: 'User name for the sign-in page.', parse: v.nonEmpty },
       { tag: 'password_hash', key: 'passwordHash', type: 'scrypt hash', description: 'Hash of the sign-in password, made with `tld dashboard hash-password`.', parse: v.scryptHash },
       { tag: 'token', key: 'token', type: 'string', allowed: 'at least 24 characters', description: 'Bearer token accepted by the API and /metrics.', parse: v.token },
+      { tag: 'tls_cert', key: 'tlsCert', type: 'path', description: 'PEM certificate (chain) file: the dashboard serves HTTPS. Needed for browser sign-in beyond loopback, since session cookies are Secure; relative to the config file.', parse: v.nonEmpty },
+      { tag: 'tls_key', key: 'tlsKey', type: 'path', description: 'PEM private key of `tls_cert`.', parse: v.nonEmpty },
     ],
   },
   {

@@ -80,6 +80,9 @@ export interface DashboardConfig {
   user: string;
   /** bearer token accepted by the API (alternative to the password) */
   token?: string;
+  /** PEM certificate and key files (absolute paths): serve HTTPS */
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export interface StoreConfig {

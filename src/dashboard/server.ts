@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -38,10 +39,20 @@ function range(query: Record<string, string | undefined>): q.Range {
   return { from, to };
 }
 
+function readPem(file: string, tag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new Error(`cannot read <${tag}> ${file}: ${(e as Error).message}`);
+  }
+}
+
 /** Builds the app (routes, auth, headers) without listening. */
 export async function buildServer(deps: DashboardDeps): Promise<FastifyInstance> {
   const { store, config } = deps;
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
+  const app = (config.tlsCert && config.tlsKey
+    ? Fastify({ logger: false, bodyLimit: 16 * 1024, https: { cert: readPem(config.tlsCert, 'tls_cert'), key: readPem(config.tlsKey, 'tls_key') } })
+    : Fastify({ logger: false, bodyLimit: 16 * 1024 })) as unknown as FastifyInstance;
   const sessions = new Sessions();
   const authRequired = config.passwordHash !== undefined || config.token !== undefined;
   await app.register(fastifyCookie);
@@ -127,5 +138,6 @@ export async function startDashboard(deps: DashboardDeps & { dataDir?: string })
   await app.listen({ host, port });
   const addr = app.server.address();
   const actual = typeof addr === 'object' && addr ? addr.port : port;
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}/`, close: () => app.close() };
+  const scheme = deps.config.tlsCert ? 'https' : 'http';
+  return { url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${actual}/`, close: () => app.close() };
 }

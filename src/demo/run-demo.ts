@@ -124,13 +124,11 @@ export async function runDemo(opts: DemoOptions): Promise<{ url?: string; stop: 
   const stops: (() => Promise<void>)[] = [];
   let url: string | undefined;
   if (opts.serve) {
-    const stopDashboard = await startDashboardFor(rt, opts.logger);
-    if (stopDashboard) {
-      stops.push(stopDashboard);
-      url = `http://127.0.0.1:${opts.port}/`;
+    const server = await startDashboardFor(rt, opts.logger);
+    if (server) {
+      stops.push(() => server.close());
+      url = server.url;
       out.write(`\nDashboard: ${url}   (Ctrl-C to stop)\n`);
-    } else {
-      out.write('\nThis build has no dashboard; the alerts are in the file above.\n');
     }
   }
   return {

@@ -16,7 +16,8 @@ import type { ObjectSource } from '../sources/s3/client.js';
 import type { BucketConfig } from '../config/types.js';
 import { alertsFilePath, openAlertsFile, openArchivesFile, type JsonLinesFile } from '../outputs/json-lines-file.js';
 import { PipelineSink, recoverOutputs } from './pipeline-sink.js';
-import type { AnalyzerPort, StorePort } from './ports.js';
+import type { AnalyzerPort } from './ports.js';
+import type { Store } from '../store/index.js';
 import { CollectorMetrics } from './metrics.js';
 import { buildAnalyzer, openEmbeddedStore } from './stages.js';
 
@@ -53,7 +54,7 @@ export interface Runtime {
   readonly dataDir: string;
   readonly state: StateStore;
   readonly sink: PipelineSink;
-  readonly store: (StorePort & Record<string, unknown>) | undefined;
+  readonly store: Store | undefined;
   readonly metrics: CollectorMetrics;
   /** Re-reads configuration and rules; throws (and changes nothing) when either has errors. Returns warnings. */
   reload(): Promise<string[]>;
@@ -82,7 +83,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const loaded = await loadConfig(opts.configFiles);
   let config = loaded.config;
   for (const w of loaded.warnings) logger.warn(formatIssue(w));
-  let analyzer: AnalyzerPort = await buildAnalyzer(config, now, logger);
+  let analyzer: AnalyzerPort = await buildAnalyzer(config, now);
 
   const state = openStateStore(join(dataDir, 'state'), { lookbackDays: lookback(config) });
   const alertsFile: JsonLinesFile = openAlertsFile(dataDir);
@@ -119,7 +120,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     metrics,
     async reload() {
       const next = await loadConfig(opts.configFiles);
-      const nextAnalyzer = await buildAnalyzer(next.config, now, logger);
+      const nextAnalyzer = await buildAnalyzer(next.config, now);
       config = next.config;
       analyzer = nextAnalyzer;
       return next.warnings.map(formatIssue);

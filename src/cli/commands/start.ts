@@ -22,7 +22,7 @@ export function register(program: Command): void {
           configFiles: opts.config,
           dataDir: dataDirOf(opts.dataDir),
           logger,
-          ...(opts.dashboard ? { onReady: (rt) => startDashboardFor(rt, logger) } : {}),
+          ...(opts.dashboard ? { onReady: async (rt) => { const server = await startDashboardFor(rt, logger); return server ? () => server.close() : undefined; } } : {}),
         });
       } catch (e) {
         if (e instanceof ConfigError) throw new CliError('the configuration has errors; the service did not start.', { exitCode: 2, details: e.issues.map(formatIssue) });

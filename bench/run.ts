@@ -2,7 +2,8 @@
  * `npm run bench`: throughput and memory of ThreatLockDown's hot path and end-to-end collection, side by
  * side with the machine's ceiling (zlib inflate + line split). Prints a table; `--json FILE` writes the
  * figures with the core count and versions. Sizes: `--records N` (default 2,000,000), `--small N` small
- * objects (default 2,000), `--state N` listed objects for the state-store size (default 1,000,000).
+ * objects (default 2,000), `--state N` listed objects for the state-store size (default 1,000,000), `--flows N` flow records in
+ * the store the dashboard queries run on (default 10,000,000).
  * Each measurement runs in a child process so its peak RSS is its own.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,6 +20,7 @@ const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : und
 const records = opt('records', 2_000_000);
 const small = opt('small', 2000);
 const stateObjects = opt('state', 1_000_000);
+const flows = opt('flows', 10_000_000);
 const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 interface Result {
@@ -48,6 +50,7 @@ const tasks: [string, Record<string, unknown>][] = [
   ['e2e-large', { records }],
   ['e2e-small', { objects: small }],
   ['state', { objects: stateObjects }],
+  ['dashboard', { flows }],
 ];
 const results: Result[] = [];
 for (const [task, params] of tasks) {

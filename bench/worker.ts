@@ -12,6 +12,8 @@ import type { AwsEvent, BucketType } from '../src/shared/events.js';
 import { openStateStore } from '../src/sources/s3/state/file-state-store.js';
 import { openRuntime, runCycle } from '../src/pipeline/runtime.js';
 import { S3Client, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { openStore } from '../src/store/index.js';
+import * as q from '../src/dashboard/queries.js';
 import { cloudtrailObject, guarddutyObject, vpcObject } from './corpus.js';
 
 const [task, raw] = process.argv.slice(2);
@@ -144,6 +146,44 @@ switch (task) {
     s.close();
     const size = readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
     emit({ name: 'state store: objects marked (2,880 per day, look-back 1 day)', records: n, seconds, perSecond: n / seconds, unit: 'marks/s', extra: { stateBytesOnDisk: size } });
+    break;
+  }
+  case 'dashboard': {
+    // N flow records spread over 7 days with a daily curve, 5,000 sources, 300 destinations; then every panel's
+    // query over the whole range, over the busiest hour, and an IP pivot. Each query runs twice; the slower counts.
+    const dir = mkdtempSync(join(tmpdir(), 'tld-bench-dash-'));
+    const store = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0 });
+    const n = Number(p.flows);
+    const t0 = Date.UTC(2025, 5, 20);
+    const tFill = process.hrtime.bigint();
+    await store.query(`INSERT INTO flows SELECT printf('%016x', i // 100000), (i % 100000)::INTEGER,
+        make_timestamp(($1::BIGINT + (i * 604800000 // $2) + ((i * 7919) % 3600000)) * 1000), NULL, '111111111111', 'us-east-1', 'eni-' || (i % 40)::VARCHAR,
+        '10.0.' || ((i * 31) % 5000 // 250)::VARCHAR || '.' || ((i * 31) % 250)::VARCHAR, '10.1.' || ((i * 17) % 300 // 250)::VARCHAR || '.' || ((i * 17) % 250)::VARCHAR,
+        (1024 + i % 60000)::INTEGER, [443, 80, 22, 3389, 8080, 5432][i % 6 + 1]::INTEGER, 6::SMALLINT, (1 + i % 50)::BIGINT, (64 + (i * 131) % 90000)::BIGINT,
+        CASE WHEN i % 9 = 0 THEN 'REJECT' ELSE 'ACCEPT' END, 'OK', 'bench' FROM range($2::BIGINT) t(i)`, [t0, n]);
+    const fillSeconds = Number(process.hrtime.bigint() - tFill) / 1e9;
+    const week = { from: t0, to: t0 + 7 * 86_400_000 };
+    const hour = { from: t0 + 3 * 86_400_000 + 14 * 3_600_000, to: t0 + 3 * 86_400_000 + 15 * 3_600_000 };
+    const timings: Record<string, number> = {};
+    const time = async (name: string, f: () => Promise<unknown>) => {
+      let worst = 0;
+      for (let k = 0; k < 2; k++) {
+        const t = process.hrtime.bigint();
+        await f();
+        worst = Math.max(worst, Number(process.hrtime.bigint() - t) / 1e6);
+      }
+      timings[name] = Math.round(worst);
+    };
+    await time('overview (7 days)', () => q.overview(store, week));
+    await time('VPC traffic (7 days)', () => q.vpc(store, week));
+    await time('VPC traffic (brushed hour)', () => q.vpc(store, hour));
+    await time('IP pivot (7 days)', () => q.ipPivot(store, '10.0.3.17', week));
+    await time('GuardDuty (7 days)', () => q.guardduty(store, week));
+    await time('alerts search (7 days)', () => q.alerts(store, { ...week, q: 'brute' }));
+    const slowest = Math.max(...Object.values(timings));
+    await store.close();
+    const dbBytes = readdirSync(join(dir, 'store')).reduce((a, f) => a + statSync(join(dir, 'store', f)).size, 0);
+    emit({ name: 'dashboard: slowest page on N flow records (ms)', records: n, seconds: slowest / 1000, perSecond: slowest, unit: 'ms (slowest page)', extra: { pageMs: timings, fillSeconds: Math.round(fillSeconds), storeMb: Math.round(dbBytes / 1e6), bytesPerFlow: +(dbBytes / n).toFixed(1) } });
     break;
   }
   default:

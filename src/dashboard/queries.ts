@@ -9,9 +9,9 @@ export interface Range {
 const T = (i: number) => `make_timestamp($${i}::BIGINT * 1000)`;
 const NICE = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 7 * 86_400];
 
-/** A bucket size giving at most ~240 points over the range. */
-export function bucketSeconds(r: Range): number {
-  const want = (r.to - r.from) / 1000 / 240;
+/** A round bucket size giving at most `points` points over the range (findings are sparse: fewer, wider bars). */
+export function bucketSeconds(r: Range, points = 240): number {
+  const want = (r.to - r.from) / 1000 / points;
   return NICE.find((s) => s >= want) ?? NICE[NICE.length - 1]!;
 }
 
@@ -26,7 +26,7 @@ export async function dataRange(s: Store): Promise<{ min: number | null; max: nu
 const ALERT_TIME = 'coalesce(event_ts, ts)';
 
 export async function overview(s: Store, r: Range) {
-  const b = bucketSeconds(r);
+  const b = bucketSeconds(r, 96);
   const p = [r.from, r.to, b];
   const inRange = `${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)}`;
   return {
@@ -72,7 +72,7 @@ export async function ipPivot(s: Store, ip: string, r: Range) {
 }
 
 export async function guardduty(s: Store, r: Range) {
-  const b = bucketSeconds(r);
+  const b = bucketSeconds(r, 60);
   const where = `last_seen BETWEEN ${T(1)} AND ${T(2)}`;
   const band = `CASE WHEN severity >= 9 THEN 'critical' WHEN severity >= 7 THEN 'high' WHEN severity >= 4 THEN 'medium' ELSE 'low' END`;
   const cols = `id, type, severity, title, account, region, instance_id, user_name, api, remote_ip, country, city, port, resource_role, epoch_ms(last_seen) AS last_seen, count`;

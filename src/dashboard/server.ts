@@ -135,7 +135,15 @@ export async function startDashboard(deps: DashboardDeps & { dataDir?: string })
     throw new Error(`refusing to serve the dashboard on ${host} without authentication: set <password_hash> or <token> in <dashboard>`);
   }
   const app = await buildServer(deps);
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    await app.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is already in use: choose another with --port or <dashboard><port>`);
+    if (code === 'EADDRNOTAVAIL') throw new Error(`${host} is not an address of this machine: fix <dashboard><host> or --host`);
+    throw e;
+  }
   const addr = app.server.address();
   const actual = typeof addr === 'object' && addr ? addr.port : port;
   const scheme = deps.config.tlsCert ? 'https' : 'http';

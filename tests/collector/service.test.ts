@@ -76,3 +76,61 @@ test('tld start collects on its schedule, refuses a bad reload, applies a good o
   assert.match(log, /Stopped\./);
   assert.equal(lines(archives), 159, 'nothing read twice');
 });
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+test('tld start serves the dashboard and Prometheus metrics behind its token; a reload brings in a new rule', async () => {
+  await s3.createBucket('flows2');
+  const token = 'scrape-token-0123456789abcdef';
+  const port = await freePort();
+  const conf = join(dir, 'ossec-dash.conf');
+  const rules = join(dir, 'my-rules');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(rules, { recursive: true });
+  const wodle = goodWodle().replace('<name>flows</name>', '<name>flows2</name>');
+  const write = (withRules: boolean) =>
+    writeFileSync(conf, `<ossec_config><dashboard><port>${port}</port><token>${token}</token></dashboard>${withRules ? '<ruleset><rule_dir>my-rules</rule_dir></ruleset>' : ''}<wodle name="aws-s3">${wodle}</wodle></ossec_config>`);
+  write(false);
+  writeFileSync(join(rules, 'local.xml'), '<group name="local,"><rule id="100001" level="6"><if_sid>80402</if_sid><description>Local: rejected flow from $(aws.srcaddr)</description></rule></group>');
+  const data = join(dir, 'data-dash');
+  const alertsFile = join(data, 'logs/alerts/alerts.json');
+  await s3.put('flows2', key(1), VPC);
+  const child = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', conf, '--data-dir', data, '--log-level', 'info'], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } });
+  let log = '';
+  child.stderr?.on('data', (d) => (log += d));
+  child.stdout?.on('data', (d) => (log += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const base = `http://127.0.0.1:${port}`;
+  const auth = { authorization: `Bearer ${token}` };
+  try {
+    let metrics = '';
+    for (let i = 0; i < 200 && !/tld_records_total\{[^}]*bucket="flows2"[^}]*\} 53/.test(metrics); i++) {
+      metrics = await fetch(`${base}/metrics`, { headers: auth }).then((r) => r.text()).catch(() => '');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(metrics, /tld_records_total\{bucket="flows2",type="vpcflow"\} 53/);
+    assert.match(metrics, /tld_objects_total\{bucket="flows2",type="vpcflow",status="ok"\} 1/);
+    assert.match(metrics, /tld_bucket_lag_seconds\{bucket="flows2",type="vpcflow"\} \d/);
+    assert.equal((await fetch(`${base}/metrics`)).status, 401, 'no scrape without the token');
+    const vpc = (await fetch(`${base}/api/vpc?from=0&to=${Date.now() + 86_400_000}`, { headers: auth }).then((r) => r.json())) as { series: { flows: number }[] };
+    assert.ok(vpc.series.reduce((s, r) => s + r.flows, 0) > 0, 'the dashboard reads the store the collector writes');
+    assert.ok(!existsSync(alertsFile) || !readFileSync(alertsFile, 'utf8').includes('"100001"'));
+
+    write(true);
+    child.kill('SIGHUP');
+    await until('reload applied', () => /Configuration and rules reloaded/.test(log));
+    await s3.put('flows2', key(2), VPC);
+    await until('the new rule raises alerts on new objects', () => existsSync(alertsFile) && readFileSync(alertsFile, 'utf8').includes('"100001"'));
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, log.slice(-2000));
+});

@@ -163,6 +163,13 @@ test('listening: loopback by default, refused elsewhere without authentication',
     await server.close();
   }
   await assert.rejects(startDashboard({ store, config: { ...open, host: '0.0.0.0' }, logger }), /without authentication/);
+  const first = await startDashboard({ store, config: open, logger });
+  try {
+    const port = Number(new URL(first.url).port);
+    await assert.rejects(startDashboard({ store, config: { ...open, port }, logger }), new RegExp(`port ${port} on 127.0.0.1 is already in use: choose another with --port`));
+  } finally {
+    await first.close();
+  }
 });
 
 test('HTTPS with <tls_cert>/<tls_key> (a self-signed certificate made by openssl)', async () => {

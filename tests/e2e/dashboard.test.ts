@@ -51,19 +51,30 @@ test('find the peak, brush it, see who talked, pivot on an IP: three actions', a
   const canvas = p.locator('.chart.tall canvas').first();
   const box = await canvas.boundingBox();
   assert.ok(box);
-  // 1: drag across part of the traffic chart
-  await p.mouse.move(box.x + box.width * 0.55, box.y + box.height / 2);
+  // where the eye finds the peak: the highest point of the bytes line, in page pixels
+  const peak = await p.evaluate(() => {
+    const chart = (window as unknown as { echarts: { getInstanceByDom(e: Element): { getOption(): { series: { data: [number, number][] }[] }; convertToPixel(f: unknown, v: unknown): number[] } } }).echarts.getInstanceByDom(document.querySelector('.chart.tall')!);
+    const data = chart.getOption().series[0]!.data;
+    const top = data.reduce((a, b) => (b[1] > a[1] ? b : a));
+    const step = data[1]![0] - data[0]![0];
+    return { t: top[0], left: chart.convertToPixel({ seriesIndex: 0 }, [top[0] - step, 0])[0]!, right: chart.convertToPixel({ seriesIndex: 0 }, [top[0] + 2 * step, 0])[0]! };
+  });
+  // 1: drag across the peak
+  await p.mouse.move(box.x + peak.left, box.y + box.height / 2);
   await p.mouse.down();
-  await p.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 8 });
+  await p.mouse.move(box.x + peak.right, box.y + box.height / 2, { steps: 8 });
   await p.mouse.up();
   await p.waitForFunction(() => location.hash.includes('from='));
   await p.waitForSelector('body[data-loaded="vpc"]');
   const hash = await p.evaluate(() => location.hash);
   const from = Number(/from=(\d+)/.exec(hash)?.[1]);
   const to = Number(/to=(\d+)/.exec(hash)?.[1]);
-  assert.ok(to > from, hash);
+  assert.ok(from <= peak.t && peak.t <= to, `the brushed range ${hash} holds the peak at ${new Date(peak.t).toISOString()}`);
+  assert.ok(to - from < 6 * 3_600_000, 'and is narrow');
   const talkers = p.locator('[data-panel^="Who talked"] tbody tr');
   assert.ok((await talkers.count()) > 0, 'top talkers in the brushed range');
+  // the generated peak is an exfiltration burst to 192.0.2.200: it tops the list in the narrowed range
+  assert.match(await talkers.first().innerText(), /192\.0\.2\.200/);
   // 2: click the first talker's source address
   const ip = await talkers.first().locator('a.ip').first().innerText();
   await talkers.first().locator('a.ip').first().click();

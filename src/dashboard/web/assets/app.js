@@ -76,18 +76,21 @@ function chart(body, option, tall = false) {
   return c;
 }
 /** Stacked series from rows {t, k, n}. */
+const BANDS = { 'low (≤4)': '#5b8ff9', 'medium (5–7)': '#f6bd16', 'high (8–11)': '#ff8a3d', 'critical (12+)': '#e8384f', low: '#5b8ff9', medium: '#f6bd16', high: '#ff8a3d', critical: '#e8384f' };
 function stacked(rows, type = 'bar') {
-  const keys = [...new Set(rows.map((r) => r.k))];
+  const present = new Set(rows.map((r) => r.k));
+  // severity bands keep their order and colour (low → critical); other keys in order of appearance
+  const keys = [...Object.keys(BANDS).filter((k) => present.has(k)), ...[...present].filter((k) => !(k in BANDS))];
   const times = [...new Set(rows.map((r) => Number(r.t)))].sort((a, b) => a - b);
   return {
     legend: { top: 0, textStyle: { color: '#aab' } },
     xAxis: { type: 'time' },
     yAxis: { type: 'value' },
-    series: keys.map((k) => ({ name: k, type, stack: 'all', areaStyle: type === 'line' ? {} : undefined, data: times.map((t) => [t, rows.filter((r) => r.k === k && Number(r.t) === t).reduce((s, r) => s + Number(r.n), 0)]) })),
+    series: keys.map((k) => ({ name: k, type, stack: 'all', ...(BANDS[k] ? { itemStyle: { color: BANDS[k] } } : {}), areaStyle: type === 'line' ? {} : undefined, data: times.map((t) => [t, rows.filter((r) => r.k === k && Number(r.t) === t).reduce((s, r) => s + Number(r.n), 0)]) })),
   };
 }
 function pie(rows) {
-  return { tooltip: { trigger: 'item', renderMode: 'richText' }, legend: { type: 'scroll', orient: 'vertical', left: 0, textStyle: { color: '#aab' } }, series: [{ type: 'pie', radius: ['35%', '70%'], center: ['65%', '50%'], data: rows.map((r) => ({ name: r.k, value: Number(r.n) })) }] };
+  return { tooltip: { trigger: 'item', renderMode: 'richText' }, legend: { type: 'scroll', orient: 'vertical', left: 0, textStyle: { color: '#aab' } }, series: [{ type: 'pie', radius: ['35%', '70%'], center: ['72%', '50%'], label: { show: false }, data: rows.map((r) => ({ name: r.k, value: Number(r.n) })) }] };
 }
 const levelCls = (r) => (Number(r.level) >= 10 ? 'lvl-high' : '');
 const alertCols = [
@@ -133,7 +136,7 @@ const pages = {
     const d = await api('/api/vpc');
     const body = panel('Traffic over time (record time) — drag across the chart to narrow every panel', 'wide');
     const c = chart(body, {
-      legend: { top: 0, textStyle: { color: '#aab' } },
+      legend: { top: 0, textStyle: { color: '#aab' }, selected: { packets: false } },
       xAxis: { type: 'time' },
       yAxis: [{ type: 'value', name: 'bytes', axisLabel: { formatter: (v) => fmtBytes(v) } }, { type: 'value', name: 'flows' }],
       brush: { xAxisIndex: 0, brushType: 'lineX', brushMode: 'single', throttleType: 'debounce' },
@@ -150,10 +153,10 @@ const pages = {
       const range = e.areas?.[0]?.coordRange;
       if (range) go('vpc', undefined, { from: Math.floor(range[0]), to: Math.ceil(range[1]) });
     });
-    table(panel('Who talked: top IP pairs by bytes'), [{ label: 'Source', render: (r) => ipLink(r.src) }, { label: 'Destination', render: (r) => ipLink(r.dst) }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes) }, { label: 'Flows', key: 'flows' }, { label: 'Rejected', key: 'rejected' }], d.talkers);
+    table(panel('Who talked: top IP pairs by bytes', 'two-thirds'), [{ label: 'Source', render: (r) => ipLink(r.src) }, { label: 'Destination', render: (r) => ipLink(r.dst) }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes) }, { label: 'Flows', key: 'flows' }, { label: 'Rejected', key: 'rejected' }], d.talkers);
     table(panel('Top rejected ports', 'third'), [{ label: 'Port', key: 'dport' }, { label: 'Rejected flows', key: 'n' }, { label: 'Sources', key: 'sources' }], d.rejectedPorts);
     chart(panel('Accept vs reject', 'third'), pie(d.actions));
-    table(panel('Per ENI, account and region', 'third'), [{ label: 'ENI', key: 'eni' }, { label: 'Account', key: 'account' }, { label: 'Region', key: 'region' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes) }], d.byEni);
+    table(panel('Per ENI, account and region', 'two-thirds'), [{ label: 'ENI', key: 'eni' }, { label: 'Account', key: 'account' }, { label: 'Region', key: 'region' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes) }], d.byEni);
   },
   async ip(ip) {
     const d = await api(`/api/ip/${encodeURIComponent(ip)}`);

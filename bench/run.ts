@@ -3,7 +3,8 @@
  * side with the machine's ceiling (zlib inflate + line split). Prints a table; `--json FILE` writes the
  * figures with the core count and versions. Sizes: `--records N` (default 2,000,000), `--small N` small
  * objects (default 2,000), `--state N` listed objects for the state-store size (default 1,000,000), `--flows N` flow records in
- * the store the dashboard queries run on (default 10,000,000).
+ * the store the dashboard queries run on (default 10,000,000), then `--big-flows N` (default 100,000,000;
+ * 0 skips it: it needs ~2 GB of disk and a few minutes to fill).
  * Each measurement runs in a child process so its peak RSS is its own.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ const records = opt('records', 2_000_000);
 const small = opt('small', 2000);
 const stateObjects = opt('state', 1_000_000);
 const flows = opt('flows', 10_000_000);
+const bigFlows = opt('big-flows', 100_000_000);
 const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 interface Result {
@@ -51,6 +53,7 @@ const tasks: [string, Record<string, unknown>][] = [
   ['e2e-small', { objects: small }],
   ['state', { objects: stateObjects }],
   ['dashboard', { flows }],
+  ...(bigFlows > 0 ? ([['dashboard', { flows: bigFlows }]] as [string, Record<string, unknown>][]) : []),
 ];
 const results: Result[] = [];
 for (const [task, params] of tasks) {

@@ -43,18 +43,29 @@ export async function overview(s: Store, r: Range) {
   };
 }
 
+const flowsIn = `ts BETWEEN ${T(1)} AND ${T(2)}`;
+
+/** Bytes, packets, flows and rejected flows per time bucket, by record time (where peaks show). */
+export async function vpcSeries(s: Store, r: Range, b = bucketSeconds(r)) {
+  return s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), ts)) AS t, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*)::INTEGER AS flows,
+      count(*) FILTER (WHERE action = 'REJECT')::INTEGER AS rejected FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [r.from, r.to, b]);
+}
+
+/** Which IP pairs talked most (bytes) in the range. */
+export async function topTalkers(s: Store, r: Range) {
+  return s.query(`SELECT src, dst, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*)::INTEGER AS flows, count(*) FILTER (WHERE action = 'REJECT')::INTEGER AS rejected
+      FROM flows WHERE ${flowsIn} AND src IS NOT NULL GROUP BY src, dst ORDER BY bytes DESC LIMIT 20`, [r.from, r.to]);
+}
+
 export async function vpc(s: Store, r: Range) {
   const b = bucketSeconds(r);
-  const where = `ts BETWEEN ${T(1)} AND ${T(2)}`;
   return {
     bucketSeconds: b,
-    series: await s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), ts)) AS t, sum(bytes)::BIGINT bytes, sum(packets)::BIGINT packets, count(*)::INTEGER flows,
-        count(*) FILTER (WHERE action = 'REJECT')::INTEGER rejected FROM flows WHERE ${where} GROUP BY 1 ORDER BY 1`, [r.from, r.to, b]),
-    talkers: await s.query(`SELECT src, dst, sum(bytes)::BIGINT bytes, sum(packets)::BIGINT packets, count(*)::INTEGER flows, count(*) FILTER (WHERE action = 'REJECT')::INTEGER rejected
-        FROM flows WHERE ${where} AND src IS NOT NULL GROUP BY src, dst ORDER BY bytes DESC LIMIT 20`, [r.from, r.to]),
-    rejectedPorts: await s.query(`SELECT dport, count(*)::INTEGER n, count(DISTINCT src)::INTEGER sources FROM flows WHERE ${where} AND action = 'REJECT' GROUP BY dport ORDER BY n DESC LIMIT 15`, [r.from, r.to]),
-    actions: await s.query(`SELECT coalesce(action, log_status) AS k, count(*)::INTEGER n FROM flows WHERE ${where} GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
-    byEni: await s.query(`SELECT eni, account, region, sum(bytes)::BIGINT bytes, count(*)::INTEGER flows FROM flows WHERE ${where} GROUP BY ALL ORDER BY bytes DESC LIMIT 15`, [r.from, r.to]),
+    series: await vpcSeries(s, r, b),
+    talkers: await topTalkers(s, r),
+    rejectedPorts: await s.query(`SELECT dport, count(*)::INTEGER AS n, count(DISTINCT src)::INTEGER AS sources FROM flows WHERE ${flowsIn} AND action = 'REJECT' GROUP BY dport ORDER BY n DESC LIMIT 15`, [r.from, r.to]),
+    actions: await s.query(`SELECT coalesce(action, log_status) AS k, count(*)::INTEGER AS n FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
+    byEni: await s.query(`SELECT eni, account, region, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows FROM flows WHERE ${flowsIn} GROUP BY ALL ORDER BY bytes DESC LIMIT 15`, [r.from, r.to]),
   };
 }
 

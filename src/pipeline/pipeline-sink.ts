@@ -45,7 +45,7 @@ export class PipelineSink implements EventSink {
     this.#deps = deps;
   }
 
-  write(batch: EventBatch): void {
+  async write(batch: EventBatch): Promise<void> {
     const { analyzer, alertsFile, archivesFile, store } = this.#deps;
     const alerts: Alert[] = [];
     const known = this.#deps.knownAlertIds;
@@ -60,7 +60,7 @@ export class PipelineSink implements EventSink {
       const manager = this.#deps.managerName ?? hostname();
       batch.events.forEach((event, i) => archivesFile.append(archiveEntry(event, `${batch.object.objectId}-${batch.firstIndex + i}`, ts, manager)));
     }
-    store?.ingest(batch, alerts);
+    await store?.ingest(batch, alerts);
     this.counters.records += batch.events.length;
     this.counters.alerts += alerts.length;
   }
@@ -89,8 +89,9 @@ export class PipelineSink implements EventSink {
     return checkpoint;
   }
 
-  async abortObject(): Promise<void> {
-    const { alertsFile, archivesFile } = this.#deps;
+  async abortObject(object: ObjectRef): Promise<void> {
+    const { alertsFile, archivesFile, store } = this.#deps;
+    await store?.discardObject(object.objectId);
     alertsFile.truncate(this.#committed?.alerts ?? alertsFile.size());
     if (archivesFile) archivesFile.truncate(this.#committed?.archives ?? archivesFile.size());
   }

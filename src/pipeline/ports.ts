@@ -33,7 +33,9 @@ export interface ObjectHealth {
 }
 
 export interface StorePort {
-  ingest(batch: EventBatch, alerts: Alert[]): void;
+  ingest(batch: EventBatch, alerts: Alert[]): void | Promise<void>;
+  /** drops what was ingested for an object whose read is abandoned (it will be read again) */
+  discardObject(objectId: string): Promise<void>;
   flush(): Promise<void>;
   recordObject(info: ObjectHealth): void;
   close(): Promise<void> | void;

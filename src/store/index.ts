@@ -1,8 +1,9 @@
 /**
  * The embedded store (DuckDB file `DATA_DIR/store/tld.duckdb`): every VPC flow record (typed columns),
  * alerts, GuardDuty findings kept per finding id (first/last seen, count, severity history) and ingestion
- * health per object. Writes are buffered by `ingest` and appended in bulk by `flush`; re-ingesting an
- * object replaces its earlier rows, alerts are keyed by id, so replays never duplicate.
+ * health per object. Flow rows go straight from the events into a DuckDB appender (no copy kept in
+ * JavaScript), other rows are buffered; `flush` commits everything. Re-ingesting an object replaces its
+ * earlier rows, alerts are keyed by id, so replays and crash re-reads never duplicate.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,8 +56,8 @@ export class Store {
   readonly #instance: DuckDBInstance;
   readonly #cfg: StoreConfig;
   readonly readOnly: boolean;
-  #flows: { objectId: string; bucket: string; region: string | null; first: number; events: AwsEvent[] }[] = [];
-  #replaceObjects = new Set<string>();
+  /** open appender of the flows table (rows are committed by flush) */
+  #flowAppender: DuckDBAppender | undefined;
   #alerts: AlertRow[] = [];
   #findings: FindingRow[] = [];
   #objects: ObjectHealth[] = [];
@@ -68,20 +69,58 @@ export class Store {
     this.readOnly = readOnly;
   }
 
-  /** Buffers a batch (cheap); `flush` writes it. */
-  ingest(batch: EventBatch, alerts: Alert[]): void {
-    if (batch.firstIndex === 0) this.#replaceObjects.add(batch.object.objectId);
-    const flows: AwsEvent[] = [];
+  /** Appends a batch's flows (an object's first batch first drops rows of an earlier read of it). */
+  async ingest(batch: EventBatch, alerts: Alert[]): Promise<void> {
+    const { objectId, bucket } = batch.object;
+    if (batch.firstIndex === 0 && (batch.object.replayed || (await this.#seen(bucket, batch.object.key)))) await this.#dropFlows(objectId);
+    const region = batch.object.region ?? null;
+    let idx = batch.firstIndex;
+    let a = this.#flowAppender;
     for (const e of batch.events) {
-      const src = e.aws.source;
-      if (src === 'vpc') flows.push(e);
-      else if (src === 'guardduty') {
-        const f = findingRow(e);
-        if (f) this.#findings.push(f);
+      const f = e.aws;
+      const src = f.source;
+      if (src === 'vpc') {
+        a ??= this.#flowAppender = await this.#conn.createAppender('flows');
+        put(a, objectId, 'v');
+        put(a, idx, 'i');
+        put(a, ts(ms(f.start)), 't');
+        put(a, ts(ms(f.end)), 't');
+        put(a, text(f.aws_account_id) ?? text(f.account_id), 'v');
+        put(a, text(f.region) ?? region, 'v');
+        put(a, text(f.interface_id), 'v');
+        put(a, text(f.srcaddr), 'v');
+        put(a, text(f.dstaddr), 'v');
+        put(a, int(f.srcport), 'i');
+        put(a, int(f.dstport), 'i');
+        put(a, int(f.protocol), 's');
+        put(a, int(f.packets), 'b');
+        put(a, int(f.bytes), 'b');
+        put(a, text(f.action), 'v');
+        put(a, text(f.log_status), 'v');
+        put(a, bucket, 'v');
+        a.endRow();
+      } else if (src === 'guardduty') {
+        const row = findingRow(e);
+        if (row) this.#findings.push(row);
       }
+      idx++;
     }
-    if (flows.length) this.#flows.push({ objectId: batch.object.objectId, bucket: batch.object.bucket, region: batch.object.region ?? null, first: batch.firstIndex, events: flows });
-    for (const a of alerts) this.#alerts.push(alertRow(a));
+    for (const al of alerts) this.#alerts.push(alertRow(al));
+  }
+
+  /** Whether an earlier read of the object was committed (its health row is written before its flows). */
+  async #seen(bucket: string, key: string): Promise<boolean> {
+    return (await this.query('SELECT 1 FROM objects WHERE bucket = $1 AND key = $2 LIMIT 1', [bucket, key])).length > 0;
+  }
+
+  async #dropFlows(objectId: string): Promise<void> {
+    await this.#conn.run('DELETE FROM flows WHERE object_id = $1', [objectId]);
+  }
+
+  /** Takes back the flows appended for an object whose read failed midway (it will be read again). */
+  async discardObject(objectId: string): Promise<void> {
+    this.#flowAppender?.flushSync();
+    await this.#dropFlows(objectId);
   }
 
   recordObject(info: ObjectHealth): void {
@@ -91,40 +130,26 @@ export class Store {
   async flush(): Promise<void> {
     if (this.readOnly) return;
     const c = this.#conn;
-    if (this.#replaceObjects.size) {
-      await c.run(`DELETE FROM flows WHERE object_id IN (${[...this.#replaceObjects].map((_, i) => `$${i + 1}`).join(',')})`, [...this.#replaceObjects]);
-      this.#replaceObjects.clear();
-    }
-    if (this.#flows.length) {
-      const a = await c.createAppender('flows');
-      for (const chunk of this.#flows) {
-        let idx = chunk.first;
-        for (const e of chunk.events) {
-          const f = e.aws;
-          put(a, chunk.objectId, 'v');
-          put(a, idx++, 'i');
-          put(a, ts(ms(f.start)), 't');
-          put(a, ts(ms(f.end)), 't');
-          put(a, text(f.aws_account_id) ?? text(f.account_id), 'v');
-          put(a, text(f.region) ?? chunk.region, 'v');
-          put(a, text(f.interface_id), 'v');
-          put(a, text(f.srcaddr), 'v');
-          put(a, text(f.dstaddr), 'v');
-          put(a, int(f.srcport), 'i');
-          put(a, int(f.dstport), 'i');
-          put(a, int(f.protocol), 's');
-          put(a, int(f.packets), 'b');
-          put(a, int(f.bytes), 'b');
-          put(a, text(f.action), 'v');
-          put(a, text(f.log_status), 'v');
-          put(a, chunk.bucket, 'v');
-          a.endRow();
-        }
+    // the health row first: an object whose row is committed may have flows, and is cleaned before a re-read
+    if (this.#objects.length) {
+      const a = await c.createAppender('objects');
+      for (const o of this.#objects) {
+        put(a, o.bucket, 'v');
+        put(a, o.key, 'v');
+        put(a, o.type, 'v');
+        put(a, o.status, 'v');
+        put(a, o.error ?? null, 'v');
+        put(a, o.records, 'b');
+        put(a, o.bytes, 'b');
+        put(a, ts(o.lastModified?.getTime()), 't');
+        put(a, ts(o.processedAt.getTime()), 't');
+        a.endRow();
       }
       a.flushSync();
       a.closeSync();
-      this.#flows = [];
+      this.#objects = [];
     }
+    this.#flowAppender?.flushSync();
     if (this.#alerts.length) {
       const ids = [...new Set(this.#alerts.map((r) => r.id))];
       for (let i = 0; i < ids.length; i += 500) {
@@ -160,24 +185,6 @@ export class Store {
     const findings = this.#findings.sort((x, y) => (x.lastSeen ?? 0) - (y.lastSeen ?? 0));
     this.#findings = [];
     for (const f of findings) await this.#upsertFinding(f);
-    if (this.#objects.length) {
-      const a = await c.createAppender('objects');
-      for (const o of this.#objects) {
-        put(a, o.bucket, 'v');
-        put(a, o.key, 'v');
-        put(a, o.type, 'v');
-        put(a, o.status, 'v');
-        put(a, o.error ?? null, 'v');
-        put(a, o.records, 'b');
-        put(a, o.bytes, 'b');
-        put(a, ts(o.lastModified?.getTime()), 't');
-        put(a, ts(o.processedAt.getTime()), 't');
-        a.endRow();
-      }
-      a.flushSync();
-      a.closeSync();
-      this.#objects = [];
-    }
   }
 
   /** A finding seen again keeps its first-seen time, takes the newest state, and records each severity/count change. */
@@ -208,6 +215,8 @@ export class Store {
 
   async close(): Promise<void> {
     await this.flush();
+    this.#flowAppender?.closeSync();
+    this.#flowAppender = undefined;
     this.#conn.closeSync();
     this.#instance.closeSync();
   }

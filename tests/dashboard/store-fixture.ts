@@ -48,19 +48,19 @@ export async function buildStore(): Promise<{ store: Store; dataDir: string; ale
   const store = await openStore(dataDir, { flowRetentionDays: 0, alertRetentionDays: 0 });
   const analyzer = createAnalyzer(await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] }), { logAlertLevel: 3, now: () => new Date(T0 + 24 * HOUR) });
   const all: Alert[] = [];
-  const add = (bucketType: BucketType, key: string, body: Buffer) => {
+  const add = async (bucketType: BucketType, key: string, body: Buffer) => {
     const object: ObjectRef = { bucket: 'logs', key, objectId: createHash('sha1').update(`logs/${key}`).digest('hex').slice(0, 16), bucketType, size: body.length, region: 'us-east-1', accountId: '111111111111' };
     const events = decodeBuffer(body, { bucketType, logInfo: { aws_account_alias: '', log_file: key, s3bucket: 'logs' }, accountId: '111111111111' });
     const batch = { object, firstIndex: 0, events };
     const alerts: Alert[] = [];
     analyzer.analyze(batch, (a) => alerts.push(a));
-    store.ingest(batch, alerts);
+    await store.ingest(batch, alerts);
     store.recordObject({ bucket: 'logs', key, type: bucketType, status: 'ok', records: events.length, bytes: body.length, lastModified: new Date(T0 + 24 * HOUR), processedAt: new Date(T0 + 24 * HOUR) });
     all.push(...alerts);
   };
-  add('vpcflow', 'AWSLogs/111111111111/vpcflowlogs/us-east-1/2025/06/26/flows.log', Buffer.from(vpcText()));
-  add('guardduty', 'firehose/2025/06/26/14/gd.json', readFileSync(join(SAMPLES_DIR, 'guardduty/awssample_eventbridge_unauthorizedaccess-ec2-sshbruteforce_2018.json')));
-  add('cloudtrail', 'AWSLogs/111111111111/CloudTrail/us-east-1/2025/06/26/ct.json', Buffer.from(cloudtrailText()));
+  await add('vpcflow', 'AWSLogs/111111111111/vpcflowlogs/us-east-1/2025/06/26/flows.log', Buffer.from(vpcText()));
+  await add('guardduty', 'firehose/2025/06/26/14/gd.json', readFileSync(join(SAMPLES_DIR, 'guardduty/awssample_eventbridge_unauthorizedaccess-ec2-sshbruteforce_2018.json')));
+  await add('cloudtrail', 'AWSLogs/111111111111/CloudTrail/us-east-1/2025/06/26/ct.json', Buffer.from(cloudtrailText()));
   await store.flush();
   return { store, dataDir, alerts: all };
 }

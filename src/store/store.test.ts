@@ -1,0 +1,127 @@
+/** The embedded DuckDB store: typed flow rows, re-reads that never duplicate, finding upserts with history, alerts keyed by id, retention. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeBuffer } from '../decoders/index.js';
+import type { Alert, AwsEvent, EventBatch, ObjectRef } from '../shared/events.js';
+import { SAMPLES_DIR } from '../../testdata/samples.js';
+import { openStore, type Store } from './index.js';
+
+const VPC = readFileSync(join(SAMPLES_DIR, 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log'));
+const logInfo = { aws_account_alias: '', log_file: 'k', s3bucket: 'b' };
+const vpcEvents = decodeBuffer(VPC, { bucketType: 'vpcflow', logInfo, accountId: '149519528842' });
+const ref = (key: string, extra: Partial<ObjectRef> = {}): ObjectRef => ({ bucket: 'b', key, objectId: `id-${key}`, bucketType: 'vpcflow', size: 1, region: 'us-west-2', ...extra });
+const health = (key: string) => ({ bucket: 'b', key, type: 'vpcflow', status: 'ok' as const, records: vpcEvents.length, bytes: VPC.length, processedAt: new Date() });
+
+async function fresh(): Promise<Store> {
+  return openStore(mkdtempSync(join(tmpdir(), 'tld-store-')), { flowRetentionDays: 0, alertRetentionDays: 0 });
+}
+const count = async (s: Store, sql: string, p: (string | number)[] = []) => Number((await s.query(sql, p))[0]?.n);
+
+async function ingestObject(s: Store, object: ObjectRef, events: AwsEvent[], perBatch = 20): Promise<void> {
+  for (let i = 0; i < events.length; i += perBatch) await s.ingest({ object, firstIndex: i, events: events.slice(i, i + perBatch) }, []);
+}
+
+test('flow records become typed rows with their record time, addresses, ports and action', async () => {
+  const s = await fresh();
+  await ingestObject(s, ref('a'), vpcEvents);
+  s.recordObject(health('a'));
+  await s.flush();
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53);
+  const [row] = await s.query("SELECT src, dst, dport, proto, bytes, action, account, region, epoch_ms(ts) AS t, idx FROM flows WHERE idx = 0");
+  assert.equal(row?.account, '149519528842');
+  assert.equal(row?.region, 'us-west-2');
+  assert.equal(row?.action, 'REJECT');
+  assert.equal(typeof row?.dport, 'number');
+  assert.equal(Number(row?.t), Date.parse(String(vpcEvents[0]!.aws.start)));
+  await s.close();
+});
+
+test('an object read again after its commit (crash before the state mark) replaces its rows; a replay too', async () => {
+  const s = await fresh();
+  await ingestObject(s, ref('a'), vpcEvents);
+  s.recordObject(health('a'));
+  await s.flush();
+  await ingestObject(s, ref('a'), vpcEvents);
+  s.recordObject(health('a'));
+  await s.flush();
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53, 'no duplicate rows');
+  await ingestObject(s, ref('a', { replayed: true }), vpcEvents);
+  await s.flush();
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53);
+  assert.equal(await count(s, 'SELECT count(DISTINCT idx) AS n FROM flows'), 53);
+  await s.close();
+});
+
+test('an abandoned read is taken back (discardObject), so its retry does not double the rows; other objects stay', async () => {
+  const s = await fresh();
+  await ingestObject(s, ref('keep'), vpcEvents);
+  s.recordObject(health('keep'));
+  await s.flush();
+  await ingestObject(s, ref('b'), vpcEvents.slice(0, 30));
+  await s.discardObject('id-b');
+  await ingestObject(s, ref('b'), vpcEvents);
+  s.recordObject(health('b'));
+  await s.flush();
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"), 53);
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-keep'"), 53);
+  await s.close();
+});
+
+function finding(id: string, count: number, severity: number, updatedAt: string): AwsEvent {
+  return {
+    integration: 'aws',
+    aws: {
+      log_info: logInfo, source: 'guardduty', id, type: 'UnauthorizedAccess:EC2/SSHBruteForce', severity, title: 'SSH brute force', accountId: '111111111111', region: 'us-east-1',
+      createdAt: '2025-06-26T10:00:00.000Z', updatedAt,
+      resource: { instanceDetails: { instanceId: 'i-1' } },
+      service: { count, action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: { remoteIpDetails: { ipAddressV4: '198.51.100.9', country: { countryName: 'X' } }, localPortDetails: { port: 22 } } } },
+    },
+  };
+}
+
+test('a GuardDuty finding is one row per id: first seen kept, newest state wins, each count/severity change in history; late older copies ignored', async () => {
+  const s = await fresh();
+  const gd = (key: string, events: AwsEvent[]): EventBatch => ({ object: { ...ref(key), bucketType: 'guardduty' }, firstIndex: 0, events });
+  await s.ingest(gd('g1', [finding('f1', 5, 5, '2025-06-26T11:00:00.000Z')]), []);
+  await s.flush();
+  await s.ingest(gd('g2', [finding('f1', 40, 8, '2025-06-26T12:00:00.000Z')]), []);
+  await s.flush();
+  await s.ingest(gd('g3', [finding('f1', 20, 5, '2025-06-26T11:30:00.000Z')]), []);
+  await s.flush();
+  const rows = await s.query('SELECT count, severity, epoch_ms(first_seen) AS first, epoch_ms(last_seen) AS last, history, port, remote_ip, instance_id FROM findings');
+  assert.equal(rows.length, 1);
+  const r = rows[0]!;
+  assert.equal(Number(r.count), 40);
+  assert.equal(Number(r.severity), 8);
+  assert.equal(Number(r.last), Date.parse('2025-06-26T12:00:00.000Z'));
+  assert.ok(Number(r.first) <= Date.parse('2025-06-26T11:00:00.000Z'));
+  assert.deepEqual(r.port, 22);
+  assert.equal(r.remote_ip, '198.51.100.9');
+  assert.equal(r.instance_id, 'i-1');
+  const history = JSON.parse(String(r.history)) as { count: number; severity: number }[];
+  assert.deepEqual(history.map((h) => [h.count, h.severity]).slice(0, 2), [[5, 5], [40, 8]]);
+  await s.close();
+});
+
+test('alerts are keyed by id (a re-read writes the same alert once); retention drops old flows and alerts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-store-'));
+  const s = await openStore(dir, { flowRetentionDays: 30, alertRetentionDays: 30 });
+  const alert = (id: string, at: string): Alert => ({
+    timestamp: at, rule: { id: '80402', level: 4, description: 'x', groups: ['aws'], firedtimes: 1, mail: false }, agent: { id: '000', name: 'm' }, manager: { name: 'm' }, id, decoder: { name: 'json' }, data: vpcEvents[0]!, location: 'Wazuh-AWS',
+  });
+  const b: EventBatch = { object: ref('a'), firstIndex: 0, events: vpcEvents };
+  await s.ingest(b, [alert('x-1', '2025-06-26T20:00:00.000Z'), alert('x-1', '2025-06-26T20:00:00.000Z')]);
+  await s.flush();
+  await s.ingest({ ...b, events: [] }, [alert('x-1', '2025-06-26T20:00:00.000Z')]);
+  await s.flush();
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM alerts'), 1);
+  await s.applyRetention(new Date('2025-07-10T00:00:00Z'));
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53, 'inside 30 days');
+  await s.applyRetention(new Date('2025-08-30T00:00:00Z'));
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 0);
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM alerts'), 0);
+  await s.close();
+});

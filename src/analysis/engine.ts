@@ -21,11 +21,20 @@ export interface AnalyzerOptions {
 }
 
 interface Window {
-  /** occurrence times (ms), oldest first */
+  /** occurrence times (ms), oldest first, from index `head` (dropping from the front is O(1)) */
   times: number[];
-  /** distinct different_field values → last time seen */
+  head: number;
+  /** distinct different_field values → last time seen, least recently seen first */
   distinct: Map<string, number>;
   start: number;
+  /** record time of the last move to the back of the rule's key map */
+  touched: number;
+}
+
+/** `same_field` / `different_field` values of an event as one key (no array for the usual single field). */
+function keyOf(paths: string[][], event: AwsEvent): string {
+  if (paths.length === 1) return field(event, paths[0]!) ?? '';
+  return paths.map((p) => field(event, p) ?? '').join('\u0000');
 }
 
 interface CorrelationHit {
@@ -60,7 +69,8 @@ export class Analyzer {
   readonly #rs: CompiledRuleset;
   readonly #opts: Required<Omit<AnalyzerOptions, 'now'>> & { now: () => Date };
   readonly #windows = new Map<string, Map<string, Window>>();
-  readonly #suppressed = new Map<string, number>();
+  /** per rule: same_field key → time until which the rule stays quiet after firing */
+  readonly #suppressed = new Map<string, Map<string, number>>();
   readonly #fired = new Map<string, number>();
   #fullLog: string | undefined;
   #hit: CorrelationHit | undefined;
@@ -163,37 +173,55 @@ export class Analyzer {
 
   /** Adds this occurrence to the rule's window for its same_field key; true when the threshold is reached. */
   #correlate(rule: Rule, event: AwsEvent): boolean {
-    const key = rule.sameField.map((p) => field(event, p) ?? '').join('\u0000');
+    const key = keyOf(rule.sameField, event);
     const t = this.#timeOf(rule, event);
     const span = (rule.timeframe ?? 0) * 1000;
-    const suppressKey = `${rule.id}\u0000${key}`;
-    const until = this.#suppressed.get(suppressKey);
+    let quiet = this.#suppressed.get(rule.id);
+    if (!quiet) this.#suppressed.set(rule.id, (quiet = new Map()));
+    const until = quiet.get(key);
     if (until !== undefined && t < until) return false;
     let windows = this.#windows.get(rule.id);
     if (!windows) this.#windows.set(rule.id, (windows = new Map()));
     let w = windows.get(key);
-    if (w) windows.delete(key); // re-insert: most recently used last
-    w ??= { times: [], distinct: new Map(), start: t };
-    windows.set(key, w);
-    if (windows.size > this.#opts.maxKeysPerRule) {
-      const oldest = windows.keys().next().value;
-      if (oldest !== undefined) windows.delete(oldest);
+    if (!w) {
+      w = { times: [], head: 0, distinct: new Map(), start: t, touched: t };
+      windows.set(key, w);
+      if (windows.size > this.#opts.maxKeysPerRule) {
+        const oldest = windows.keys().next().value;
+        if (oldest !== undefined) windows.delete(oldest);
+      }
+    } else if (t - w.touched > span / 4) {
+      // keep the map roughly in least-recently-used order without re-inserting on every event
+      windows.delete(key);
+      windows.set(key, w);
+      w.touched = t;
     }
     // drop what fell out of the window (records arrive roughly, not strictly, in time order)
-    while (w.times.length && (w.times[0] as number) < t - span) w.times.shift();
-    if (rule.differentField.length) {
-      for (const [v, at] of w.distinct) if (at < t - span) w.distinct.delete(v);
-      w.distinct.set(rule.differentField.map((p) => field(event, p) ?? '').join('\u0000'), t);
+    const times = w.times;
+    while (w.head < times.length && (times[w.head] as number) < t - span) w.head++;
+    if (w.head > 64 && w.head * 2 > times.length) {
+      times.splice(0, w.head);
+      w.head = 0;
     }
-    w.times.push(t);
-    if (w.times.length === 1) w.start = t;
-    const count = rule.differentField.length ? w.distinct.size : w.times.length;
+    if (rule.differentField.length) {
+      const value = keyOf(rule.differentField, event);
+      w.distinct.delete(value); // re-insert: the map stays ordered by last sighting
+      w.distinct.set(value, t);
+      for (const [v, at] of w.distinct) {
+        if (at >= t - span) break;
+        w.distinct.delete(v);
+      }
+    }
+    times.push(t);
+    if (times.length - w.head === 1) w.start = t;
+    const occurrences = times.length - w.head;
+    const count = rule.differentField.length ? w.distinct.size : occurrences;
     if (count < (rule.frequency ?? 1)) return false;
-    this.#hit = { count: w.times.length, distinct: w.distinct.size, windowStart: w.times[0] ?? t, key };
+    this.#hit = { count: occurrences, distinct: w.distinct.size, windowStart: times[w.head] ?? t, key };
     windows.delete(key);
-    this.#suppressed.set(suppressKey, t + Math.max(span, (rule.ignore ?? 0) * 1000));
-    if (this.#suppressed.size > this.#opts.maxKeysPerRule * 4) {
-      for (const [k, u] of this.#suppressed) if (u < t - DAY_MS) this.#suppressed.delete(k);
+    quiet.set(key, t + Math.max(span, (rule.ignore ?? 0) * 1000));
+    if (quiet.size > this.#opts.maxKeysPerRule * 4) {
+      for (const [k, u] of quiet) if (u < t - DAY_MS) quiet.delete(k);
     }
     return true;
   }

@@ -108,3 +108,27 @@ test('correlation state is bounded per rule and keyed by same_field values', asy
   a.analyze(batch([...many, ...many.slice(0, 2), ...many.slice(0, 2)]), (x) => out.push(x));
   assert.equal(out.length, 1);
 });
+
+test('a reload keeps the correlation windows of rules that still exist unchanged', async () => {
+  const dir = tmp();
+  const file = join(dir, 'r.xml');
+  const rules = (frequency: number) => `<group name="t,">
+  <rule id="100300" level="3"><if_sid>80200</if_sid><field name="aws.source">^t$</field><description>t</description><options>no_log</options></rule>
+  <rule id="100301" level="9" frequency="${frequency}" timeframe="60"><if_matched_sid>100300</if_matched_sid><same_field>aws.user</same_field><description>${frequency} from $(aws.user)</description></rule>
+</group>`;
+  writeFileSync(file, rules(3));
+  const now = () => new Date('2026-01-01T00:00:00Z');
+  const before = createAnalyzer(await loadRuleset({ ...none, ruleFiles: [file] }), { logAlertLevel: 3, now });
+  const out: Alert[] = [];
+  const two = [ev({ source: 't', user: 'a' }), ev({ source: 't', user: 'a' })];
+  before.analyze(batch(two), (x) => out.push(x));
+  const after = createAnalyzer(await loadRuleset({ ...none, ruleFiles: [file] }), { logAlertLevel: 3, now });
+  after.adoptState(before);
+  after.analyze(batch([ev({ source: 't', user: 'a' })]), (x) => out.push(x));
+  assert.deepEqual(out.map((x) => x.rule.description), ['3 from a'], 'the third occurrence after the reload completes the window');
+  writeFileSync(file, rules(4));
+  const changed = createAnalyzer(await loadRuleset({ ...none, ruleFiles: [file] }), { logAlertLevel: 3, now });
+  changed.adoptState(after);
+  changed.analyze(batch([...two, ev({ source: 't', user: 'b' })]), (x) => out.push(x));
+  assert.equal(out.length, 1, 'a rule whose frequency changed starts with fresh windows');
+});

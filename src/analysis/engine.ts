@@ -80,6 +80,22 @@ export class Analyzer {
     this.#opts = { logAlertLevel: opts.logAlertLevel, now: opts.now ?? (() => new Date()), managerName: opts.managerName ?? hostname(), maxKeysPerRule: opts.maxKeysPerRule ?? 50_000 };
   }
 
+  /**
+   * Takes over the correlation state (frequency windows, quiet periods, fired counts) of the analyzer this one
+   * replaces on a reload, for every rule that still exists with the same frequency and timeframe.
+   */
+  adoptState(previous: object): void {
+    if (!(previous instanceof Analyzer)) return;
+    const kept = (id: string) => {
+      const now = this.#rs.rules.get(id);
+      const before = previous.#rs.rules.get(id);
+      return now !== undefined && before !== undefined && now.frequency === before.frequency && now.timeframe === before.timeframe;
+    };
+    for (const [id, w] of previous.#windows) if (kept(id)) this.#windows.set(id, w);
+    for (const [id, q] of previous.#suppressed) if (kept(id)) this.#suppressed.set(id, q);
+    for (const [id, n] of previous.#fired) if (this.#rs.rules.has(id)) this.#fired.set(id, n);
+  }
+
   /** Runs every event of the batch; calls `emit` for each alert to write (level ≥ log_alert_level, not no_log). */
   analyze(batch: EventBatch, emit: (alert: Alert) => void): void {
     const events = batch.events;

@@ -7,6 +7,8 @@ import type { Alert, EventBatch } from '../shared/events.js';
 export interface AnalyzerPort {
   /** Runs every event of the batch through the rules; calls `emit` for each alert to write. */
   analyze(batch: EventBatch, emit: (alert: Alert) => void): void;
+  /** on reload: keep the correlation windows of the analyzer being replaced */
+  adoptState?(previous: object): void;
 }
 
 /** An append-only JSON-lines file (alerts.json, archives.json). */

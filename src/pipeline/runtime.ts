@@ -121,6 +121,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     async reload() {
       const next = await loadConfig(opts.configFiles);
       const nextAnalyzer = await buildAnalyzer(next.config, now);
+      nextAnalyzer.adoptState?.(analyzer);
       config = next.config;
       analyzer = nextAnalyzer;
       return next.warnings.map(formatIssue);

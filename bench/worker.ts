@@ -3,7 +3,8 @@ import { gunzipSync } from 'node:zlib';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { createObjectDecoder } from '../src/decoders/index.js';
@@ -20,24 +21,26 @@ const [task, raw] = process.argv.slice(2);
 const p = JSON.parse(raw ?? '{}') as Record<string, number | string>;
 const LINES_PER_OBJECT = 100_000;
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
-const emit = (r: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...r, peakRssMb: rssMb() })}\n`);
+const emit = (r: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ peakRssMb: rssMb(), ...r })}\n`);
 
-function vpcObjects(total: number, format: 'default' | 'custom'): Buffer[] {
-  const out: Buffer[] = [];
+/** The corpus object by object (generated on demand, so the corpus never sits in memory as a whole). */
+function* vpcObjects(total: number, format: 'default' | 'custom'): Generator<Buffer> {
   for (let done = 0, i = 0; done < total; i++) {
     const n = Math.min(LINES_PER_OBJECT, total - done);
-    out.push(vpcObject(n, format, i + 1));
+    yield vpcObject(n, format, i + 1);
     done += n;
   }
-  return out;
 }
 
-async function analyzeObjects(objects: Buffer[], type: BucketType): Promise<{ records: number; seconds: number; mb: number }> {
+/** Decode + parse + rules over each object; only that work is timed (not generating the corpus). */
+async function analyzeObjects(objects: Iterable<Buffer>, type: BucketType): Promise<{ records: number; seconds: number; mb: number }> {
   const analyzer = createAnalyzer(await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] }), { logAlertLevel: 3 });
   let records = 0;
   let bytes = 0;
-  const t = process.hrtime.bigint();
-  for (const [i, body] of objects.entries()) {
+  let ns = 0n;
+  let i = 0;
+  for (const body of objects) {
+    const t = process.hrtime.bigint();
     const text = gunzipSync(body);
     bytes += text.length;
     const dec = createObjectDecoder({ bucketType: type, logInfo: { aws_account_alias: '', log_file: `k${i}`, s3bucket: 'b' }, accountId: '111111111111' });
@@ -51,9 +54,10 @@ async function analyzeObjects(objects: Buffer[], type: BucketType): Promise<{ re
     };
     for (let at = 0; at < text.length; at += 1 << 20) handle(dec.push(text.subarray(at, at + (1 << 20))));
     handle(dec.end());
+    ns += process.hrtime.bigint() - t;
+    i++;
   }
-  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  return { records, seconds, mb: bytes / 1e6 };
+  return { records, seconds: Number(ns) / 1e9, mb: bytes / 1e6 };
 }
 
 async function withS3Server<T>(fn: (endpoint: string, client: S3Client) => Promise<T>): Promise<T> {
@@ -70,7 +74,26 @@ async function withS3Server<T>(fn: (endpoint: string, client: S3Client) => Promi
   }
 }
 
-async function collect(endpoint: string): Promise<{ seconds: number; records: number; objects: number; bytes: number }> {
+interface Collected {
+  seconds: number;
+  records: number;
+  objects: number;
+  bytes: number;
+  peakRssMb: number;
+}
+
+/**
+ * Runs the collection in a fresh process (task `collect`), so its peak RSS is the collector's alone.
+ * `TLD_BENCH_PROFILE_DIR=DIR` writes its CPU profile there (open it in Chrome DevTools).
+ */
+function collectInChild(endpoint: string): Collected {
+  const prof = process.env.TLD_BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.TLD_BENCH_PROFILE_DIR] : [];
+  const r = spawnSync(process.execPath, [...prof, '--import', 'tsx', fileURLToPath(import.meta.url), 'collect', JSON.stringify({ endpoint })], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`collect failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Collected;
+}
+
+async function collect(endpoint: string): Promise<Omit<Collected, 'peakRssMb'>> {
   const dir = mkdtempSync(join(tmpdir(), 'tld-bench-'));
   const conf = join(dir, 'ossec.conf');
   writeFileSync(conf, `<ossec_config><wodle name="aws-s3"><bucket type="vpcflow"><name>bench</name><service_endpoint>${endpoint}</service_endpoint><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key><only_logs_after>2025-JUN-01</only_logs_after></bucket></wodle></ossec_config>`);
@@ -87,16 +110,17 @@ const key = (i: number) => `AWSLogs/111111111111/vpcflowlogs/us-east-1/2025/06/2
 
 switch (task) {
   case 'ceiling': {
-    const objects = vpcObjects(Number(p.records), 'default');
     let lines = 0;
     let bytes = 0;
-    const t = process.hrtime.bigint();
-    for (const o of objects) {
+    let ns = 0n;
+    for (const o of vpcObjects(Number(p.records), 'default')) {
+      const t = process.hrtime.bigint();
       const text = gunzipSync(o).toString('latin1');
       bytes += text.length;
       for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
+      ns += process.hrtime.bigint() - t;
     }
-    const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+    const seconds = Number(ns) / 1e9;
     emit({ name: 'ceiling: zlib inflate + line split (VPC, 1 core)', records: lines, seconds, perSecond: lines / seconds, unit: 'lines/s', mbPerSecond: bytes / 1e6 / seconds });
     break;
   }
@@ -113,13 +137,17 @@ switch (task) {
     emit({ name: `decode + parse + rules, ${task === 'guardduty' ? 'GuardDuty (Firehose)' : 'CloudTrail'} (1 core)`, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.mb / r.seconds });
     break;
   }
+  case 'collect': {
+    process.stdout.write(`${JSON.stringify({ ...(await collect(String(p.endpoint))), peakRssMb: rssMb() })}\n`);
+    break;
+  }
   case 'e2e-large': {
     const r = await withS3Server(async (endpoint, client) => {
-      const objects = vpcObjects(Number(p.records), 'default');
-      for (const [i, body] of objects.entries()) await client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i), Body: body }));
-      return collect(endpoint);
+      let i = 0;
+      for (const body of vpcObjects(Number(p.records), 'default')) await client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i++), Body: body }));
+      return collectInChild(endpoint);
     });
-    emit({ name: 'end to end run-once from S3, large VPC objects (100k records)', records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects } });
+    emit({ name: 'end to end run-once from S3, large VPC objects (100k records)', records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'e2e-small': {
@@ -127,9 +155,9 @@ switch (task) {
       const body = vpcObject(20, 'default', 7);
       const n = Number(p.objects);
       for (let i = 0; i < n; i += 16) await Promise.all(Array.from({ length: Math.min(16, n - i) }, (_, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: body }))));
-      return collect(endpoint);
+      return collectInChild(endpoint);
     });
-    emit({ name: 'end to end run-once from S3, small objects (20 records)', records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records } });
+    emit({ name: 'end to end run-once from S3, small objects (20 records)', records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'state': {

@@ -25,7 +25,7 @@ export class JsonLinesFile {
   append(item: unknown): void {
     const line = `${JSON.stringify(item)}\n`;
     this.#pending.push(line);
-    this.#pendingBytes += line.length;
+    this.#pendingBytes += Buffer.byteLength(line, 'utf8');
     if (this.#pendingBytes >= HIGH_WATER) this.#write();
   }
 
@@ -50,10 +50,14 @@ export class JsonLinesFile {
     return this.#size;
   }
 
-  /** Drops unwritten lines and cuts the file back to `size` bytes. */
+  /** The size the file will have once the buffered lines are written. */
+  logicalSize(): number {
+    return this.#size + this.#pendingBytes;
+  }
+
+  /** Cuts the file back to `size` bytes (buffered lines are written first, so `size` may lie among them). */
   truncate(size: number): void {
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#write();
     ftruncateSync(this.#fd, size);
     fsyncSync(this.#fd);
     this.#size = size;

@@ -56,3 +56,46 @@ test('abortObject and recoverOutputs cut the files back to the last committed si
   assert.equal(alertsFile.size(), cp.alerts);
   assert.equal(lines(alertsFile.path).length, 2);
 });
+
+test('group commit: finished objects share one flush, each resolves with its own sizes; an abort keeps the finished ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-sink-'));
+  const alertsFile = new JsonLinesFile(join(dir, 'a.json'));
+  let flushes = 0;
+  const flush = alertsFile.flush.bind(alertsFile);
+  alertsFile.flush = () => {
+    flushes++;
+    return flush();
+  };
+  const sink = new PipelineSink({ analyzer, alertsFile, groupMs: 10_000 });
+  const obj = (id: string) => ({ ...batch(), object: { ...batch().object, objectId: id } });
+  await sink.write(obj('g1'));
+  const first = sink.objectDone(obj('g1').object, { status: 'ok', records: 2 });
+  await sink.write(obj('g2'));
+  const second = sink.objectDone(obj('g2').object, { status: 'ok', records: 2 });
+  let settled = false;
+  void first.then(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(settled, false, 'nothing is durable before the group commits');
+  assert.equal(flushes, 0);
+  await sink.write(obj('g3'));
+  await sink.abortObject(obj('g3').object);
+  const [c1, c2] = await Promise.all([first, second]);
+  assert.equal(flushes, 1, 'one flush for the whole group');
+  assert.ok(c1.alerts! > 0 && c2.alerts! > c1.alerts!, 'each object has its own checkpoint');
+  assert.equal(alertsFile.size(), c2.alerts, 'the aborted object was cut back, the finished ones kept');
+  assert.deepEqual(lines(alertsFile.path).map((a) => a.id), ['g1-0-1', 'g1-1-1', 'g2-0-1', 'g2-1-1']);
+});
+
+test('group commit: a group closes at groupObjects without waiting for the timer', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-sink-'));
+  const alertsFile = new JsonLinesFile(join(dir, 'a.json'));
+  const sink = new PipelineSink({ analyzer, alertsFile, groupMs: 60_000, groupObjects: 3 });
+  const done = [];
+  for (const id of ['x1', 'x2', 'x3']) {
+    await sink.write({ ...batch(), object: { ...batch().object, objectId: id } });
+    done.push(sink.objectDone({ ...batch().object, objectId: id }, { status: 'ok', records: 2 }));
+  }
+  const sizes = await Promise.all(done);
+  assert.equal(sizes[2]!.alerts, alertsFile.size());
+  assert.equal(lines(alertsFile.path).length, 6);
+});

@@ -1,9 +1,14 @@
 /**
  * The sink the collector writes into: every batch goes through the rules, alerts are appended to
  * alerts.json, events to archives.json (when `logall_json` is on), and batch + alerts to the store.
- * `objectDone` makes all of it durable and returns the output file sizes, which the collector stores with
- * the object's "processed" mark; on start-up `recoverOutputs` cuts the files back to the last committed
- * sizes, so an object interrupted by a crash is re-read without leaving a partial copy behind.
+ * `objectDone` resolves once all of it is durable, with the output file sizes after the object, which the
+ * collector stores with the object's "processed" mark; on start-up `recoverOutputs` cuts the files back to
+ * the last committed sizes, so an object interrupted by a crash is re-read without leaving a partial copy.
+ *
+ * Commits are grouped: finished objects wait up to `groupMs` (or until `groupObjects` objects or
+ * `groupRecords` records are pending) and share one fsync of each file and one store transaction, so
+ * thousands of small objects do not cost thousands of fsyncs. The collector goes on reading meanwhile and
+ * marks each object processed only when its group is durable.
  */
 import { hostname } from 'node:os';
 import type { Alert, AwsEvent, EventBatch, ObjectRef } from '../shared/events.js';
@@ -28,6 +33,16 @@ export interface PipelineSinkDeps {
   managerName?: string;
   /** ids of alerts already in alerts.json (replay): those are not written again */
   knownAlertIds?: Set<string>;
+  /** group commit: longest wait of a finished object (ms, default 50), objects and records per group */
+  groupMs?: number;
+  groupObjects?: number;
+  groupRecords?: number;
+}
+
+interface Waiting {
+  checkpoint: OutputCheckpoint;
+  resolve(c: OutputCheckpoint): void;
+  reject(e: unknown): void;
 }
 
 /** Wazuh's archives.json entry for a JSON event (without `full_log`, which would double the size). */
@@ -38,11 +53,22 @@ export function archiveEntry(event: AwsEvent, id: string, timestamp: string, man
 export class PipelineSink implements EventSink {
   readonly counters: PipelineCounters = { objects: 0, records: 0, alerts: 0, errors: 0 };
   readonly #deps: PipelineSinkDeps;
-  /** output sizes after the last objectDone (what abortObject goes back to) */
-  #committed: OutputCheckpoint | undefined;
+  /** output sizes after the last durable object (what abortObject goes back to) */
+  #committed: OutputCheckpoint;
+  #group: Waiting[] = [];
+  #groupRecords = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** commits run one after another */
+  #commitChain: Promise<void> = Promise.resolve();
 
   constructor(deps: PipelineSinkDeps) {
     this.#deps = deps;
+    this.#committed = this.#sizes();
+  }
+
+  #sizes(): OutputCheckpoint {
+    const { alertsFile, archivesFile } = this.#deps;
+    return { alerts: alertsFile.logicalSize(), ...(archivesFile ? { archives: archivesFile.logicalSize() } : {}) };
   }
 
   async write(batch: EventBatch): Promise<void> {
@@ -65,35 +91,61 @@ export class PipelineSink implements EventSink {
     this.counters.alerts += alerts.length;
   }
 
-  async objectDone(object: ObjectRef, outcome: ObjectOutcome): Promise<OutputCheckpoint> {
-    const { alertsFile, archivesFile, store } = this.#deps;
+  objectDone(object: ObjectRef, outcome: ObjectOutcome): Promise<OutputCheckpoint> {
+    const { store } = this.#deps;
     this.counters.objects += 1;
     if (outcome.status === 'error') this.counters.errors += 1;
-    const checkpoint: OutputCheckpoint = { alerts: await alertsFile.flush() };
-    if (archivesFile) checkpoint.archives = await archivesFile.flush();
-    if (store) {
-      store.recordObject({
-        bucket: object.bucket,
-        key: object.key,
-        type: object.bucketType,
-        status: outcome.status,
-        ...(outcome.error === undefined ? {} : { error: outcome.error }),
-        records: outcome.records,
-        bytes: object.size,
-        ...(object.lastModified === undefined ? {} : { lastModified: object.lastModified }),
-        processedAt: (this.#deps.now ?? (() => new Date()))(),
-      });
-      await store.flush();
-    }
-    this.#committed = checkpoint;
-    return checkpoint;
+    store?.recordObject({
+      bucket: object.bucket,
+      key: object.key,
+      type: object.bucketType,
+      status: outcome.status,
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      records: outcome.records,
+      bytes: object.size,
+      ...(object.lastModified === undefined ? {} : { lastModified: object.lastModified }),
+      processedAt: (this.#deps.now ?? (() => new Date()))(),
+    });
+    const checkpoint = this.#sizes();
+    return new Promise<OutputCheckpoint>((resolve, reject) => {
+      this.#group.push({ checkpoint, resolve, reject });
+      this.#groupRecords += outcome.records;
+      const { groupObjects = 256, groupRecords = 50_000, groupMs = 50 } = this.#deps;
+      if (this.#group.length >= groupObjects || this.#groupRecords >= groupRecords) void this.commitPending();
+      else this.#timer ??= setTimeout(() => void this.commitPending(), groupMs);
+    });
+  }
+
+  /** Makes every finished object durable now (end of a bucket, before stopping). */
+  commitPending(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const group = this.#group;
+    this.#group = [];
+    this.#groupRecords = 0;
+    if (group.length === 0) return this.#commitChain;
+    this.#commitChain = this.#commitChain.then(async () => {
+      const { alertsFile, archivesFile, store } = this.#deps;
+      try {
+        await alertsFile.flush();
+        await archivesFile?.flush();
+        await store?.flush();
+      } catch (e) {
+        for (const w of group) w.reject(e);
+        return;
+      }
+      this.#committed = group[group.length - 1]!.checkpoint;
+      for (const w of group) w.resolve(w.checkpoint);
+    });
+    return this.#commitChain;
   }
 
   async abortObject(object: ObjectRef): Promise<void> {
     const { alertsFile, archivesFile, store } = this.#deps;
+    await this.commitPending();
     await store?.discardObject(object.objectId);
-    alertsFile.truncate(this.#committed?.alerts ?? alertsFile.size());
-    if (archivesFile) archivesFile.truncate(this.#committed?.archives ?? archivesFile.size());
+    alertsFile.truncate(this.#committed.alerts ?? alertsFile.logicalSize());
+    if (archivesFile) archivesFile.truncate(this.#committed.archives ?? archivesFile.logicalSize());
   }
 }
 

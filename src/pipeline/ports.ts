@@ -19,6 +19,8 @@ export interface AppendFilePort {
   size(): number;
   /** Cuts the file back to `size` bytes (crash recovery). */
   truncate(size: number): void;
+  /** size once buffered lines are written */
+  logicalSize(): number;
   close(): void | Promise<void>;
 }
 

@@ -127,6 +127,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
       return next.warnings.map(formatIssue);
     },
     async close() {
+      await sink.commitPending();
       alertsFile.close();
       archivesFile?.close();
       await store?.close();

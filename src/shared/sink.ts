@@ -17,8 +17,13 @@ export type OutputCheckpoint = Record<string, number>;
 
 export interface EventSink {
   write(batch: EventBatch): void | Promise<void>;
-  /** Everything written for `object` is durable when this resolves. */
+  /**
+   * Everything written for `object` is durable when this resolves. The collector may go on reading other
+   * objects before it resolves (group commit); resolutions come in call order.
+   */
   objectDone(object: ObjectRef, outcome: ObjectOutcome): Promise<OutputCheckpoint | undefined>;
+  /** Makes finished objects durable now instead of after the grouping delay. */
+  commitPending?(): Promise<void>;
   /**
    * The object will be read again later (it failed and skip_on_error is off): take back what was written
    * for it since the last `objectDone`, so the retry does not duplicate it.

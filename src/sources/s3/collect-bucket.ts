@@ -11,7 +11,7 @@ import type { AwsEvent, ObjectRef } from '../../shared/events.js';
 import type { EventSink } from '../../shared/sink.js';
 import type { ScopeKey, StateStore } from './state/types.js';
 import { createObjectDecoder, decompressStream, ObjectDecodeError } from '../../decoders/index.js';
-import { createS3Source, type ListedObject, type ObjectSource } from './client.js';
+import { createS3Source, type ListedObject, type ObjectBody, type ObjectSource } from './client.js';
 import { S3AccessError } from './errors.js';
 import { classifyKey, dayMarker, dayOf, flowLogIdOf } from './layout.js';
 import { scopesOf, type Scope } from './discovery.js';
@@ -62,6 +62,18 @@ export interface CollectDeps {
   concurrency?: number;
 }
 
+/** GetObject requests started ahead of the object being read (hides the request latency of small objects). */
+const PREFETCH = 4;
+
+interface Ahead {
+  key: ScopeKey;
+  day: string;
+  obj: ListedObject;
+  refusal: string | undefined;
+  done: boolean;
+  body: Promise<ObjectBody> | undefined;
+}
+
 /** Events per `sink.write` at most. */
 export const BATCH_SIZE = 5000;
 
@@ -105,15 +117,35 @@ class BucketRun {
   }
 
   async run(): Promise<BucketSummary> {
-    const scopes = await scopesOf(this.b, this.source);
-    if (scopes.length === 0) {
-      this.deps.logger.warn({ bucket: this.b.name, path: this.b.path, type: this.b.type }, 'No logs found under this bucket and path; run `tld doctor` to see why.');
-    }
-    for (const scope of scopes) {
-      if (this.#stopped || this.deps.signal.aborted) break;
-      await this.#scope(scope);
+    try {
+      const scopes = await scopesOf(this.b, this.source);
+      if (scopes.length === 0) {
+        this.deps.logger.warn({ bucket: this.b.name, path: this.b.path, type: this.b.type }, 'No logs found under this bucket and path; run `tld doctor` to see why.');
+      }
+      for (const scope of scopes) {
+        if (this.#stopped || this.deps.signal.aborted) break;
+        await this.#scope(scope);
+      }
+    } finally {
+      await this.#settle();
     }
     return this.summary;
+  }
+
+  /** Objects read but not yet durable (group commit): their marks and deletions wait for their group. */
+  #commits: Promise<void>[] = [];
+  #commitError: unknown;
+
+  /** Waits until every finished object is durable, marked and (with remove_from_bucket) deleted. */
+  async #settle(): Promise<void> {
+    await this.deps.sink.commitPending?.();
+    await Promise.all(this.#commits);
+    this.#commits = [];
+    if (this.#commitError !== undefined) {
+      const e = this.#commitError;
+      this.#commitError = undefined;
+      throw e;
+    }
   }
 
   async #scope(scope: Scope): Promise<void> {
@@ -123,6 +155,7 @@ class BucketRun {
     const startDay = window ? window.from : this.#startDay(known.length ? known : [scope.key]);
     let outside = 0;
     let example = '';
+    const ahead: Ahead[] = [];
     for await (const obj of this.source.list(scope.prefix, { startAfter: `${scope.prefix}${dayMarker(startDay, scope.dateStyle)}` })) {
       if (this.#stopped || this.deps.signal.aborted) break;
       let day = dayOf(obj.key, scope.prefix);
@@ -146,11 +179,27 @@ class BucketRun {
         this.summary.skipped++;
         continue;
       }
-      await this.#object(scope, key, day, obj, verdict.read ? undefined : verdict.error, done);
+      const refusal = verdict.read ? undefined : verdict.error;
+      ahead.push({ key, day, obj, refusal, done, body: refusal ? undefined : this.#prefetch(obj.key) });
+      if (ahead.length > PREFETCH) await this.#next(scope, ahead);
     }
+    while (ahead.length > 0 && !this.#stopped && !this.deps.signal.aborted) await this.#next(scope, ahead);
+    for (const a of ahead.splice(0)) void a.body?.then((o) => o.discard(), () => undefined);
     if (outside > 0) {
       logger.warn({ bucket: this.b.name, prefix: scope.prefix, count: outside, example }, 'Objects without YYYY/MM/DD/ folders right after the path were not read (Firehose layout expected).');
     }
+  }
+
+  /** Starts a GetObject early; a failure surfaces when the object's turn comes (read again then). */
+  #prefetch(key: string): Promise<ObjectBody> {
+    const p = this.source.get(key);
+    p.catch(() => undefined);
+    return p;
+  }
+
+  async #next(scope: Scope, ahead: Ahead[]): Promise<void> {
+    const a = ahead.shift()!;
+    await this.#object(scope, a.key, a.day, a.obj, a.refusal, a.done, a.body);
   }
 
   #ref(scope: Scope, stateKey: ScopeKey, obj: ListedObject, replayed: boolean): ObjectRef {
@@ -173,7 +222,7 @@ class BucketRun {
    * Streams one object through decompression and the decoder into the sink. Returns the record count, or
    * throws: ObjectDecodeError (bad content), S3AccessError (GetObject refused), TransientReadError.
    */
-  async #read(scope: Scope, ref: ObjectRef, written: { events: number }): Promise<number> {
+  async #read(scope: Scope, ref: ObjectRef, written: { events: number }, prefetched?: Promise<ObjectBody>): Promise<number> {
     const b = this.b;
     const logInfo = { aws_account_alias: b.awsAccountAlias, log_file: ref.key, s3bucket: b.name };
     const lineErrors: string[] = [];
@@ -184,7 +233,7 @@ class BucketRun {
       ...(b.discardRegex ? { discard: b.discardRegex } : {}),
       onRecordError: (line, message) => lineErrors.push(`line ${line}: ${message}`),
     });
-    const object = await this.source.get(ref.key);
+    const object = await (prefetched ?? this.source.get(ref.key));
     let index = 0;
     let batch: AwsEvent[] = [];
     const flush = async () => {
@@ -233,7 +282,7 @@ class BucketRun {
     return index;
   }
 
-  async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean): Promise<void> {
+  async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean, prefetched?: Promise<ObjectBody>): Promise<void> {
     const { sink, state, logger, skipOnError } = this.deps;
     const b = this.b;
     const ref = this.#ref(scope, stateKey, obj, replayed);
@@ -245,7 +294,7 @@ class BucketRun {
     } else {
       for (let attempt = 1; ; attempt++) {
         try {
-          records = await this.#read(scope, ref, written);
+          records = await this.#read(scope, ref, written, attempt === 1 ? prefetched : undefined);
           break;
         } catch (e) {
           if (e instanceof S3AccessError) {
@@ -295,20 +344,31 @@ class BucketRun {
       await sink.write({ object: ref, firstIndex: records, events: [errorEvent] });
     }
     const status = failure === undefined ? 'ok' : 'error';
-    const checkpoint = await sink.objectDone(ref, { status, records, ...(failure ? { error: failure.message } : {}) });
-    if (!replayed) state.markProcessed(stateKey, day, obj.key, { status, ...(checkpoint ? { checkpoint } : {}) });
     this.summary.objects++;
     this.summary.records += records;
     if (obj.lastModified && (!this.summary.newest || obj.lastModified > this.summary.newest)) this.summary.newest = obj.lastModified;
     this.deps.onProgress?.({ bucket: b.name, objects: this.summary.objects, records: this.summary.records, bytes: this.summary.bytes, key: obj.key });
-    if (b.removeFromBucket && status === 'ok' && !replayed) {
-      try {
-        await this.source.delete(obj.key);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        this.summary.errors.push(`s3://${b.name}/${obj.key}: not deleted: ${msg}`);
-        logger.error({ bucket: b.name, key: obj.key, code: (e as { code?: string }).code }, msg);
-      }
+    // the object is marked processed (and deleted) once the sink made it durable; reading goes on meanwhile
+    const committed = sink.objectDone(ref, { status, records, ...(failure ? { error: failure.message } : {}) }).then(async (checkpoint) => {
+      if (!replayed) state.markProcessed(stateKey, day, obj.key, { status, ...(checkpoint ? { checkpoint } : {}) });
+      if (b.removeFromBucket && status === 'ok' && !replayed) await this.#remove(obj.key);
+    });
+    this.#commits.push(
+      committed.catch((e: unknown) => {
+        this.#commitError ??= e;
+        this.#stopped = true;
+      }),
+    );
+    if (this.#commits.length >= 1024) await this.#settle();
+  }
+
+  async #remove(key: string): Promise<void> {
+    try {
+      await this.source.delete(key);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      this.summary.errors.push(`s3://${this.b.name}/${key}: not deleted: ${msg}`);
+      this.deps.logger.error({ bucket: this.b.name, key, code: (e as { code?: string }).code }, msg);
     }
   }
 }

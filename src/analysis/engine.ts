@@ -10,7 +10,7 @@ import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
 import { field, fieldText, flatten, rawField } from './fields.js';
 import { addressInList } from './lists.js';
 import type { CompiledRuleset } from './load-rules.js';
-import type { Rule } from './rule-types.js';
+import type { FieldCondition, Rule } from './rule-types.js';
 
 export interface AnalyzerOptions {
   logAlertLevel: number;
@@ -24,11 +24,23 @@ interface Window {
   /** occurrence times (ms), oldest first, from index `head` (dropping from the front is O(1)) */
   times: number[];
   head: number;
-  /** distinct different_field values → last time seen, least recently seen first */
-  distinct: Map<string, number>;
-  start: number;
-  /** record time of the last move to the back of the rule's key map */
-  touched: number;
+  /** distinct different_field values → last time seen, least recently seen first (rules with different_field) */
+  distinct: Map<string, number> | undefined;
+  /** newest occurrence (ms): a window whose newest occurrence left the timeframe is dropped by a sweep */
+  last: number;
+}
+
+/**
+ * Keeps a per-rule key map bounded: first drops entries older than `cutoff`; if that is not enough, the
+ * earliest inserted, down to half the limit. Runs only when the map overflows, so it costs O(1) amortized.
+ */
+function sweep<V>(map: Map<string, V>, limit: number, stale: (v: V) => boolean): void {
+  for (const [k, v] of map) if (stale(v)) map.delete(k);
+  if (map.size <= limit * 0.9) return;
+  for (const k of map.keys()) {
+    if (map.size <= limit / 2) break;
+    map.delete(k);
+  }
 }
 
 /** `same_field` / `different_field` values of an event as one key (no array for the usual single field). */
@@ -54,7 +66,6 @@ export interface Explanation {
   noAlert?: string;
 }
 
-const DAY_MS = 86_400_000;
 
 /** `$(field)` in a description; numbers print as written (8.9, not Wazuh's "8.900000"). */
 function interpolate(template: string, event: AwsEvent, extra: Record<string, string>): string {
@@ -75,8 +86,22 @@ export class Analyzer {
   #fullLog: string | undefined;
   #hit: CorrelationHit | undefined;
 
+  /** per field condition: its slot in #memo (conditions with the same key share one) */
+  readonly #slots = new Map<FieldCondition, number>();
+  /** answers of field conditions for the current event: 0 unknown, 1 true, 2 false */
+  #memo: Uint8Array;
+
   constructor(ruleset: CompiledRuleset, opts: AnalyzerOptions) {
     this.#rs = ruleset;
+    const byKey = new Map<string, number>();
+    for (const rule of ruleset.rules.values()) {
+      for (const f of rule.fields) {
+        let slot = byKey.get(f.key);
+        if (slot === undefined) byKey.set(f.key, (slot = byKey.size));
+        this.#slots.set(f, slot);
+      }
+    }
+    this.#memo = new Uint8Array(byKey.size);
     this.#opts = { logAlertLevel: opts.logAlertLevel, now: opts.now ?? (() => new Date()), managerName: opts.managerName ?? hostname(), maxKeysPerRule: opts.maxKeysPerRule ?? 50_000 };
   }
 
@@ -101,10 +126,10 @@ export class Analyzer {
     const events = batch.events;
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as AwsEvent;
-      const chain: Rule[] = [];
       this.#fullLog = undefined;
       this.#hit = undefined;
-      const rule = this.#walk(this.#rs.roots, event, chain);
+      this.#memo.fill(0);
+      const rule = this.#walk(this.#rs.roots, event, undefined);
       if (!rule || rule.level === 0 || rule.noLog || rule.level < this.#opts.logAlertLevel) continue;
       emit(this.#alert(rule, event, `${batch.object.objectId}-${batch.firstIndex + i}-${rule.id}`));
     }
@@ -115,6 +140,7 @@ export class Analyzer {
     const chain: Rule[] = [];
     this.#fullLog = undefined;
     this.#hit = undefined;
+    this.#memo.fill(0);
     const rule = this.#walk(this.#rs.roots, event, chain);
     const out: Explanation = { fields: flatten(event), chain: chain.map((r) => r.id) };
     if (!rule) return { ...out, noAlert: 'no rule matched' };
@@ -127,11 +153,12 @@ export class Analyzer {
     return out;
   }
 
-  #walk(rules: Rule[], event: AwsEvent, chain: Rule[]): Rule | undefined {
-    for (const rule of rules) {
+  #walk(rules: Rule[], event: AwsEvent, chain: Rule[] | undefined): Rule | undefined {
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as Rule;
       if (!this.#matches(rule, event)) continue;
       if (rule.frequency !== undefined && !this.#correlate(rule, event)) continue;
-      chain.push(rule);
+      chain?.push(rule);
       return rule.children.length ? (this.#walk(rule.children, event, chain) ?? rule) : rule;
     }
     return undefined;
@@ -139,10 +166,17 @@ export class Analyzer {
 
   #matches(rule: Rule, event: AwsEvent): boolean {
     if (rule.decodedAs !== undefined && rule.decodedAs !== 'json') return false;
-    for (const f of rule.fields) {
-      const v = field(event, f.path);
-      const ok = v !== undefined && f.test(v);
-      if (ok === f.negate) return false;
+    const memo = this.#memo;
+    for (let i = 0; i < rule.fields.length; i++) {
+      const f = rule.fields[i] as FieldCondition;
+      const slot = this.#slots.get(f) as number;
+      let answer = memo[slot] as number;
+      if (answer === 0) {
+        const v = field(event, f.path);
+        answer = v !== undefined && f.test(v) ? 1 : 2;
+        memo[slot] = answer;
+      }
+      if ((answer === 1) === f.negate) return false;
     }
     for (const l of rule.lists) {
       const v = field(event, l.path);
@@ -192,6 +226,7 @@ export class Analyzer {
     const key = keyOf(rule.sameField, event);
     const t = this.#timeOf(rule, event);
     const span = (rule.timeframe ?? 0) * 1000;
+    const limit = this.#opts.maxKeysPerRule;
     let quiet = this.#suppressed.get(rule.id);
     if (!quiet) this.#suppressed.set(rule.id, (quiet = new Map()));
     const until = quiet.get(key);
@@ -200,18 +235,10 @@ export class Analyzer {
     if (!windows) this.#windows.set(rule.id, (windows = new Map()));
     let w = windows.get(key);
     if (!w) {
-      w = { times: [], head: 0, distinct: new Map(), start: t, touched: t };
+      w = { times: [], head: 0, distinct: rule.differentField.length ? new Map() : undefined, last: t };
+      if (windows.size >= limit) sweep(windows, limit, (x) => x.last < t - span);
       windows.set(key, w);
-      if (windows.size > this.#opts.maxKeysPerRule) {
-        const oldest = windows.keys().next().value;
-        if (oldest !== undefined) windows.delete(oldest);
-      }
-    } else if (t - w.touched > span / 4) {
-      // keep the map roughly in least-recently-used order without re-inserting on every event
-      windows.delete(key);
-      windows.set(key, w);
-      w.touched = t;
-    }
+    } else if (t > w.last) w.last = t;
     // drop what fell out of the window (records arrive roughly, not strictly, in time order)
     const times = w.times;
     while (w.head < times.length && (times[w.head] as number) < t - span) w.head++;
@@ -219,26 +246,24 @@ export class Analyzer {
       times.splice(0, w.head);
       w.head = 0;
     }
-    if (rule.differentField.length) {
+    const distinct = w.distinct;
+    if (distinct) {
       const value = keyOf(rule.differentField, event);
-      w.distinct.delete(value); // re-insert: the map stays ordered by last sighting
-      w.distinct.set(value, t);
-      for (const [v, at] of w.distinct) {
+      distinct.delete(value); // re-insert: the map stays ordered by last sighting
+      distinct.set(value, t);
+      for (const [v, at] of distinct) {
         if (at >= t - span) break;
-        w.distinct.delete(v);
+        distinct.delete(v);
       }
     }
     times.push(t);
-    if (times.length - w.head === 1) w.start = t;
     const occurrences = times.length - w.head;
-    const count = rule.differentField.length ? w.distinct.size : occurrences;
+    const count = distinct ? distinct.size : occurrences;
     if (count < (rule.frequency ?? 1)) return false;
-    this.#hit = { count: occurrences, distinct: w.distinct.size, windowStart: times[w.head] ?? t, key };
+    this.#hit = { count: occurrences, distinct: distinct?.size ?? 0, windowStart: times[w.head] ?? t, key };
     windows.delete(key);
+    if (quiet.size >= limit) sweep(quiet, limit, (u) => u < t);
     quiet.set(key, t + Math.max(span, (rule.ignore ?? 0) * 1000));
-    if (quiet.size > this.#opts.maxKeysPerRule * 4) {
-      for (const [k, u] of quiet) if (u < t - DAY_MS) quiet.delete(k);
-    }
     return true;
   }
 

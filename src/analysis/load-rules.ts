@@ -147,7 +147,7 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
           if (!name) throw new Error('<field> needs a name attribute');
           const type = ch.attributes.type;
           if (type && !['osregex', 'pcre2', 'number', 'osmatch'].includes(type)) throw new Error(`unknown field type '${type}' (osregex, pcre2, number)`);
-          const cond: FieldCondition = { name, path: splitPath(name), test: type === 'osmatch' ? ((re) => (v: string) => re.test(v))(compileOsMatch(text)) : valueTest(type, text), negate: ch.attributes.negate === 'yes' };
+          const cond: FieldCondition = { name, path: splitPath(name), test: type === 'osmatch' ? ((re) => (v: string) => re.test(v))(compileOsMatch(text)) : valueTest(type, text), negate: ch.attributes.negate === 'yes', key: `${type}\u0000${name}\u0000${text}` };
           rule.fields.push(cond);
           break;
         }

@@ -7,6 +7,8 @@ export interface FieldCondition {
   path: string[];
   test: ValueTest;
   negate: boolean;
+  /** type, field and pattern: conditions with the same key give the same answer on one event */
+  key: string;
 }
 
 export interface ListCondition {

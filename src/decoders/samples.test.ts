@@ -14,7 +14,8 @@ const SAMPLES_DIR = new URL('../../testdata/aws-log-samples/', import.meta.url).
 const ROOT = SAMPLES_DIR.replace(/\/$/, '');
 const logInfo = { aws_account_alias: '', log_file: 'key', s3bucket: 'bucket' };
 type Fields = Record<string, any>;
-const fields = (e: AwsEvent | undefined): Fields => (e?.aws ?? {}) as Fields;
+/** An event's fields as they are written out (JSON): absent (`-`) fields do not appear. */
+const fields = (e: AwsEvent | undefined): Fields => JSON.parse(JSON.stringify(e?.aws ?? {})) as Fields;
 
 function files(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -160,7 +161,7 @@ test('VPC AWS examples: IPv6 kept, SKIPDATA, custom orders, v5 fields, format wi
   assert.equal(fields(tgw[2]).pkt_srcaddr, '10.20.33.164');
 
   const v5 = decodeSample('vpcflow/awsdocs_v5-service-path-direction.log').events;
-  assert.deepEqual(Object.keys(v5[0]!.aws).slice(1, 6), ['version', 'srcaddr', 'dstaddr', 'srcport', 'dstport']);
+  assert.deepEqual(Object.keys(fields(v5[0])).slice(1, 6), ['version', 'srcaddr', 'dstaddr', 'srcport', 'dstport']);
   assert.equal(fields(v5[0]).pkt_src_aws_service, 'S3');
   assert.equal(fields(v5[0]).traffic_path, undefined);
   assert.equal(fields(v5[0]).flow_direction, 'ingress');
@@ -169,7 +170,7 @@ test('VPC AWS examples: IPv6 kept, SKIPDATA, custom orders, v5 fields, format wi
   assert.equal(fields(v5[1]).sublocation_type, undefined);
 
   const nat = decodeSample('vpcflow/awsdocs_custom-nat-gateway.log').events;
-  assert.deepEqual(Object.keys(nat[0]!.aws), ['log_info', 'interface_id', 'srcaddr', 'dstaddr', 'pkt_srcaddr', 'pkt_dstaddr', 'source']);
+  assert.deepEqual(Object.keys(fields(nat[0])), ['log_info', 'interface_id', 'srcaddr', 'dstaddr', 'pkt_srcaddr', 'pkt_dstaddr', 'source']);
   assert.equal(fields(nat[3]).pkt_srcaddr, '203.0.113.5');
 });
 

@@ -87,11 +87,20 @@ export class VpcFlowDecoder implements ObjectDecoder {
     return out;
   }
 
+  #template: AwsEvent['aws'] = { log_info: { aws_account_alias: '', log_file: '', s3bucket: '' } };
+
   #setColumns(columns: Columns): void {
     this.#columns = columns;
     this.#lastSeconds = new Array<number>(columns.keys.length).fill(-1);
     this.#lastIso = new Array<string>(columns.keys.length).fill('');
     this.#discardCol = this.#discardKey === undefined ? -1 : columns.keys.indexOf(this.#discardKey);
+    // every record of this header starts as a copy of one object with all its keys: one hidden class, fast
+    // stores, fewer allocations than growing an object key by key (absent `-` fields stay undefined)
+    const template: Record<string, unknown> = { log_info: this.#ctx.logInfo };
+    for (const k of columns.keys) template[k] = undefined;
+    template.source = 'vpc';
+    if (this.#ctx.accountId !== undefined) template.aws_account_id = this.#ctx.accountId;
+    this.#template = template as AwsEvent['aws'];
   }
 
   #handleLine(text: string, from: number, to: number, out: AwsEvent[]): void {
@@ -139,7 +148,7 @@ export class VpcFlowDecoder implements ObjectDecoder {
     const last = n - 1;
     const discardCol = this.#discardCol;
     let discardValue: string | undefined;
-    const aws: AwsEvent['aws'] = { log_info: this.#ctx.logInfo };
+    const aws: AwsEvent['aws'] = { ...this.#template };
     let pos = from;
     for (let i = 0; i < n; i++) {
       let stop: number;
@@ -177,8 +186,6 @@ export class VpcFlowDecoder implements ObjectDecoder {
       this.#ctx.onDiscard?.();
       return;
     }
-    aws.source = 'vpc';
-    if (this.#ctx.accountId !== undefined) aws.aws_account_id = this.#ctx.accountId;
     out.push({ integration: 'aws', aws });
   }
 

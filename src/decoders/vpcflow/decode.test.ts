@@ -101,3 +101,12 @@ test('discard_regex is tested on the raw text of the column (as Wazuh, whose VPC
   assert.equal(run(text, { discard: { field: 'action.x', regex: '.*' } }).events.length, 4, 'a path into a string never matches');
   assert.equal(run(text, { discard: { field: 'nope', regex: '.*' } }).events.length, 4, 'a missing field never matches');
 });
+
+test('header names are data, never object internals: a constructor column is a plain field; __proto__ is no header', () => {
+  const { events } = run('version constructor srcaddr\n2 y 10.0.0.1\n2 - 10.0.0.2\n');
+  const aws = events[0]!.aws;
+  assert.equal(Object.getPrototypeOf(aws), Object.prototype);
+  assert.equal(aws.constructor, 'y');
+  assert.deepEqual(Object.keys(f(events[1])), ['log_info', 'version', 'srcaddr', 'source']);
+  assert.throws(() => run('version __proto__ srcaddr\n2 x 10.0.0.1\n'), /before any header line/);
+});

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import type { StoreConfig } from '../config/types.js';
 import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
 import { SCHEMA } from './schema.js';
@@ -110,8 +110,13 @@ export class Store {
 
   /** Whether an earlier read of the object was committed (its health row is written before its flows). */
   async #seen(bucket: string, key: string): Promise<boolean> {
-    return (await this.query('SELECT 1 FROM objects WHERE bucket = $1 AND key = $2 LIMIT 1', [bucket, key])).length > 0;
+    this.#seenStatement ??= await this.#conn.prepare('SELECT 1 FROM objects WHERE bucket = $1 AND key = $2 LIMIT 1');
+    this.#seenStatement.bind([bucket, key]);
+    return (await this.#seenStatement.runAndReadAll()).currentRowCount > 0;
   }
+
+  /** prepared once: asked for every object read */
+  #seenStatement: DuckDBPreparedStatement | undefined;
 
   async #dropFlows(objectId: string): Promise<void> {
     await this.#conn.run('DELETE FROM flows WHERE object_id = $1', [objectId]);
@@ -215,6 +220,8 @@ export class Store {
 
   async close(): Promise<void> {
     await this.flush();
+    this.#seenStatement?.destroySync();
+    this.#seenStatement = undefined;
     this.#flowAppender?.closeSync();
     this.#flowAppender = undefined;
     this.#conn.closeSync();

@@ -192,3 +192,25 @@ test('HTTPS with <tls_cert>/<tls_key> (a self-signed certificate made by openssl
   }
   await assert.rejects(startDashboard({ store, config: { ...open, tlsCert: join(dataDir, 'missing.pem'), tlsKey: key }, logger }), /cannot read <tls_cert>/);
 });
+
+function runDashboard(dir: string): { status: number | null; stderr: string } {
+  const root = join(import.meta.dirname, '..', '..');
+  try {
+    execFileSync(process.execPath, [join(root, 'bin/tld.js'), 'dashboard', '--data-dir', dir, '--port', '0'], { encoding: 'utf8', stdio: 'pipe', timeout: 60_000 });
+    return { status: 0, stderr: '' };
+  } catch (e) {
+    const err = e as { status: number | null; stderr: string };
+    return { status: err.status, stderr: err.stderr };
+  }
+}
+
+test('tld dashboard says what to do when the data directory has no store, or another tld process holds it', () => {
+  const missing = runDashboard(join(dataDir, 'not-collected-yet'));
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /no store in .*not-collected-yet yet .*tld run-once/);
+  // This test process holds the store read-write, as a running `tld start` would.
+  const busy = runDashboard(dataDir);
+  assert.equal(busy.status, 1);
+  assert.match(busy.stderr, new RegExp(`in use by another process \\(PID ${process.pid}`));
+  assert.match(busy.stderr, /serves this dashboard itself/);
+});

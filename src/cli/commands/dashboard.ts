@@ -30,7 +30,7 @@ export function register(program: Command): void {
       try {
         store = await openStore(dataDirOf(opts.dataDir), storeCfg, { readOnly: true });
       } catch (e) {
-        throw new CliError(`cannot open the store in ${dataDirOf(opts.dataDir)}: ${(e as Error).message}. If \`tld start\` runs on it, use the dashboard it serves.`, { exitCode: 1 });
+        throw new CliError(explainStoreOpenError(dataDirOf(opts.dataDir), e as Error), { exitCode: 1 });
       }
       const logger = createLogger('info');
       let server;
@@ -58,4 +58,18 @@ export function register(program: Command): void {
       if (password.length < 8) throw new CliError('use a password of at least 8 characters.', { exitCode: 2 });
       process.stdout.write(`${hashPassword(password)}\n`);
     });
+}
+
+/** Turn DuckDB's open errors into what the user should do next. */
+export function explainStoreOpenError(dataDir: string, error: Error): string {
+  const message = error.message;
+  if (/database does not exist|No such file/i.test(message)) {
+    return `no store in ${dataDir} yet (expected ${dataDir}/store/tld.duckdb). Collect first with \`tld run-once -c FILE --data-dir ${dataDir}\`, \`tld start\` or \`tld demo --data-dir ${dataDir}\`, or point --data-dir at an existing data directory.`;
+  }
+  const lock = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message);
+  if (lock || /lock/i.test(message)) {
+    const holder = lock ? ` (PID ${lock[2]}, ${lock[1]})` : '';
+    return `the store in ${dataDir} is in use by another process${holder}. The store has one writer: a running \`tld start\` or \`tld demo\` serves this dashboard itself (see its <dashboard> port), so open that one, or stop it and run \`tld dashboard\` again.`;
+  }
+  return `cannot open the store in ${dataDir}: ${message}`;
 }

@@ -55,6 +55,9 @@ const tasks: [string, Record<string, unknown>][] = [
   ['dashboard', { flows }],
   ...(bigFlows > 0 ? ([['dashboard', { flows: bigFlows }]] as [string, Record<string, unknown>][]) : []),
 ];
+// the end-to-end runs use the compiled collector (dist/), as `tld` does: build it from the current sources
+const build = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });
+if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
 const results: Result[] = [];
 for (const [task, params] of tasks) {
   process.stderr.write(`running ${task} ${JSON.stringify(params)}…\n`);

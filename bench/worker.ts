@@ -11,7 +11,6 @@ import { createObjectDecoder } from '../src/decoders/index.js';
 import { createAnalyzer, loadRuleset } from '../src/analysis/index.js';
 import type { AwsEvent, BucketType } from '../src/shared/events.js';
 import { openStateStore } from '../src/sources/s3/state/file-state-store.js';
-import { openRuntime, runCycle } from '../src/pipeline/runtime.js';
 import { S3Client, PutObjectCommand, CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { openStore } from '../src/store/index.js';
 import * as q from '../src/dashboard/queries.js';
@@ -86,27 +85,14 @@ interface Collected {
 }
 
 /**
- * Runs the collection in a fresh process (task `collect`), so its peak RSS is the collector's alone.
+ * Runs the collection in a fresh process on the compiled code (collect.mjs), so its peak RSS is the collector's alone.
  * `TLD_BENCH_PROFILE_DIR=DIR` writes its CPU profile there (open it in Chrome DevTools).
  */
 function collectInChild(endpoint: string): Collected {
   const prof = process.env.TLD_BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.TLD_BENCH_PROFILE_DIR] : [];
-  const r = spawnSync(process.execPath, [...prof, '--import', 'tsx', fileURLToPath(import.meta.url), 'collect', JSON.stringify({ endpoint })], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, [...prof, fileURLToPath(new URL('./collect.mjs', import.meta.url)), endpoint], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`collect failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Collected;
-}
-
-async function collect(endpoint: string): Promise<Omit<Collected, 'peakRssMb'>> {
-  const dir = mkdtempSync(join(tmpdir(), 'tld-bench-'));
-  const conf = join(dir, 'ossec.conf');
-  writeFileSync(conf, `<ossec_config><wodle name="aws-s3"><bucket type="vpcflow"><name>bench</name><service_endpoint>${endpoint}</service_endpoint><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key><only_logs_after>2025-JUN-01</only_logs_after></bucket></wodle></ossec_config>`);
-  const logger = pino({ level: 'error' });
-  const rt = await openRuntime({ configFiles: [conf], dataDir: join(dir, 'data'), logger });
-  const t = process.hrtime.bigint();
-  const [s] = await runCycle(rt, logger, { signal: new AbortController().signal });
-  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  await rt.close();
-  return { seconds, records: s?.records ?? 0, objects: s?.objects ?? 0, bytes: s?.bytes ?? 0 };
 }
 
 const key = (i: number) => `AWSLogs/111111111111/vpcflowlogs/us-east-1/2025/06/26/111111111111_vpcflowlogs_us-east-1_fl-0aaaaaaaaaaaaaaaa_20250626T${String(Math.floor(i / 60) % 24).padStart(2, '0')}${String(i % 60).padStart(2, '0')}Z_${String(i).padStart(8, '0')}.log.gz`;
@@ -138,10 +124,6 @@ switch (task) {
     const objects = Array.from({ length: Math.ceil(Number(p.records) / per) }, () => (task === 'guardduty' ? guarddutyObject(per) : cloudtrailObject(per)));
     const r = await analyzeObjects(objects, task);
     emit({ name: `decode + parse + rules, ${task === 'guardduty' ? 'GuardDuty (Firehose)' : 'CloudTrail'} (1 core)`, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.mb / r.seconds });
-    break;
-  }
-  case 'collect': {
-    process.stdout.write(`${JSON.stringify({ ...(await collect(String(p.endpoint))), peakRssMb: rssMb() })}\n`);
     break;
   }
   case 'e2e-large': {

@@ -1,9 +1,10 @@
 /**
  * The embedded store (DuckDB file `DATA_DIR/store/tld.duckdb`): every VPC flow record (typed columns),
  * alerts, GuardDuty findings kept per finding id (first/last seen, count, severity history) and ingestion
- * health per object. Flow rows go straight from the events into a DuckDB appender (no copy kept in
- * JavaScript), other rows are buffered; `flush` commits everything. Re-ingesting an object replaces its
- * earlier rows, alerts are keyed by id, so replays and crash re-reads never duplicate.
+ * health per object. Flow rows go straight from the events into DuckDB data chunks handed to an appender
+ * (flow-chunk-writer.ts; no row objects kept in JavaScript), other rows are buffered; `flush` commits
+ * everything. Re-ingesting an object replaces its earlier rows, alerts are keyed by id, so replays and crash
+ * re-reads never duplicate.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { StoreConfig } from '../config/types.js';
 import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
 import { SCHEMA } from './schema.js';
 import { alertRow, findingRow, ms, type AlertRow, type FindingRow } from './extract.js';
+import { FlowChunkWriter } from './flow-chunk-writer.js';
 
 export interface ObjectHealth {
   bucket: string;
@@ -56,8 +58,9 @@ export class Store {
   readonly #instance: DuckDBInstance;
   readonly #cfg: StoreConfig;
   readonly readOnly: boolean;
-  /** open appender of the flows table (rows are committed by flush) */
+  /** open appender of the flows table and the chunk writer that feeds it (rows are committed by flush) */
   #flowAppender: DuckDBAppender | undefined;
+  #flows: FlowChunkWriter | undefined;
   #alerts: AlertRow[] = [];
   #findings: FindingRow[] = [];
   #objects: ObjectHealth[] = [];
@@ -75,30 +78,13 @@ export class Store {
     if (batch.firstIndex === 0 && (batch.object.replayed || (await this.#seen(bucket, batch.object.key)))) await this.#dropFlows(objectId);
     const region = batch.object.region ?? null;
     let idx = batch.firstIndex;
-    let a = this.#flowAppender;
+    let w = this.#flows;
     for (const e of batch.events) {
       const f = e.aws;
       const src = f.source;
       if (src === 'vpc') {
-        a ??= this.#flowAppender = await this.#conn.createAppender('flows');
-        put(a, objectId, 'v');
-        put(a, idx, 'i');
-        put(a, ts(ms(f.start)), 't');
-        put(a, ts(ms(f.end)), 't');
-        put(a, text(f.aws_account_id) ?? text(f.account_id), 'v');
-        put(a, text(f.region) ?? region, 'v');
-        put(a, text(f.interface_id), 'v');
-        put(a, text(f.srcaddr), 'v');
-        put(a, text(f.dstaddr), 'v');
-        put(a, int(f.srcport), 'i');
-        put(a, int(f.dstport), 'i');
-        put(a, int(f.protocol), 's');
-        put(a, int(f.packets), 'b');
-        put(a, int(f.bytes), 'b');
-        put(a, text(f.action), 'v');
-        put(a, text(f.log_status), 'v');
-        put(a, bucket, 'v');
-        a.endRow();
+        w ??= await this.#flowWriter();
+        w.add(objectId, idx, ms(f.start), ms(f.end), text(f.aws_account_id) ?? text(f.account_id), text(f.region) ?? region, text(f.interface_id), text(f.srcaddr), text(f.dstaddr), int(f.srcport), int(f.dstport), int(f.protocol), int(f.packets), int(f.bytes), text(f.action), text(f.log_status), bucket);
       } else if (src === 'guardduty') {
         const row = findingRow(e);
         if (row) this.#findings.push(row);
@@ -106,6 +92,17 @@ export class Store {
       idx++;
     }
     for (const al of alerts) this.#alerts.push(alertRow(al));
+  }
+
+  async #flowWriter(): Promise<FlowChunkWriter> {
+    this.#flowAppender = await this.#conn.createAppender('flows');
+    return (this.#flows = new FlowChunkWriter(this.#flowAppender));
+  }
+
+  /** Hands pending flow rows to DuckDB: they are committed (and visible to queries) after this. */
+  #flushFlows(): void {
+    this.#flows?.flush();
+    this.#flowAppender?.flushSync();
   }
 
   /** Whether an earlier read of the object was committed (its health row is written before its flows). */
@@ -124,7 +121,7 @@ export class Store {
 
   /** Takes back the flows appended for an object whose read failed midway (it will be read again). */
   async discardObject(objectId: string): Promise<void> {
-    this.#flowAppender?.flushSync();
+    this.#flushFlows();
     await this.#dropFlows(objectId);
   }
 
@@ -154,7 +151,7 @@ export class Store {
       a.closeSync();
       this.#objects = [];
     }
-    this.#flowAppender?.flushSync();
+    this.#flushFlows();
     if (this.#alerts.length) {
       const ids = [...new Set(this.#alerts.map((r) => r.id))];
       for (let i = 0; i < ids.length; i += 500) {
@@ -224,6 +221,7 @@ export class Store {
     this.#seenStatement = undefined;
     this.#flowAppender?.closeSync();
     this.#flowAppender = undefined;
+    this.#flows = undefined;
     this.#conn.closeSync();
     this.#instance.closeSync();
   }
@@ -232,9 +230,10 @@ export class Store {
 /** Opens (creating) the store of a data directory. `readOnly` for a dashboard next to no writer. */
 export async function openStore(dataDir: string, cfg: StoreConfig, opts: { readOnly?: boolean } = {}): Promise<Store> {
   const dir = join(dataDir, 'store');
-  mkdirSync(dir, { recursive: true });
+  if (!opts.readOnly) mkdirSync(dir, { recursive: true });
   const instance = await DuckDBInstance.create(join(dir, 'tld.duckdb'), opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
   const conn = await instance.connect();
-  if (!opts.readOnly) for (const sql of SCHEMA) await conn.run(sql);
-  return new Store(instance, conn, cfg, opts.readOnly ?? false);
+  if (opts.readOnly) return new Store(instance, conn, cfg, true);
+  for (const sql of SCHEMA) await conn.run(sql);
+  return new Store(instance, conn, cfg, false);
 }

@@ -1,0 +1,20 @@
+// One end-to-end collection (run.ts → worker.ts → here) on the compiled code in dist/, as `tld` runs it, so
+// the peak RSS it reports is the shipped collector's, without the TypeScript loader the other tasks use.
+// Usage: node bench/collect.mjs ENDPOINT   (prints one JSON line)
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { openRuntime, runCycle } from '../dist/pipeline/runtime.js';
+
+const endpoint = process.argv[2];
+const dir = mkdtempSync(join(tmpdir(), 'tld-bench-'));
+const conf = join(dir, 'ossec.conf');
+writeFileSync(conf, `<ossec_config><wodle name="aws-s3"><bucket type="vpcflow"><name>bench</name><service_endpoint>${endpoint}</service_endpoint><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key><only_logs_after>2025-JUN-01</only_logs_after></bucket></wodle></ossec_config>`);
+const logger = pino({ level: 'error' });
+const rt = await openRuntime({ configFiles: [conf], dataDir: join(dir, 'data'), logger });
+const t = process.hrtime.bigint();
+const [s] = await runCycle(rt, logger, { signal: new AbortController().signal });
+const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+await rt.close();
+process.stdout.write(`${JSON.stringify({ seconds, records: s?.records ?? 0, objects: s?.objects ?? 0, bytes: s?.bytes ?? 0, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);

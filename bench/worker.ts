@@ -82,6 +82,7 @@ interface Collected {
   objects: number;
   bytes: number;
   peakRssMb: number;
+  memoryAtPeakMb: Record<string, number>;
 }
 
 /**
@@ -132,7 +133,7 @@ switch (task) {
       for (const body of vpcObjects(Number(p.records), 'default')) await client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i++), Body: body }));
       return collectInChild(endpoint);
     });
-    emit({ name: 'end to end run-once from S3, large VPC objects (100k records)', records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects }, peakRssMb: r.peakRssMb });
+    emit({ name: 'end to end run-once from S3, large VPC objects (100k records)', records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, memoryAtPeakMb: r.memoryAtPeakMb }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'e2e-small': {
@@ -148,7 +149,7 @@ switch (task) {
       }
       return { ...collected, getsPerSecond: n / (Number(process.hrtime.bigint() - t) / 1e9) };
     });
-    emit({ name: 'end to end run-once from S3, small objects (20 records)', records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records, s3ServerGetObjectsPerSecond: Math.round(r.getsPerSecond) }, peakRssMb: r.peakRssMb });
+    emit({ name: 'end to end run-once from S3, small objects (20 records)', records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records, memoryAtPeakMb: r.memoryAtPeakMb, s3ServerGetObjectsPerSecond: Math.round(r.getsPerSecond) }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'state': {

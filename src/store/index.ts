@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { StoreConfig } from '../config/types.js';
 import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
 import { SCHEMA } from './schema.js';
@@ -49,6 +49,9 @@ function put(a: DuckDBAppender, v: string | number | bigint | DuckDBTimestampVal
       return a.appendTimestamp(v as DuckDBTimestampValue);
   }
 }
+
+/** A SQL string literal: quotes doubled (DuckDB's standard strings have no other escapes). */
+export const sqlString = (v: string): string => `'${v.replaceAll("'", "''")}'`;
 
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -107,13 +110,10 @@ export class Store {
 
   /** Whether an earlier read of the object was committed (its health row is written before its flows). */
   async #seen(bucket: string, key: string): Promise<boolean> {
-    this.#seenStatement ??= await this.#conn.prepare('SELECT 1 FROM objects WHERE bucket = $1 AND key = $2 LIMIT 1');
-    this.#seenStatement.bind([bucket, key]);
-    return (await this.#seenStatement.runAndReadAll()).currentRowCount > 0;
+    // Literals, not parameters: DuckDB plans a prepared parameter as a full scan, a literal as an index lookup.
+    const sql = `SELECT 1 FROM objects WHERE key = ${sqlString(key)} AND bucket = ${sqlString(bucket)} LIMIT 1`;
+    return (await this.#conn.runAndReadAll(sql)).currentRowCount > 0;
   }
-
-  /** prepared once: asked for every object read */
-  #seenStatement: DuckDBPreparedStatement | undefined;
 
   async #dropFlows(objectId: string): Promise<void> {
     await this.#conn.run('DELETE FROM flows WHERE object_id = $1', [objectId]);
@@ -217,8 +217,6 @@ export class Store {
 
   async close(): Promise<void> {
     await this.flush();
-    this.#seenStatement?.destroySync();
-    this.#seenStatement = undefined;
     this.#flowAppender?.closeSync();
     this.#flowAppender = undefined;
     this.#flows = undefined;

@@ -55,6 +55,20 @@ test('an object read again after its commit (crash before the state mark) replac
   await s.close();
 });
 
+test('object keys are data: a key full of quotes and SQL is read twice without duplicates and without running anything', async () => {
+  const s = await fresh();
+  const hostile = "AWSLogs/x/'; DROP TABLE flows; --/it''s \\' .log.gz";
+  await ingestObject(s, ref(hostile), vpcEvents);
+  s.recordObject(health(hostile));
+  await s.flush();
+  await ingestObject(s, ref(hostile), vpcEvents);
+  s.recordObject(health(hostile));
+  await s.flush();
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53, 'the second read replaced the first');
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM objects WHERE key = $1', [hostile]), 2);
+  await s.close();
+});
+
 test('an abandoned read is taken back (discardObject), so its retry does not double the rows; other objects stay', async () => {
   const s = await fresh();
   await ingestObject(s, ref('keep'), vpcEvents);

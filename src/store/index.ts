@@ -110,9 +110,10 @@ export class Store {
 
   /** Whether an earlier read of the object was committed (its health row is written before its flows). */
   async #seen(bucket: string, key: string): Promise<boolean> {
-    // Literals, not parameters: DuckDB plans a prepared parameter as a full scan, a literal as an index lookup.
-    const sql = `SELECT 1 FROM objects WHERE key = ${sqlString(key)} AND bucket = ${sqlString(bucket)} LIMIT 1`;
-    return (await this.#conn.runAndReadAll(sql)).currentRowCount > 0;
+    // A literal key and no other condition: that is what DuckDB answers from the index on objects.key (a
+    // parameter, or a second condition, makes it scan every object ever read). The bucket is checked here.
+    const rows = (await this.#conn.runAndReadAll(`SELECT DISTINCT bucket FROM objects WHERE key = ${sqlString(key)}`)).getRows();
+    return rows.some((r) => r[0] === bucket);
   }
 
   async #dropFlows(objectId: string): Promise<void> {

@@ -49,3 +49,26 @@ test('numbers outside their column become NULL, never wrapped: ports beyond int3
     { idx: 1, t: null, e: null, sport: -1, dport: 0, proto: -1, packets: '-5', bytes: '0', account: null },
   ]);
 });
+
+test('strings written inline (short ASCII) and by DuckDB (long, non-ASCII) are the same values to every query', async () => {
+  const { conn, appender, writer } = await table();
+  // 12 and 13 characters (inline limit), empty, non-ASCII short, and values that also appear as chunk constants
+  const values = ['', 'ACCEPT', '123456789012', '1234567890123', 'é', 'zürich-1', '2001:db8::1', 'x'.repeat(40)];
+  let idx = 0;
+  // two mixed chunks with the values in different slots: an inlined value never keeps bytes of the one before
+  for (const order of [values, [...values].reverse()]) {
+    for (let round = 0; round < (order === values ? 2 : 1); round++) for (const v of order) writer.add('o', idx++, 0, 0, v, v, v, v, v, 1, 1, 1, 1, 1, v, v, 'b');
+    writer.flush();
+  }
+  for (const v of values) for (let i = 0; i < 10; i++) writer.add('o', idx++, 0, 0, v, v, v, v, v, 1, 1, 1, 1, 1, v, v, 'b'); // constant chunks
+  writer.flush();
+  for (let i = 0; i < 10; i++) writer.add('o', idx++, 0, 0, 'ACCEPT', 'ACCEPT', 'ACCEPT', 'ACCEPT', 'ACCEPT', 1, 1, 1, 1, 1, 'ACCEPT', 'ACCEPT', 'b');
+  writer.flush();
+  appender.flushSync();
+  for (const v of values) {
+    const [r] = (await conn.runAndReadAll('SELECT count(*) AS n, count(DISTINCT account || region || eni || src || dst || action || log_status) AS d FROM flows WHERE src = $1 AND action = $1 AND account = $1', [v])).getRowObjectsJson();
+    assert.deepEqual(r, { n: String(v === 'ACCEPT' ? 3 + 10 + 10 : 3 + 10), d: '1' }, JSON.stringify(v));
+  }
+  const [g] = (await conn.runAndReadAll('SELECT count(DISTINCT src) AS d, max(length(src)) AS m FROM flows')).getRowObjectsJson();
+  assert.deepEqual(g, { d: String(values.length), m: '40' });
+});

@@ -25,6 +25,24 @@ const TYPES: Record<Kind, DuckDBType> = {
 };
 const CAPACITY = bindings.vector_size();
 const TWO_32 = 4294967296;
+/** size of DuckDB's string_t; strings of up to INLINE_MAX bytes live inside it */
+const STRING_T_BYTES = 16;
+const INLINE_MAX = 12;
+
+/** Writes `v` at `at` when it is ASCII and short enough to be inlined; false (nothing to rely on) otherwise. */
+function inlineAscii(v: string, out: Uint8Array, at: number): boolean {
+  const n = v.length;
+  if (n > INLINE_MAX) return false;
+  for (let k = 0; k < n; k++) {
+    const c = v.charCodeAt(k);
+    if (c > 0x7f) {
+      out.fill(0, at, at + k);
+      return false;
+    }
+    out[at + k] = c;
+  }
+  return true;
+}
 
 /** One column's values for the chunk being filled, and which rows are not NULL. */
 class ColumnBuffer {
@@ -97,13 +115,27 @@ class ColumnBuffer {
       bindings.vector_reference_value(vector, bindings.create_varchar(first));
       return;
     }
+    // Short ASCII strings (action, status, region, account, most IPv4 addresses) are written as DuckDB's
+    // inlined string_t (duckdb.h: uint32 length + 12 bytes, zero-padded) with the numbers in one copy; only
+    // longer ones cost a native call each.
+    const slots = (this.#slots ??= new Uint8Array(CAPACITY * STRING_T_BYTES));
+    const lengths = new Uint32Array(slots.buffer);
+    slots.fill(0, 0, rows * STRING_T_BYTES);
+    let long: number[] | undefined;
     for (let r = 0; r < rows; r++) {
       const v = this.text[r];
-      if (v !== null && v !== undefined) bindings.vector_assign_string_element(vector, r, v);
+      if (v === null || v === undefined) continue;
+      if (!inlineAscii(v, slots, r * STRING_T_BYTES + 4)) (long ??= []).push(r);
+      else lengths[r * 4] = v.length;
     }
+    bindings.copy_data_to_vector(vector, 0, slots.buffer as ArrayBuffer, 0, rows * STRING_T_BYTES);
+    if (long) for (const r of long) bindings.vector_assign_string_element(vector, r, this.text[r]!);
     if (this.present < rows) this.#writeValidity(vector, rows);
     this.text.fill(null, 0, rows);
   }
+
+  /** string_t slots of a text column (allocated on first use) */
+  #slots: Uint8Array | undefined;
 
   #writeValidity(vector: bindings.Vector, rows: number): void {
     bindings.vector_ensure_validity_writable(vector);

@@ -21,6 +21,17 @@ test('the same seed gives the same keys and bytes; another seed gives other logs
   const c = await corpus(8);
   assert.equal(digest(a.objects), digest(b.objects));
   assert.notEqual(digest(a.objects), digest(c.objects));
+  // zip entries carry the delivery time, not the time of generation (which would change the bytes)
+  const zips = [...a.objects].filter(([k]) => k.endsWith('.zip'));
+  assert.ok(zips.length > 0);
+  for (const [key, body] of zips) {
+    const hourFolder = /^firehose\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\//.exec(key)!;
+    const dosTime = body.readUInt16LE(10);
+    const dosDate = body.readUInt16LE(12);
+    const written = new Date((dosDate >> 9) + 1980, ((dosDate >> 5) & 15) - 1, dosDate & 31, dosTime >> 11, (dosTime >> 5) & 63, (dosTime & 31) * 2);
+    const hourStart = Date.UTC(+hourFolder[1]!, +hourFolder[2]! - 1, +hourFolder[3]!, +hourFolder[4]!);
+    assert.ok(written.getTime() >= hourStart && written.getTime() <= hourStart + 2 * 3_600_000, `${key}: zip entry time ${written.toISOString()}`);
+  }
 });
 
 test('keys follow the AWS layouts and every object decodes to the records the ground truth counts', async () => {

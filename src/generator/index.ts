@@ -169,7 +169,7 @@ export async function generateCorpus(opts: CorpusOptions, sink: ObjectSink): Pro
     const name = `firehose_guardduty-1-${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}-${pad(flushAt.getUTCMinutes())}-${pad(flushAt.getUTCSeconds())}-${rng.uuid()}`;
     const text = list.map((x) => JSON.stringify(envelope(x.f, rng))).join(n % 5 === 4 ? '\n' : '');
     const kind = n % 10 === 9 ? 'plain' : n % 10 === 8 ? 'zip' : 'gz';
-    const body = kind === 'gz' ? gzipSync(text) : kind === 'zip' ? Buffer.from(zipSync({ [name]: new TextEncoder().encode(text) })) : Buffer.from(text);
+    const body = kind === 'gz' ? gzipSync(text) : kind === 'zip' ? Buffer.from(zipSync({ [name]: [new TextEncoder().encode(text), { mtime: flushAt }] })) : Buffer.from(text);
     const key = `firehose/${ymd(d)}/${pad(d.getUTCHours())}/${name}${kind === 'gz' ? '.gz' : kind === 'zip' ? '.zip' : ''}`;
     for (const x of list) if (x.scenario) gdScenarioKeys.set(x.scenario, [...(gdScenarioKeys.get(x.scenario) ?? []), key]);
     // port probes count one record per probed port

@@ -159,6 +159,17 @@ export class FlowChunkWriter {
     return this.#rows;
   }
 
+  /**
+   * Rows handed to the appender since `committed()`. DuckDB's appender commits on its own past 204,800 rows;
+   * the store commits before that, so it knows what a commit contains.
+   */
+  handedRows = 0;
+
+  /** The appender was flushed: everything handed so far is committed. */
+  committed(): void {
+    this.handedRows = 0;
+  }
+
   add(objectId: string, idx: number, startMs: number | null, endMs: number | null, account: string | null, region: string | null, eni: string | null, src: string | null, dst: string | null, sport: number | null, dport: number | null, proto: number | null, packets: number | null, bytes: number | null, action: string | null, logStatus: string | null, bucket: string): void {
     const c = this.#columns;
     const r = this.#rows;
@@ -191,6 +202,7 @@ export class FlowChunkWriter {
     bindings.data_chunk_set_size(chunk.chunk, rows);
     for (let i = 0; i < this.#columns.length; i++) this.#columns[i]!.writeTo(bindings.data_chunk_get_vector(chunk.chunk, i), rows);
     this.#appender.appendDataChunk(chunk);
+    this.handedRows += rows;
     this.#rows = 0;
   }
 }

@@ -53,6 +53,9 @@ function put(a: DuckDBAppender, v: string | number | bigint | DuckDBTimestampVal
 /** A SQL string literal: quotes doubled (DuckDB's standard strings have no other escapes). */
 export const sqlString = (v: string): string => `'${v.replaceAll("'", "''")}'`;
 
+/** flow rows per commit at most (below the 204,800 at which DuckDB's appender would commit by itself) */
+const COMMIT_ROWS = 100_000;
+
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
@@ -67,6 +70,11 @@ export class Store {
   #alerts: AlertRow[] = [];
   #findings: FindingRow[] = [];
   #objects: ObjectHealth[] = [];
+  /** objects with flow rows handed to the writer and no health row yet: `bucket\nkey` → object id */
+  #reading = new Map<string, string>();
+  /** of those, the ids already listed in open_objects; and ids to take off that list at the next flush */
+  #listedOpen = new Set<string>();
+  #closed: string[] = [];
 
   constructor(instance: DuckDBInstance, conn: DuckDBConnection, cfg: StoreConfig, readOnly: boolean) {
     this.#instance = instance;
@@ -81,12 +89,16 @@ export class Store {
     if (batch.firstIndex === 0 && (batch.object.replayed || (await this.#seen(bucket, batch.object.key)))) await this.#dropFlows(objectId);
     const region = batch.object.region ?? null;
     let idx = batch.firstIndex;
-    let w = this.#flows;
+    let w = this.#reading.has(`${bucket}\n${batch.object.key}`) ? this.#flows : undefined;
     for (const e of batch.events) {
       const f = e.aws;
       const src = f.source;
       if (src === 'vpc') {
-        w ??= await this.#flowWriter();
+        if (w === undefined) {
+          w = await this.#flowWriter();
+          this.#reading.set(`${bucket}\n${batch.object.key}`, objectId);
+        }
+        if (w.handedRows >= COMMIT_ROWS) await this.#commitFlows();
         w.add(objectId, idx, ms(f.start), ms(f.end), text(f.aws_account_id) ?? text(f.account_id), text(f.region) ?? region, text(f.interface_id), text(f.srcaddr), text(f.dstaddr), int(f.srcport), int(f.dstport), int(f.protocol), int(f.packets), int(f.bytes), text(f.action), text(f.log_status), bucket);
       } else if (src === 'guardduty') {
         const row = findingRow(e);
@@ -98,15 +110,44 @@ export class Store {
   }
 
   async #flowWriter(): Promise<FlowChunkWriter> {
+    if (this.#flows) return this.#flows;
     this.#flowAppender = await this.#conn.createAppender('flows');
     return (this.#flows = new FlowChunkWriter(this.#flowAppender));
   }
 
-  /** Hands pending flow rows to DuckDB: they are committed (and visible to queries) after this. */
-  #flushFlows(): void {
-    this.#flows?.flush();
-    this.#flowAppender?.flushSync();
+  /** The object's read is over (committed or taken back): it leaves the open list at the next flush. */
+  #close(bucket: string, key: string): void {
+    const id = this.#reading.get(`${bucket}\n${key}`);
+    if (id === undefined) return;
+    this.#reading.delete(`${bucket}\n${key}`);
+    if (this.#listedOpen.delete(id)) this.#closed.push(id);
   }
+
+  /**
+   * Commits the flow rows handed so far (they are visible to queries after this). Objects still being read
+   * whose rows this commits are put on the open list first, so that a crash before their own commit takes
+   * their rows back on the next open instead of leaving them to be stored twice.
+   */
+  async #commitFlows(): Promise<void> {
+    const w = this.#flows;
+    if (!w) return;
+    const a = await (this.#openAppender ??= this.#conn.createAppender('open_objects'));
+    // from here to the commit nothing awaits, so no rows arrive for an object missing from the list
+    const open = [...this.#reading.values()].filter((id) => !this.#listedOpen.has(id));
+    if (open.length) {
+      for (const id of open) {
+        put(a, id, 'v');
+        a.endRow();
+        this.#listedOpen.add(id);
+      }
+      a.flushSync();
+    }
+    w.flush();
+    this.#flowAppender!.flushSync();
+    w.committed();
+  }
+
+  #openAppender: Promise<DuckDBAppender> | undefined;
 
   /** Whether an earlier read of the object was committed (its health row is written before its flows). */
   async #seen(bucket: string, key: string): Promise<boolean> {
@@ -122,8 +163,9 @@ export class Store {
 
   /** Takes back the flows appended for an object whose read failed midway (it will be read again). */
   async discardObject(objectId: string): Promise<void> {
-    this.#flushFlows();
+    await this.#commitFlows();
     await this.#dropFlows(objectId);
+    for (const [k, id] of this.#reading) if (id === objectId) this.#close(...(k.split('\n', 2) as [string, string]));
   }
 
   recordObject(info: ObjectHealth): void {
@@ -134,9 +176,12 @@ export class Store {
     if (this.readOnly) return;
     const c = this.#conn;
     // the health row first: an object whose row is committed may have flows, and is cleaned before a re-read
-    if (this.#objects.length) {
+    const objects = this.#objects;
+    this.#objects = [];
+    for (const o of objects) this.#close(o.bucket, o.key);
+    if (objects.length) {
       const a = await c.createAppender('objects');
-      for (const o of this.#objects) {
+      for (const o of objects) {
         put(a, o.bucket, 'v');
         put(a, o.key, 'v');
         put(a, o.type, 'v');
@@ -150,9 +195,12 @@ export class Store {
       }
       a.flushSync();
       a.closeSync();
-      this.#objects = [];
     }
-    this.#flushFlows();
+    await this.#commitFlows();
+    if (this.#closed.length) {
+      await c.run(`DELETE FROM open_objects WHERE object_id IN (${this.#closed.map(sqlString).join(',')})`);
+      this.#closed = [];
+    }
     if (this.#alerts.length) {
       const ids = [...new Set(this.#alerts.map((r) => r.id))];
       for (let i = 0; i < ids.length; i += 500) {
@@ -221,6 +269,8 @@ export class Store {
     this.#flowAppender?.closeSync();
     this.#flowAppender = undefined;
     this.#flows = undefined;
+    (await this.#openAppender)?.closeSync();
+    this.#openAppender = undefined;
     this.#conn.closeSync();
     this.#instance.closeSync();
   }
@@ -234,5 +284,8 @@ export async function openStore(dataDir: string, cfg: StoreConfig, opts: { readO
   const conn = await instance.connect();
   if (opts.readOnly) return new Store(instance, conn, cfg, true);
   for (const sql of SCHEMA) await conn.run(sql);
+  // rows of objects whose read was cut off by a crash after part of them was committed: they are read again
+  await conn.run('DELETE FROM flows WHERE object_id IN (SELECT object_id FROM open_objects)');
+  await conn.run('DELETE FROM open_objects');
   return new Store(instance, conn, cfg, false);
 }

@@ -15,6 +15,9 @@ export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS objects (
      bucket VARCHAR, key VARCHAR, type VARCHAR, status VARCHAR, error VARCHAR, records BIGINT, bytes BIGINT,
      last_modified TIMESTAMP, processed_at TIMESTAMP)`,
+  // objects whose first flow rows were committed while they were still being read (a group commit during a
+  // long object): if the process dies before the object's own commit, its rows are removed on the next open
+  `CREATE TABLE IF NOT EXISTS open_objects (object_id VARCHAR)`,
   // asked for every object read (was it committed before?): an index keeps that a lookup, not a scan of every
   // object ever read (13 ms per object at a million rows, 57 ms at five million)
   `CREATE INDEX IF NOT EXISTS objects_key ON objects (key)`,

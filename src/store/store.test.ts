@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeBuffer } from '../decoders/index.js';
@@ -66,6 +67,39 @@ test('object keys are data: a key full of quotes and SQL is read twice without d
   await s.flush();
   assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53, 'the second read replaced the first');
   assert.equal(await count(s, 'SELECT count(*) AS n FROM objects WHERE key = $1', [hostile]), 2);
+  await s.close();
+});
+
+test('a process killed while an object is half stored: the next open takes those rows back, committed objects stay', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-store-crash-'));
+  // the child stores object A whole and the first batch of object B, commits (as a group commit does while B
+  // is still being read), then dies by SIGKILL before B's own commit
+  const child = `
+    import { openStore } from ${JSON.stringify(new URL('./index.ts', import.meta.url).pathname)};
+    import { decodeBuffer } from ${JSON.stringify(new URL('../decoders/index.ts', import.meta.url).pathname)};
+    import { readFileSync } from 'node:fs';
+    const events = decodeBuffer(readFileSync(${JSON.stringify(join(SAMPLES_DIR, 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log'))}), { bucketType: 'vpcflow', logInfo: { aws_account_alias: '', log_file: 'k', s3bucket: 'b' }, accountId: '149519528842' });
+    const s = await openStore(${JSON.stringify(dir)}, { flowRetentionDays: 0, alertRetentionDays: 0 });
+    const ref = (key) => ({ bucket: 'b', key, objectId: 'id-' + key, bucketType: 'vpcflow', size: 1, region: 'us-west-2' });
+    await s.ingest({ object: ref('a'), firstIndex: 0, events }, []);
+    s.recordObject({ bucket: 'b', key: 'a', type: 'vpcflow', status: 'ok', records: events.length, bytes: 1, processedAt: new Date() });
+    await s.ingest({ object: ref('b'), firstIndex: 0, events: events.slice(0, 20) }, []);
+    await s.flush();
+    const n = (await s.query("SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"))[0].n;
+    process.stdout.write(String(n));
+    process.kill(process.pid, 'SIGKILL');
+  `;
+  const out = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child], { encoding: 'utf8' });
+  assert.equal(out.signal, 'SIGKILL', out.stderr);
+  assert.equal(out.stdout, '20', "B's first rows were committed before the kill");
+  const s = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0 });
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"), 0, 'the half-stored object is taken back (it will be read again)');
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53, 'the committed object stays');
+  await ingestObject(s, ref('b'), vpcEvents);
+  s.recordObject(health('b'));
+  await s.flush();
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"), 53, 'read again: each row once');
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM open_objects'), 0);
   await s.close();
 });
 

@@ -117,9 +117,14 @@ export class Store {
 
   /** The object's read is over (committed or taken back): it leaves the open list at the next flush. */
   #close(bucket: string, key: string): void {
-    const id = this.#reading.get(`${bucket}\n${key}`);
+    this.#closeReading(`${bucket}\n${key}`);
+  }
+
+  /** `reading` is keyed by bucket + newline + key (bucket names have no newline; keys may). */
+  #closeReading(readingKey: string): void {
+    const id = this.#reading.get(readingKey);
     if (id === undefined) return;
-    this.#reading.delete(`${bucket}\n${key}`);
+    this.#reading.delete(readingKey);
     if (this.#listedOpen.delete(id)) this.#closed.push(id);
   }
 
@@ -165,7 +170,7 @@ export class Store {
   async discardObject(objectId: string): Promise<void> {
     await this.#commitFlows();
     await this.#dropFlows(objectId);
-    for (const [k, id] of this.#reading) if (id === objectId) this.#close(...(k.split('\n', 2) as [string, string]));
+    for (const [readingKey, id] of this.#reading) if (id === objectId) this.#closeReading(readingKey);
   }
 
   recordObject(info: ObjectHealth): void {

@@ -127,7 +127,7 @@ export const SECTIONS: SectionDef[] = [
     title: 'Store (ThreatLockDown)',
     options: [
       { tag: 'flow_retention_days', key: 'flowRetentionDays', type: 'integer', default: '30', allowed: '0–36500 (0 = forever)', description: 'Days of VPC flow records kept.', parse: v.integer(0, 36500) },
-      { tag: 'alert_retention_days', key: 'alertRetentionDays', type: 'integer', default: '365', allowed: '0–36500 (0 = forever)', description: 'Days of alerts kept.', parse: v.integer(0, 36500) },
+      { tag: 'alert_retention_days', key: 'alertRetentionDays', type: 'integer', default: '365', allowed: '0–36500 (0 = forever)', description: 'Days of alerts, and of the per-object ingestion health behind the dashboard, kept.', parse: v.integer(0, 36500) },
     ],
   },
 ];

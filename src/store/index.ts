@@ -257,10 +257,14 @@ export class Store {
     );
   }
 
-  /** Drops flows and alerts older than the retention settings. */
+  /** Drops flows, alerts and object health rows older than the retention settings. */
   async applyRetention(now: Date): Promise<void> {
     if (this.#cfg.flowRetentionDays > 0) await this.#conn.run(`DELETE FROM flows WHERE ts < $1::TIMESTAMP - INTERVAL (${this.#cfg.flowRetentionDays}) DAY`, [now.toISOString()]);
-    if (this.#cfg.alertRetentionDays > 0) await this.#conn.run(`DELETE FROM alerts WHERE ts < $1::TIMESTAMP - INTERVAL (${this.#cfg.alertRetentionDays}) DAY`, [now.toISOString()]);
+    if (this.#cfg.alertRetentionDays > 0) {
+      await this.#conn.run(`DELETE FROM alerts WHERE ts < $1::TIMESTAMP - INTERVAL (${this.#cfg.alertRetentionDays}) DAY`, [now.toISOString()]);
+      // ingestion health per object: the same horizon (the table would otherwise grow with every object ever read)
+      await this.#conn.run(`DELETE FROM objects WHERE processed_at < $1::TIMESTAMP - INTERVAL (${this.#cfg.alertRetentionDays}) DAY`, [now.toISOString()]);
+    }
   }
 
   /** Runs a read query with positional parameters; rows as plain JSON values. */

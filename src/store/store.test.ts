@@ -154,7 +154,7 @@ test('a GuardDuty finding is one row per id: first seen kept, newest state wins,
   await s.close();
 });
 
-test('alerts are keyed by id (a re-read writes the same alert once); retention drops old flows and alerts', async () => {
+test('alerts are keyed by id (a re-read writes the same alert once); retention drops old flows, alerts and object health rows', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tld-store-'));
   const s = await openStore(dir, { flowRetentionDays: 30, alertRetentionDays: 30 });
   const alert = (id: string, at: string): Alert => ({
@@ -162,14 +162,17 @@ test('alerts are keyed by id (a re-read writes the same alert once); retention d
   });
   const b: EventBatch = { object: ref('a'), firstIndex: 0, events: vpcEvents };
   await s.ingest(b, [alert('x-1', '2025-06-26T20:00:00.000Z'), alert('x-1', '2025-06-26T20:00:00.000Z')]);
+  s.recordObject({ ...health('a'), processedAt: new Date('2025-06-26T20:00:00Z') });
   await s.flush();
-  await s.ingest({ ...b, events: [] }, [alert('x-1', '2025-06-26T20:00:00.000Z')]);
+  await s.ingest({ ...b, object: ref('a-again'), events: [] }, [alert('x-1', '2025-06-26T20:00:00.000Z')]);
   await s.flush();
   assert.equal(await count(s, 'SELECT count(*) AS n FROM alerts'), 1);
   await s.applyRetention(new Date('2025-07-10T00:00:00Z'));
   assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53, 'inside 30 days');
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM objects'), 1);
   await s.applyRetention(new Date('2025-08-30T00:00:00Z'));
   assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 0);
   assert.equal(await count(s, 'SELECT count(*) AS n FROM alerts'), 0);
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM objects'), 0);
   await s.close();
 });

@@ -245,7 +245,7 @@ export class Store {
 
   /** A finding seen again keeps its first-seen time, takes the newest state, and records each severity/count change. */
   async #upsertFinding(f: FindingRow): Promise<void> {
-    const prev = (await this.query('SELECT first_seen, last_seen, history, count, severity FROM findings WHERE id = $1', [f.id]))[0];
+    const prev = (await this.#conn.runAndReadAll('SELECT first_seen, last_seen, history, count, severity FROM findings WHERE id = $1', [f.id])).getRowObjectsJson()[0] as Row | undefined;
     const history = prev ? (JSON.parse(String(prev.history)) as Json[]) : [];
     if (!prev || Number(prev.count) !== f.count || Number(prev.severity) !== f.severity) history.push({ at: f.lastSeen === null ? null : new Date(f.lastSeen).toISOString(), severity: f.severity, count: f.count });
     if (prev && prev.last_seen && Date.parse(String(prev.last_seen) + 'Z') > (f.lastSeen ?? 0)) return; // an older emission arriving late
@@ -267,11 +267,17 @@ export class Store {
     }
   }
 
-  /** Runs a read query with positional parameters; rows as plain JSON values. */
+  /**
+   * Runs a read query with positional parameters; rows as plain JSON values. Reads (the dashboard's) go
+   * through their own connection, so a long query never holds up the collector's commits on the writer's.
+   */
   async query(sql: string, params: (string | number | null)[] = []): Promise<Row[]> {
-    const reader = await this.#conn.runAndReadAll(sql, params as DuckDBValue[]);
+    const conn = this.readOnly ? this.#conn : await (this.#reader ??= this.#instance.connect());
+    const reader = await conn.runAndReadAll(sql, params as DuckDBValue[]);
     return reader.getRowObjectsJson() as Row[];
   }
+
+  #reader: Promise<DuckDBConnection> | undefined;
 
   async close(): Promise<void> {
     await this.flush();
@@ -280,6 +286,8 @@ export class Store {
     this.#flows = undefined;
     (await this.#openAppender)?.closeSync();
     this.#openAppender = undefined;
+    (await this.#reader)?.closeSync();
+    this.#reader = undefined;
     this.#conn.closeSync();
     this.#instance.closeSync();
   }

@@ -103,6 +103,21 @@ test('a process killed while an object is half stored: the next open takes those
   await s.close();
 });
 
+test('a long dashboard query does not hold up the collector: reads have their own connection', async () => {
+  const s = await fresh();
+  let queryDone = 0;
+  const slow = s.query('SELECT sum(hash(i)) AS h FROM range(400000000) t(i)').then(() => (queryDone = Date.now()));
+  await new Promise((r) => setTimeout(r, 50)); // the query is running
+  await ingestObject(s, ref('during'), vpcEvents);
+  s.recordObject(health('during'));
+  await s.flush();
+  const committed = Date.now();
+  await slow;
+  assert.ok(committed < queryDone, `the commit finished ${queryDone - committed} ms before the query`);
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-during'"), 53);
+  await s.close();
+});
+
 test('an abandoned read is taken back (discardObject), so its retry does not double the rows; other objects stay', async () => {
   const s = await fresh();
   await ingestObject(s, ref('keep'), vpcEvents);

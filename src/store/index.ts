@@ -50,6 +50,19 @@ function put(a: DuckDBAppender, v: string | number | bigint | DuckDBTimestampVal
   }
 }
 
+/** Flow rows of an object being read: how many, and the range of their record times (for a later re-read). */
+interface Reading {
+  id: string;
+  rows: number;
+  first: number;
+  last: number;
+  /** a row without a record time: a re-read must then delete without a time range */
+  untimed: boolean;
+}
+
+/** A TIMESTAMP literal from epoch milliseconds (digits only: safe to put in SQL). */
+const sqlTimestamp = (msValue: number): string => `make_timestamp(${Math.round(msValue) * 1000})`;
+
 /** A SQL string literal: quotes doubled (DuckDB's standard strings have no other escapes). */
 export const sqlString = (v: string): string => `'${v.replaceAll("'", "''")}'`;
 
@@ -70,8 +83,8 @@ export class Store {
   #alerts: AlertRow[] = [];
   #findings: FindingRow[] = [];
   #objects: ObjectHealth[] = [];
-  /** objects with flow rows handed to the writer and no health row yet: `bucket\nkey` → object id */
-  #reading = new Map<string, string>();
+  /** objects with flow rows handed to the writer and no health row yet, by `bucket\nkey` */
+  #reading = new Map<string, Reading>();
   /** of those, the ids already listed in open_objects; and ids to take off that list at the next flush */
   #listedOpen = new Set<string>();
   #closed: string[] = [];
@@ -86,20 +99,30 @@ export class Store {
   /** Appends a batch's flows (an object's first batch first drops rows of an earlier read of it). */
   async ingest(batch: EventBatch, alerts: Alert[]): Promise<void> {
     const { objectId, bucket } = batch.object;
-    if (batch.firstIndex === 0 && (batch.object.replayed || (await this.#seen(bucket, batch.object.key)))) await this.#dropFlows(objectId);
+    if (batch.firstIndex === 0) await this.#replaceEarlierRead(batch.object);
     const region = batch.object.region ?? null;
     let idx = batch.firstIndex;
-    let w = this.#reading.has(`${bucket}\n${batch.object.key}`) ? this.#flows : undefined;
+    const readingKey = `${bucket}\n${batch.object.key}`;
+    let reading = this.#reading.get(readingKey);
+    let w = reading ? this.#flows : undefined;
     for (const e of batch.events) {
       const f = e.aws;
       const src = f.source;
       if (src === 'vpc') {
-        if (w === undefined) {
+        if (w === undefined || reading === undefined) {
           w = await this.#flowWriter();
-          this.#reading.set(`${bucket}\n${batch.object.key}`, objectId);
+          reading = { id: objectId, rows: 0, first: Infinity, last: -Infinity, untimed: false };
+          this.#reading.set(readingKey, reading);
         }
         if (w.handedRows >= COMMIT_ROWS) await this.#commitFlows();
-        w.add(objectId, idx, ms(f.start), ms(f.end), text(f.aws_account_id) ?? text(f.account_id), text(f.region) ?? region, text(f.interface_id), text(f.srcaddr), text(f.dstaddr), int(f.srcport), int(f.dstport), int(f.protocol), int(f.packets), int(f.bytes), text(f.action), text(f.log_status), bucket);
+        const start = ms(f.start);
+        reading.rows++;
+        if (start === null) reading.untimed = true;
+        else {
+          if (start < reading.first) reading.first = start;
+          if (start > reading.last) reading.last = start;
+        }
+        w.add(objectId, idx, start, ms(f.end), text(f.aws_account_id) ?? text(f.account_id), text(f.region) ?? region, text(f.interface_id), text(f.srcaddr), text(f.dstaddr), int(f.srcport), int(f.dstport), int(f.protocol), int(f.packets), int(f.bytes), text(f.action), text(f.log_status), bucket);
       } else if (src === 'guardduty') {
         const row = findingRow(e);
         if (row) this.#findings.push(row);
@@ -122,10 +145,10 @@ export class Store {
 
   /** `reading` is keyed by bucket + newline + key (bucket names have no newline; keys may). */
   #closeReading(readingKey: string): void {
-    const id = this.#reading.get(readingKey);
-    if (id === undefined) return;
+    const reading = this.#reading.get(readingKey);
+    if (reading === undefined) return;
     this.#reading.delete(readingKey);
-    if (this.#listedOpen.delete(id)) this.#closed.push(id);
+    if (this.#listedOpen.delete(reading.id)) this.#closed.push(reading.id);
   }
 
   /**
@@ -138,7 +161,7 @@ export class Store {
     if (!w) return;
     const a = await (this.#openAppender ??= this.#conn.createAppender('open_objects'));
     // from here to the commit nothing awaits, so no rows arrive for an object missing from the list
-    const open = [...this.#reading.values()].filter((id) => !this.#listedOpen.has(id));
+    const open = [...this.#reading.values()].map((r) => r.id).filter((id) => !this.#listedOpen.has(id));
     if (open.length) {
       for (const id of open) {
         put(a, id, 'v');
@@ -154,23 +177,37 @@ export class Store {
 
   #openAppender: Promise<DuckDBAppender> | undefined;
 
-  /** Whether an earlier read of the object was committed (its health row is written before its flows). */
-  async #seen(bucket: string, key: string): Promise<boolean> {
+  /**
+   * An object read before (committed: it has a health row; the health row is written before its flows) or
+   * replayed: its earlier rows go before the new ones come. The health rows say how many flow rows it had and
+   * their time range, so the delete reads only the row groups of that range instead of every stored flow.
+   */
+  async #replaceEarlierRead(object: EventBatch['object']): Promise<void> {
     // A literal key and no other condition: that is what DuckDB answers from the index on objects.key (a
     // parameter, or a second condition, makes it scan every object ever read). The bucket is checked here.
-    const rows = (await this.#conn.runAndReadAll(`SELECT DISTINCT bucket FROM objects WHERE key = ${sqlString(key)}`)).getRows();
-    return rows.some((r) => r[0] === bucket);
+    const earlier = (await this.#conn.runAndReadAll(`SELECT bucket, flow_rows, epoch_ms(first_ts) AS first, epoch_ms(last_ts) AS last FROM objects WHERE key = ${sqlString(object.key)}`))
+      .getRowObjectsJson()
+      .filter((r) => r.bucket === object.bucket);
+    if (earlier.length === 0 && !object.replayed) return;
+    const withFlows = earlier.filter((r) => r.flow_rows === null || Number(r.flow_rows) > 0);
+    if (earlier.length > 0 && withFlows.length === 0) return; // read before, with no flow rows
+    const bounded = withFlows.length > 0 && withFlows.every((r) => r.first !== null && r.last !== null);
+    await this.#dropFlows(object.objectId, bounded ? { first: Math.min(...withFlows.map((r) => Number(r.first))), last: Math.max(...withFlows.map((r) => Number(r.last))) } : undefined);
   }
 
-  async #dropFlows(objectId: string): Promise<void> {
-    await this.#conn.run('DELETE FROM flows WHERE object_id = $1', [objectId]);
+  /** Deletes an object's flow rows, only in the given time range when it is known (see #replaceEarlierRead). */
+  async #dropFlows(objectId: string, range?: { first: number; last: number }): Promise<void> {
+    const within = range ? ` AND ts BETWEEN ${sqlTimestamp(range.first)} AND ${sqlTimestamp(range.last)}` : '';
+    await this.#conn.run(`DELETE FROM flows WHERE object_id = ${sqlString(objectId)}${within}`);
   }
 
   /** Takes back the flows appended for an object whose read failed midway (it will be read again). */
   async discardObject(objectId: string): Promise<void> {
     await this.#commitFlows();
-    await this.#dropFlows(objectId);
-    for (const [readingKey, id] of this.#reading) if (id === objectId) this.#closeReading(readingKey);
+    const entry = [...this.#reading].find(([, r]) => r.id === objectId);
+    const reading = entry?.[1];
+    if (reading === undefined || reading.rows > 0) await this.#dropFlows(objectId, reading && !reading.untimed ? reading : undefined);
+    if (entry) this.#closeReading(entry[0]);
   }
 
   recordObject(info: ObjectHealth): void {
@@ -183,10 +220,12 @@ export class Store {
     // the health row first: an object whose row is committed may have flows, and is cleaned before a re-read
     const objects = this.#objects;
     this.#objects = [];
+    const flowsOf = objects.map((o) => this.#reading.get(`${o.bucket}\n${o.key}`));
     for (const o of objects) this.#close(o.bucket, o.key);
     if (objects.length) {
       const a = await c.createAppender('objects');
-      for (const o of objects) {
+      for (const [i, o] of objects.entries()) {
+        const flows = flowsOf[i];
         put(a, o.bucket, 'v');
         put(a, o.key, 'v');
         put(a, o.type, 'v');
@@ -196,6 +235,10 @@ export class Store {
         put(a, o.bytes, 'b');
         put(a, ts(o.lastModified?.getTime()), 't');
         put(a, ts(o.processedAt.getTime()), 't');
+        put(a, flows?.rows ?? 0, 'b');
+        const timed = flows !== undefined && !flows.untimed;
+        put(a, timed ? ts(flows.first) : null, 't');
+        put(a, timed ? ts(flows.last) : null, 't');
         a.endRow();
       }
       a.flushSync();

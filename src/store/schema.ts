@@ -14,7 +14,11 @@ export const SCHEMA = [
      count BIGINT, history VARCHAR, json VARCHAR)`,
   `CREATE TABLE IF NOT EXISTS objects (
      bucket VARCHAR, key VARCHAR, type VARCHAR, status VARCHAR, error VARCHAR, records BIGINT, bytes BIGINT,
-     last_modified TIMESTAMP, processed_at TIMESTAMP)`,
+     last_modified TIMESTAMP, processed_at TIMESTAMP, flow_rows BIGINT, first_ts TIMESTAMP, last_ts TIMESTAMP)`,
+  // stores made before these columns: the same columns, at the end, in the same order
+  `ALTER TABLE objects ADD COLUMN IF NOT EXISTS flow_rows BIGINT`,
+  `ALTER TABLE objects ADD COLUMN IF NOT EXISTS first_ts TIMESTAMP`,
+  `ALTER TABLE objects ADD COLUMN IF NOT EXISTS last_ts TIMESTAMP`,
   // objects whose first flow rows were committed while they were still being read (a group commit during a
   // long object): if the process dies before the object's own commit, its rows are removed on the next open
   `CREATE TABLE IF NOT EXISTS open_objects (object_id VARCHAR)`,

@@ -1,7 +1,7 @@
 /** The embedded DuckDB store: typed flow rows, re-reads that never duplicate, finding upserts with history, alerts keyed by id, retention. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +115,47 @@ test('a long dashboard query does not hold up the collector: reads have their ow
   await slow;
   assert.ok(committed < queryDone, `the commit finished ${queryDone - committed} ms before the query`);
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-during'"), 53);
+  await s.close();
+});
+
+test('a store made before the flow range columns opens, and its objects re-read without duplicates', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-store-old-'));
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  mkdirSync(join(dir, 'store'));
+  const old = await DuckDBInstance.create(join(dir, 'store', 'tld.duckdb'));
+  const c = await old.connect();
+  await c.run(`CREATE TABLE objects (bucket VARCHAR, key VARCHAR, type VARCHAR, status VARCHAR, error VARCHAR, records BIGINT, bytes BIGINT, last_modified TIMESTAMP, processed_at TIMESTAMP)`);
+  await c.run(`INSERT INTO objects VALUES ('b', 'a', 'vpcflow', 'ok', NULL, 53, 1, NULL, now())`);
+  await c.run(`CREATE TABLE flows (object_id VARCHAR, idx INTEGER, ts TIMESTAMP, end_ts TIMESTAMP, account VARCHAR, region VARCHAR, eni VARCHAR, src VARCHAR, dst VARCHAR, sport INTEGER, dport INTEGER, proto SMALLINT, packets BIGINT, bytes BIGINT, action VARCHAR, log_status VARCHAR, bucket VARCHAR)`);
+  await c.run(`INSERT INTO flows (object_id, idx, ts) SELECT 'id-a', i, TIMESTAMP '2001-01-01' FROM range(53) t(i)`); // far outside the records' times
+  c.closeSync();
+  old.closeSync();
+  const s = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0 });
+  await ingestObject(s, ref('a'), vpcEvents);
+  s.recordObject(health('a'));
+  await s.flush();
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53, 'the old rows went (no range known for them)');
+  const [row] = await s.query("SELECT flow_rows, epoch_ms(first_ts) AS f, epoch_ms(last_ts) AS l FROM objects WHERE key = 'a' AND flow_rows IS NOT NULL");
+  const times = vpcEvents.map((e) => Date.parse(String(e.aws.start)));
+  assert.deepEqual(row, { flow_rows: '53', f: String(Math.min(...times)), l: String(Math.max(...times)) });
+  // a third read deletes within that range only, and still leaves each row once
+  await ingestObject(s, ref('a'), vpcEvents);
+  s.recordObject(health('a'));
+  await s.flush();
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53);
+  await s.close();
+});
+
+test('rows without a record time: a re-read deletes without a time range, so nothing is left twice', async () => {
+  const s = await fresh();
+  const untimed = vpcEvents.map((e, i) => (i % 2 ? e : { ...e, aws: { ...e.aws, start: undefined } })) as AwsEvent[];
+  for (let read = 0; read < 2; read++) {
+    await ingestObject(s, ref('u'), untimed);
+    s.recordObject(health('u'));
+    await s.flush();
+  }
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-u'"), 53);
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-u' AND ts IS NULL"), 27);
   await s.close();
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startLocalS3, type LocalS3 } from '../../src/demo/local-s3.js';
 import { SAMPLES_DIR } from '../../testdata/samples.js';
+import { openStore } from '../../src/store/index.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const VPC = readFileSync(SAMPLES_DIR + 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log');
@@ -59,5 +60,12 @@ test('replay: dry run, backfill of a day before only_logs_after, and a re-read t
   assert.equal(again.status, 0, again.err);
   assert.match(again.out, /vpcflow\s+2\s+106/, 'both days are read again (re-analysis)');
   assert.equal(count(data), 106 + 53, 'records already archived are not archived again');
+  const store = await openStore(data, { flowRetentionDays: 0, alertRetentionDays: 0 }, { readOnly: true });
+  try {
+    const [flows] = await store.query('SELECT count(*) AS n, count(DISTINCT (object_id, idx)) AS distinct_rows FROM flows');
+    assert.deepEqual(flows, { n: String(106 + 53), distinct_rows: String(106 + 53) }, 'replayed objects replace their stored flows');
+  } finally {
+    await store.close();
+  }
   assert.equal((await tld(['replay', '-c', conf, '-d', data, '--from', '2025-06-27', '--to', '2025-06-26'])).status, 2);
 });

@@ -7,7 +7,8 @@
  * timestamp object per row.
  *
  * Buffers are laid out as DuckDB's vectors in memory on little-endian machines (the only ones DuckDB's Node
- * packages are built for).
+ * packages are built for). package.json pins @duckdb/node-api and @duckdb/node-bindings to the same exact
+ * version, so the chunks built here and the appender they go to come from one native library.
  *
  * Values that do not fit their column (a port of 99999999999, a fractional byte count, attacker-chosen
  * numbers) are stored as NULL rather than wrapped or rejected; the event itself is kept whole in the

@@ -232,8 +232,9 @@ switch (task) {
     const median = (xs: number[]) => Math.round(xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]! * 10) / 10;
     const bounded: number[] = [];
     const scan: number[] = [];
-    for (let j = 0; j < 10; j++) bounded.push(await replay(Math.floor((objects * (j + 0.5)) / 10), true));
-    for (let j = 0; j < 3; j++) scan.push(await replay(Math.floor((objects * (j + 0.25)) / 3), false));
+    // 13 different objects spread over the week (a deleted object would make the next delete find nothing)
+    const picks = [...new Set(Array.from({ length: 13 }, (_, j) => Math.floor((objects * (j + 0.5)) / 13)))];
+    for (const [j, k] of picks.entries()) (j % 4 === 3 ? scan : bounded).push(await replay(k, j % 4 !== 3));
     const replayDeleteMs = { withTimeRange: median(bounded), fullScan: median(scan) };
     await store.close();
     const dbBytes = readdirSync(join(dir, 'store')).reduce((a, f) => a + statSync(join(dir, 'store', f)).size, 0);

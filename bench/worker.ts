@@ -13,6 +13,7 @@ import type { AwsEvent, BucketType } from '../src/shared/events.js';
 import { openStateStore } from '../src/sources/s3/state/file-state-store.js';
 import { S3Client, PutObjectCommand, CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { openStore } from '../src/store/index.js';
+import { defaults } from '../src/config/schema.js';
 import * as q from '../src/dashboard/queries.js';
 import { cloudtrailObject, guarddutyObject, vpcObject } from './corpus.js';
 
@@ -86,12 +87,15 @@ interface Collected {
 }
 
 /**
- * Runs the collection in a fresh process on the compiled code (collect.mjs), so its peak RSS is the collector's alone.
+ * Runs the collection in a fresh process on the compiled code (collect.mjs), so its peak RSS is the collector's alone,
+ * with the memory settings of the systemd unit.
  * `TLD_BENCH_PROFILE_DIR=DIR` writes its CPU profile there (open it in Chrome DevTools).
  */
 function collectInChild(endpoint: string): Collected {
   const prof = process.env.TLD_BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.TLD_BENCH_PROFILE_DIR] : [];
-  const r = spawnSync(process.execPath, [...prof, fileURLToPath(new URL('./collect.mjs', import.meta.url)), endpoint], { encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
+  // run as the systemd unit runs the service (deploy/threatlockdown.service): V8 heap cap, two malloc arenas
+  const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
+  const r = spawnSync(process.execPath, ['--max-old-space-size=256', ...prof, fileURLToPath(new URL('./collect.mjs', import.meta.url)), endpoint], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`collect failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Collected;
 }
@@ -182,7 +186,8 @@ switch (task) {
     // N flow records over 7 days (5,000 sources, 300 destinations, 1 in 9 rejected). Each panel query runs on
     // 20 ranges (the week, single days, single hours: what a person clicks) after one warm-up; p50 and p95.
     const dir = mkdtempSync(join(tmpdir(), 'tld-bench-dash-'));
-    const store = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0 });
+    // DuckDB's memory limit as the product sets it by default (<store><memory_limit_mb>)
+    const store = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0, memoryLimitMb: defaults('store').memoryLimitMb as number });
     const n = Number(p.flows);
     const t0 = Date.UTC(2025, 5, 20);
     const WEEK = 7 * 86_400_000;

@@ -90,6 +90,8 @@ export interface StoreConfig {
   flowRetentionDays: number;
   /** days of alerts kept; 0 = forever */
   alertRetentionDays: number;
+  /** DuckDB's memory_limit in MB (the config always sets it; unset: DuckDB's own default) */
+  memoryLimitMb?: number;
 }
 
 export interface TldConfig {

@@ -340,7 +340,9 @@ export class Store {
 export async function openStore(dataDir: string, cfg: StoreConfig, opts: { readOnly?: boolean } = {}): Promise<Store> {
   const dir = join(dataDir, 'store');
   if (!opts.readOnly) mkdirSync(dir, { recursive: true });
-  const instance = await DuckDBInstance.create(join(dir, 'tld.duckdb'), opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+  const settings: Record<string, string> = opts.readOnly ? { access_mode: 'READ_ONLY' } : {};
+  if (cfg.memoryLimitMb !== undefined) settings.memory_limit = `${cfg.memoryLimitMb}MB`;
+  const instance = await DuckDBInstance.create(join(dir, 'tld.duckdb'), settings);
   const conn = await instance.connect();
   if (opts.readOnly) return new Store(instance, conn, cfg, true);
   for (const sql of SCHEMA) await conn.run(sql);

@@ -159,6 +159,29 @@ test('rows without a record time: a re-read deletes without a time range, so not
   await s.close();
 });
 
+test('<memory_limit_mb> bounds DuckDB: what it wrote does not stay cached beyond the limit', async () => {
+  const s = await openStore(mkdtempSync(join(tmpdir(), 'tld-store-mem-')), { flowRetentionDays: 0, alertRetentionDays: 0, memoryLimitMb: 32 });
+  const [setting] = await s.query("SELECT current_setting('memory_limit') AS m");
+  assert.match(String(setting?.m), /^3[0-2](\.\d+)? ?Mi?B$/);
+  // 3M varied rows written and committed: without a limit DuckDB keeps ~55 MB of their blocks cached
+  const batch = Array.from({ length: 5000 }, (_, j) => ({ ...vpcEvents[j % vpcEvents.length]!, aws: { ...vpcEvents[j % vpcEvents.length]!.aws } }));
+  for (let o = 0; o < 30; o++) {
+    for (let first = 0; first < 100_000; first += batch.length) {
+      batch.forEach((e, j) => {
+        const n = o * 100_000 + first + j;
+        Object.assign(e.aws, { srcaddr: `10.${o}.${(n >> 8) & 255}.${n & 255}`, dstaddr: `172.16.${(n * 7) & 255}.${(n * 13) & 255}`, srcport: (n * 7919) % 65536, bytes: n * 7919, start: new Date(1750960000000 + n * 37).toISOString() });
+      });
+      await s.ingest({ object: ref(`m${o}`), firstIndex: first, events: batch }, []);
+    }
+    s.recordObject(health(`m${o}`));
+    await s.flush();
+  }
+  assert.equal(await count(s, 'SELECT count(DISTINCT bytes) AS n FROM flows'), 3_000_000);
+  const [mem] = await s.query('SELECT sum(memory_usage_bytes) AS b FROM duckdb_memory()');
+  assert.ok(Number(mem?.b) <= 32 * 2 ** 20, `DuckDB holds ${Math.round(Number(mem?.b) / 2 ** 20)} MB`);
+  await s.close();
+});
+
 test('an abandoned read is taken back (discardObject), so its retry does not double the rows; other objects stay', async () => {
   const s = await fresh();
   await ingestObject(s, ref('keep'), vpcEvents);

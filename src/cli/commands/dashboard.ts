@@ -16,8 +16,9 @@ export function register(program: Command): void {
       const { openStore } = await import('../../store/index.js');
       const { startDashboard } = await import('../../dashboard/server.js');
       const { createLogger } = await import('../logger.js');
-      let dashboard = { host: '127.0.0.1', port: 8080, user: 'admin' } as import('../../config/types.js').DashboardConfig;
-      let storeCfg = { flowRetentionDays: 30, alertRetentionDays: 365 };
+      const { defaults } = await import('../../config/schema.js');
+      let dashboard = defaults('dashboard') as unknown as import('../../config/types.js').DashboardConfig;
+      let storeCfg = defaults('store') as unknown as import('../../config/types.js').StoreConfig;
       if (opts.config.length) {
         const { loadConfig } = await import('../../config/load.js');
         const { config } = await loadConfig(opts.config);

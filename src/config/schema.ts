@@ -128,7 +128,7 @@ export const SECTIONS: SectionDef[] = [
     options: [
       { tag: 'flow_retention_days', key: 'flowRetentionDays', type: 'integer', default: '30', allowed: '0–36500 (0 = forever)', description: 'Days of VPC flow records kept.', parse: v.integer(0, 36500) },
       { tag: 'alert_retention_days', key: 'alertRetentionDays', type: 'integer', default: '365', allowed: '0–36500 (0 = forever)', description: 'Days of alerts, and of the per-object ingestion health behind the dashboard, kept.', parse: v.integer(0, 36500) },
-      { tag: 'memory_limit_mb', key: 'memoryLimitMb', type: 'integer', default: '128', allowed: '64–1048576', description: "Memory DuckDB may use for its cache, commits and queries, in MB. Without a limit DuckDB keeps what it wrote cached, up to 80% of the machine's memory; with one, larger dashboard queries spill to `store/` on disk.", parse: v.integer(64, 1048576) },
+      { tag: 'memory_limit_mb', key: 'memoryLimitMb', type: 'integer', default: '64', allowed: '64–1048576', description: "Memory DuckDB may use for its cache, commits and queries, in MB. Without a limit DuckDB keeps what it wrote cached, up to 80% of the machine's memory; with one, larger dashboard queries spill to `store/` on disk.", parse: v.integer(64, 1048576) },
     ],
   },
 ];

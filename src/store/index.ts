@@ -66,6 +66,8 @@ const sqlTimestamp = (msValue: number): string => `make_timestamp(${Math.round(m
 /** A SQL string literal: quotes doubled (DuckDB's standard strings have no other escapes). */
 export const sqlString = (v: string): string => `'${v.replaceAll("'", "''")}'`;
 
+const OUT_OF_MEMORY = 'the store ran out of memory';
+
 /** flow rows per commit at most (below the 204,800 at which DuckDB's appender would commit by itself) */
 const COMMIT_ROWS = 100_000;
 
@@ -114,7 +116,7 @@ export class Store {
           reading = { id: objectId, rows: 0, first: Infinity, last: -Infinity, untimed: false };
           this.#reading.set(readingKey, reading);
         }
-        if (w.handedRows >= COMMIT_ROWS) await this.#commitFlows();
+        if (w.handedRows >= COMMIT_ROWS) await this.#commitFlows().catch((e: Error) => Promise.reject(this.#explain(e)));
         const start = ms(f.start);
         reading.rows++;
         if (start === null) reading.untimed = true;
@@ -216,6 +218,21 @@ export class Store {
 
   async flush(): Promise<void> {
     if (this.readOnly) return;
+    try {
+      await this.#flush();
+    } catch (e) {
+      throw this.#explain(e as Error);
+    }
+  }
+
+  /** DuckDB's out-of-memory errors, with the setting to raise. */
+  #explain(e: Error): Error {
+    if (!/memory limit|failed to pin block|out of memory/i.test(e.message) || e.message.startsWith(OUT_OF_MEMORY)) return e;
+    const now = this.#cfg.memoryLimitMb === undefined ? "DuckDB's default" : `${this.#cfg.memoryLimitMb} MB`;
+    return new Error(`${OUT_OF_MEMORY} (<store><memory_limit_mb> is ${now}): raise <memory_limit_mb> in the config and restart. DuckDB said: ${e.message}`, { cause: e });
+  }
+
+  async #flush(): Promise<void> {
     const c = this.#conn;
     // the health row first: an object whose row is committed may have flows, and is cleaned before a re-read
     const objects = this.#objects;

@@ -182,6 +182,14 @@ test('<memory_limit_mb> bounds DuckDB: what it wrote does not stay cached beyond
   await s.close();
 });
 
+test('a store out of memory says which setting to raise', async () => {
+  const s = await openStore(mkdtempSync(join(tmpdir(), 'tld-store-oom-')), { flowRetentionDays: 0, alertRetentionDays: 0, memoryLimitMb: 4 });
+  const events = Array.from({ length: 100_000 }, (_, n) => ({ ...vpcEvents[n % vpcEvents.length]!, aws: { ...vpcEvents[n % vpcEvents.length]!.aws, srcaddr: `10.${n >> 16}.${(n >> 8) & 255}.${n & 255}`, bytes: n } }));
+  await ingestObject(s, ref('big'), events, 5000);
+  s.recordObject(health('big'));
+  await assert.rejects(s.flush(), /the store ran out of memory \(<store><memory_limit_mb> is 4 MB\): raise <memory_limit_mb>/);
+});
+
 test('an abandoned read is taken back (discardObject), so its retry does not double the rows; other objects stay', async () => {
   const s = await fresh();
   await ingestObject(s, ref('keep'), vpcEvents);

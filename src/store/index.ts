@@ -140,17 +140,16 @@ export class Store {
     return (this.#flows = new FlowChunkWriter(this.#flowAppender));
   }
 
-  /** The object's read is over (committed or taken back): it leaves the open list at the next flush. */
-  #close(bucket: string, key: string): void {
-    this.#closeReading(`${bucket}\n${key}`);
-  }
-
-  /** `reading` is keyed by bucket + newline + key (bucket names have no newline; keys may). */
-  #closeReading(readingKey: string): void {
+  /**
+   * The object's read is over (committed or taken back): it leaves the open list at the next flush. Returns
+   * what was read of it. `reading` is keyed by bucket + newline + key (bucket names have no newline; keys may).
+   */
+  #closeReading(readingKey: string): Reading | undefined {
     const reading = this.#reading.get(readingKey);
-    if (reading === undefined) return;
+    if (reading === undefined) return undefined;
     this.#reading.delete(readingKey);
     if (this.#listedOpen.delete(reading.id)) this.#closed.push(reading.id);
+    return reading;
   }
 
   /**
@@ -207,9 +206,8 @@ export class Store {
   async discardObject(objectId: string): Promise<void> {
     await this.#commitFlows();
     const entry = [...this.#reading].find(([, r]) => r.id === objectId);
-    const reading = entry?.[1];
-    if (reading === undefined || reading.rows > 0) await this.#dropFlows(objectId, reading && !reading.untimed ? reading : undefined);
-    if (entry) this.#closeReading(entry[0]);
+    const reading = entry ? this.#closeReading(entry[0]) : undefined;
+    await this.#dropFlows(objectId, reading && !reading.untimed ? reading : undefined);
   }
 
   recordObject(info: ObjectHealth): void {
@@ -237,8 +235,7 @@ export class Store {
     // the health row first: an object whose row is committed may have flows, and is cleaned before a re-read
     const objects = this.#objects;
     this.#objects = [];
-    const flowsOf = objects.map((o) => this.#reading.get(`${o.bucket}\n${o.key}`));
-    for (const o of objects) this.#close(o.bucket, o.key);
+    const flowsOf = objects.map((o) => this.#closeReading(`${o.bucket}\n${o.key}`));
     if (objects.length) {
       const a = await c.createAppender('objects');
       for (const [i, o] of objects.entries()) {

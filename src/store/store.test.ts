@@ -25,11 +25,16 @@ async function ingestObject(s: Store, object: ObjectRef, events: AwsEvent[], per
   for (let i = 0; i < events.length; i += perBatch) await s.ingest({ object, firstIndex: i, events: events.slice(i, i + perBatch) }, []);
 }
 
+/** One whole read of object `key`, committed as the pipeline does: batches, health row, flush. */
+async function readObject(s: Store, key: string, events: AwsEvent[] = vpcEvents): Promise<void> {
+  await ingestObject(s, ref(key), events);
+  s.recordObject(health(key));
+  await s.flush();
+}
+
 test('flow records become typed rows with their record time, addresses, ports and action', async () => {
   const s = await fresh();
-  await ingestObject(s, ref('a'), vpcEvents);
-  s.recordObject(health('a'));
-  await s.flush();
+  await readObject(s, 'a');
   assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53);
   const [row] = await s.query("SELECT src, dst, dport, proto, bytes, action, account, region, epoch_ms(ts) AS t, idx FROM flows WHERE idx = 0");
   assert.equal(row?.account, '149519528842');
@@ -42,12 +47,8 @@ test('flow records become typed rows with their record time, addresses, ports an
 
 test('an object read again after its commit (crash before the state mark) replaces its rows; a replay too', async () => {
   const s = await fresh();
-  await ingestObject(s, ref('a'), vpcEvents);
-  s.recordObject(health('a'));
-  await s.flush();
-  await ingestObject(s, ref('a'), vpcEvents);
-  s.recordObject(health('a'));
-  await s.flush();
+  await readObject(s, 'a');
+  await readObject(s, 'a');
   assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53, 'no duplicate rows');
   await ingestObject(s, ref('a', { replayed: true }), vpcEvents);
   await s.flush();
@@ -59,12 +60,8 @@ test('an object read again after its commit (crash before the state mark) replac
 test('object keys are data: a key full of quotes and SQL is read twice without duplicates and without running anything', async () => {
   const s = await fresh();
   const hostile = "AWSLogs/x/'; DROP TABLE flows; --/it''s \\' .log.gz";
-  await ingestObject(s, ref(hostile), vpcEvents);
-  s.recordObject(health(hostile));
-  await s.flush();
-  await ingestObject(s, ref(hostile), vpcEvents);
-  s.recordObject(health(hostile));
-  await s.flush();
+  await readObject(s, hostile);
+  await readObject(s, hostile);
   assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53, 'the second read replaced the first');
   assert.equal(await count(s, 'SELECT count(*) AS n FROM objects WHERE key = $1', [hostile]), 2);
   await s.close();
@@ -95,9 +92,7 @@ test('a process killed while an object is half stored: the next open takes those
   const s = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0 });
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"), 0, 'the half-stored object is taken back (it will be read again)');
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53, 'the committed object stays');
-  await ingestObject(s, ref('b'), vpcEvents);
-  s.recordObject(health('b'));
-  await s.flush();
+  await readObject(s, 'b');
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"), 53, 'read again: each row once');
   assert.equal(await count(s, 'SELECT count(*) AS n FROM open_objects'), 0);
   await s.close();
@@ -108,9 +103,7 @@ test('a long dashboard query does not hold up the collector: reads have their ow
   let queryDone = 0;
   const slow = s.query('SELECT sum(hash(i)) AS h FROM range(400000000) t(i)').then(() => (queryDone = Date.now()));
   await new Promise((r) => setTimeout(r, 50)); // the query is running
-  await ingestObject(s, ref('during'), vpcEvents);
-  s.recordObject(health('during'));
-  await s.flush();
+  await readObject(s, 'during');
   const committed = Date.now();
   await slow;
   assert.ok(committed < queryDone, `the commit finished ${queryDone - committed} ms before the query`);
@@ -131,17 +124,13 @@ test('a store made before the flow range columns opens, and its objects re-read 
   c.closeSync();
   old.closeSync();
   const s = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0 });
-  await ingestObject(s, ref('a'), vpcEvents);
-  s.recordObject(health('a'));
-  await s.flush();
+  await readObject(s, 'a');
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53, 'the old rows went (no range known for them)');
   const [row] = await s.query("SELECT flow_rows, epoch_ms(first_ts) AS f, epoch_ms(last_ts) AS l FROM objects WHERE key = 'a' AND flow_rows IS NOT NULL");
   const times = vpcEvents.map((e) => Date.parse(String(e.aws.start)));
   assert.deepEqual(row, { flow_rows: '53', f: String(Math.min(...times)), l: String(Math.max(...times)) });
   // a third read deletes within that range only, and still leaves each row once
-  await ingestObject(s, ref('a'), vpcEvents);
-  s.recordObject(health('a'));
-  await s.flush();
+  await readObject(s, 'a');
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53);
   await s.close();
 });
@@ -150,9 +139,7 @@ test('rows without a record time: a re-read deletes without a time range, so not
   const s = await fresh();
   const untimed = vpcEvents.map((e, i) => (i % 2 ? e : { ...e, aws: { ...e.aws, start: undefined } })) as AwsEvent[];
   for (let read = 0; read < 2; read++) {
-    await ingestObject(s, ref('u'), untimed);
-    s.recordObject(health('u'));
-    await s.flush();
+    await readObject(s, 'u', untimed);
   }
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-u'"), 53);
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-u' AND ts IS NULL"), 27);
@@ -192,14 +179,10 @@ test('a store out of memory says which setting to raise', async () => {
 
 test('an abandoned read is taken back (discardObject), so its retry does not double the rows; other objects stay', async () => {
   const s = await fresh();
-  await ingestObject(s, ref('keep'), vpcEvents);
-  s.recordObject(health('keep'));
-  await s.flush();
+  await readObject(s, 'keep');
   await ingestObject(s, ref('b'), vpcEvents.slice(0, 30));
   await s.discardObject('id-b');
-  await ingestObject(s, ref('b'), vpcEvents);
-  s.recordObject(health('b'));
-  await s.flush();
+  await readObject(s, 'b');
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"), 53);
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-keep'"), 53);
   await s.close();

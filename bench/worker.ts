@@ -11,7 +11,7 @@ import { createObjectDecoder } from '../src/decoders/index.js';
 import { createAnalyzer, loadRuleset } from '../src/analysis/index.js';
 import type { AwsEvent, BucketType } from '../src/shared/events.js';
 import { openStateStore } from '../src/sources/s3/state/file-state-store.js';
-import { S3Client, PutObjectCommand, CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, PutObjectCommand, CreateBucketCommand, GetObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { openStore } from '../src/store/index.js';
 import { defaults } from '../src/config/schema.js';
 import * as q from '../src/dashboard/queries.js';
@@ -63,17 +63,24 @@ async function analyzeObjects(objects: Iterable<Buffer>, type: BucketType): Prom
   return { records, seconds: Number(ns) / 1e9, mb: bytes / 1e6 };
 }
 
-async function withS3Server<T>(fn: (endpoint: string, client: S3Client) => Promise<T>): Promise<T> {
+/**
+ * A loopback S3 server in its own process: s3rver (objects uploaded by `fn`), or, with `synthetic`, the lean
+ * server of synthetic-s3.ts that computes its keys and serves a few pre-generated bodies (for corpora of 100M
+ * records or a million objects, which s3rver cannot hold or list in reasonable time).
+ */
+async function withS3Server<T>(fn: (endpoint: string, client: S3Client) => Promise<T>, synthetic?: { objects: number; lines: number }): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'tld-bench-s3-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./s3-child.ts', import.meta.url).pathname, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [script, arg] = synthetic ? ['./synthetic-s3.ts', JSON.stringify(synthetic)] : ['./s3-child.ts', dir];
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname, arg], { stdio: ['pipe', 'pipe', 'inherit'] });
   const endpoint = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
   try {
-    await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    if (!synthetic) await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
     return await fn(endpoint, client);
   } finally {
     child.stdin.end();
     client.destroy();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -84,6 +91,9 @@ interface Collected {
   bytes: number;
   peakRssMb: number;
   memoryAtPeakMb: Record<string, number>;
+  storeMb: number;
+  /** highest RSS of each 30 seconds of the collection, MB */
+  rssPer30s: number[];
 }
 
 /**
@@ -132,28 +142,39 @@ switch (task) {
     break;
   }
   case 'e2e-large': {
+    // `server: 'synthetic'` for corpora too big for s3rver (100M records: 1,000 objects of 100k)
+    const synthetic = p.server === 'synthetic' ? { objects: Math.ceil(Number(p.records) / LINES_PER_OBJECT), lines: LINES_PER_OBJECT } : undefined;
     const r = await withS3Server(async (endpoint, client) => {
       let i = 0;
-      for (const body of vpcObjects(Number(p.records), 'default')) await client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i++), Body: body }));
+      if (!synthetic) for (const body of vpcObjects(Number(p.records), 'default')) await client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i++), Body: body }));
       return collectInChild(endpoint);
-    });
-    emit({ name: 'end to end run-once from S3, large VPC objects (100k records)', records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, memoryAtPeakMb: r.memoryAtPeakMb }, peakRssMb: r.peakRssMb });
+    }, synthetic);
+    const name = `end to end run-once from S3, large VPC objects (100k records)${synthetic ? `, ${r.records / 1e6}M records, synthetic S3 server` : ''}`;
+    emit({ name, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}) }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'e2e-small': {
+    // `server: 'synthetic'` for a million objects (s3rver walks every stored file for each listed page)
+    const n = Number(p.objects);
+    const synthetic = p.server === 'synthetic' ? { objects: n, lines: 20 } : undefined;
     const r = await withS3Server(async (endpoint, client) => {
       const body = vpcObject(20, 'default', 7);
-      const n = Number(p.objects);
-      for (let i = 0; i < n; i += 16) await Promise.all(Array.from({ length: Math.min(16, n - i) }, (_, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: body }))));
+      if (!synthetic) for (let i = 0; i < n; i += 16) await Promise.all(Array.from({ length: Math.min(16, n - i) }, (_, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: body }))));
       const collected = collectInChild(endpoint);
-      // the test server's own ceiling: the same GetObjects, four at a time, doing nothing with the bytes
-      const t = process.hrtime.bigint();
-      for (let i = 0; i < n; i += 4) {
-        await Promise.all(Array.from({ length: Math.min(4, n - i) }, async (_, j) => (await client.send(new GetObjectCommand({ Bucket: 'bench', Key: key(i + j) }))).Body?.transformToByteArray()));
+      // the server's own ceiling: GetObjects of the same objects (the first 2,000 at most), four at a time, doing nothing with the bytes
+      const keys: string[] = [];
+      for await (const o of paginateListObjectsV2({ client }, { Bucket: 'bench', Prefix: 'AWSLogs/' })) {
+        for (const c of o.Contents ?? []) if (keys.length < 2000 && c.Key) keys.push(c.Key);
+        if (keys.length >= 2000) break;
       }
-      return { ...collected, getsPerSecond: n / (Number(process.hrtime.bigint() - t) / 1e9) };
-    });
-    emit({ name: 'end to end run-once from S3, small objects (20 records)', records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records, memoryAtPeakMb: r.memoryAtPeakMb, s3ServerGetObjectsPerSecond: Math.round(r.getsPerSecond) }, peakRssMb: r.peakRssMb });
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < keys.length; i += 4) {
+        await Promise.all(keys.slice(i, i + 4).map(async (Key) => (await client.send(new GetObjectCommand({ Bucket: 'bench', Key }))).Body?.transformToByteArray()));
+      }
+      return { ...collected, getsPerSecond: keys.length / (Number(process.hrtime.bigint() - t) / 1e9) };
+    }, synthetic);
+    const name = `end to end run-once from S3, small objects (20 records)${synthetic ? `, ${n.toLocaleString('en-US')} objects, synthetic S3 server` : ''}`;
+    emit({ name, records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}), s3ServerGetObjectsPerSecond: Math.round(r.getsPerSecond) }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'state': {

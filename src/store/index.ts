@@ -98,8 +98,26 @@ export class Store {
     this.readOnly = readOnly;
   }
 
+  /**
+   * Every use of the writer connection, one after another. The pipeline goes on reading while a group commit
+   * runs, so an ingest (a lookup, appends) and a flush (appenders, deletes) would otherwise meet on the
+   * connection, and an appender used while a statement of the same connection is pending fails that
+   * statement ("unsuccessful or closed pending query result"; a million-object run hit it).
+   */
+  #writerQueue: Promise<unknown> = Promise.resolve();
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#writerQueue.then(work);
+    this.#writerQueue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Appends a batch's flows (an object's first batch first drops rows of an earlier read of it). */
-  async ingest(batch: EventBatch, alerts: Alert[]): Promise<void> {
+  ingest(batch: EventBatch, alerts: Alert[]): Promise<void> {
+    return this.#exclusive(() => this.#ingest(batch, alerts));
+  }
+
+  async #ingest(batch: EventBatch, alerts: Alert[]): Promise<void> {
     const { objectId, bucket } = batch.object;
     if (batch.firstIndex === 0) await this.#replaceEarlierRead(batch.object);
     const region = batch.object.region ?? null;
@@ -203,7 +221,11 @@ export class Store {
   }
 
   /** Takes back the flows appended for an object whose read failed midway (it will be read again). */
-  async discardObject(objectId: string): Promise<void> {
+  discardObject(objectId: string): Promise<void> {
+    return this.#exclusive(() => this.#discardObject(objectId));
+  }
+
+  async #discardObject(objectId: string): Promise<void> {
     await this.#commitFlows();
     const entry = [...this.#reading].find(([, r]) => r.id === objectId);
     const reading = entry ? this.#closeReading(entry[0]) : undefined;
@@ -217,7 +239,7 @@ export class Store {
   async flush(): Promise<void> {
     if (this.readOnly) return;
     try {
-      await this.#flush();
+      await this.#exclusive(() => this.#flush());
     } catch (e) {
       throw this.#explain(e as Error);
     }
@@ -315,7 +337,11 @@ export class Store {
   }
 
   /** Drops flows, alerts and object health rows older than the retention settings. */
-  async applyRetention(now: Date): Promise<void> {
+  applyRetention(now: Date): Promise<void> {
+    return this.#exclusive(() => this.#applyRetention(now));
+  }
+
+  async #applyRetention(now: Date): Promise<void> {
     if (this.#cfg.flowRetentionDays > 0) await this.#conn.run(`DELETE FROM flows WHERE ts < $1::TIMESTAMP - INTERVAL (${this.#cfg.flowRetentionDays}) DAY`, [now.toISOString()]);
     if (this.#cfg.alertRetentionDays > 0) {
       await this.#conn.run(`DELETE FROM alerts WHERE ts < $1::TIMESTAMP - INTERVAL (${this.#cfg.alertRetentionDays}) DAY`, [now.toISOString()]);
@@ -338,6 +364,10 @@ export class Store {
 
   async close(): Promise<void> {
     await this.flush();
+    await this.#exclusive(() => this.#close());
+  }
+
+  async #close(): Promise<void> {
     this.#flowAppender?.closeSync();
     this.#flowAppender = undefined;
     this.#flows = undefined;

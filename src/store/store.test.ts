@@ -246,3 +246,31 @@ test('alerts are keyed by id (a re-read writes the same alert once); retention d
   assert.equal(await count(s, 'SELECT count(*) AS n FROM objects'), 0);
   await s.close();
 });
+
+test('commits that run while the next objects are read (group commits) never overlap a read on the writer connection', async () => {
+  // The pipeline starts a group commit and goes on reading: ingest (the "read before?" lookup, appends) and
+  // flush (health rows, open-list cleanup, alert deletes) then run at the same time. On one DuckDB connection
+  // two statements at once fail ("unsuccessful or closed pending query result"): a million-object run hit it.
+  const s = await fresh();
+  const alert = (id: string): Alert => ({
+    timestamp: '2025-06-26T20:00:00.000Z', rule: { id: '80402', level: 4, description: 'x', groups: ['aws'], firedtimes: 1, mail: false }, agent: { id: '000', name: 'm' }, manager: { name: 'm' }, id, decoder: { name: 'json' }, data: vpcEvents[0]!, location: 'Wazuh-AWS',
+  });
+  const commits: Promise<void>[] = [];
+  const objects = 60;
+  for (let i = 0; i < objects; i++) {
+    const object = ref(`o${i}`);
+    // the first half of the object, a group commit of what came before (this object is still open), the rest
+    await s.ingest({ object, firstIndex: 0, events: vpcEvents.slice(0, 20) }, [alert(`a${i}`)]);
+    commits.push(s.flush());
+    await s.ingest({ object, firstIndex: 20, events: vpcEvents.slice(20) }, []);
+    s.recordObject(health(`o${i}`));
+    commits.push(s.flush());
+  }
+  await Promise.all(commits);
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), objects * vpcEvents.length);
+  assert.equal(await count(s, 'SELECT count(DISTINCT object_id) AS n FROM flows'), objects);
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM alerts'), objects);
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM objects'), objects);
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM open_objects'), 0, 'every open object left the list');
+  await s.close();
+});

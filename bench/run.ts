@@ -4,7 +4,9 @@
  * figures with the core count and versions. Sizes: `--records N` (default 2,000,000), `--small N` small
  * objects (default 2,000), `--state N` listed objects for the state-store size (default 1,000,000), `--flows N` flow records in
  * the store the dashboard queries run on (default 10,000,000), then `--big-flows N` (default 100,000,000;
- * 0 skips it: it needs ~2 GB of disk and a few minutes to fill).
+ * 0 skips it: it needs ~2 GB of disk and a few minutes to fill). `--scale-records N` and `--scale-objects N`
+ * (default 0: skipped) add end-to-end runs over a synthetic S3 server (synthetic-s3.ts) at sizes s3rver cannot
+ * hold or list: 100,000,000 records take ~10 minutes, 1,000,000 small objects about an hour.
  * Each measurement runs in a child process so its peak RSS is its own.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,6 +25,8 @@ const small = opt('small', 2000);
 const stateObjects = opt('state', 1_000_000);
 const flows = opt('flows', 10_000_000);
 const bigFlows = opt('big-flows', 100_000_000);
+const scaleRecords = opt('scale-records', 0);
+const scaleObjects = opt('scale-objects', 0);
 const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 interface Result {
@@ -54,6 +58,8 @@ const tasks: [string, Record<string, unknown>][] = [
   ['state', { objects: stateObjects }],
   ['dashboard', { flows }],
   ...(bigFlows > 0 ? ([['dashboard', { flows: bigFlows }]] as [string, Record<string, unknown>][]) : []),
+  ...(scaleRecords > 0 ? ([['e2e-large', { records: scaleRecords, server: 'synthetic' }]] as [string, Record<string, unknown>][]) : []),
+  ...(scaleObjects > 0 ? ([['e2e-small', { objects: scaleObjects, server: 'synthetic' }]] as [string, Record<string, unknown>][]) : []),
 ];
 // the end-to-end runs use the compiled collector (dist/), as `tld` does: build it from the current sources
 const build = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });

@@ -71,12 +71,15 @@ const OUT_OF_MEMORY = 'the store ran out of memory';
 /** flow rows per commit at most (below the 204,800 at which DuckDB's appender would commit by itself) */
 const COMMIT_ROWS = 100_000;
 
+/** flow rows written in one opening of the database before it is opened again (see Store.#reopen) */
+const REOPEN_ROWS = 10_000_000;
+
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 export class Store {
-  readonly #conn: DuckDBConnection;
-  readonly #instance: DuckDBInstance;
+  #conn: DuckDBConnection;
+  #instance: DuckDBInstance;
   readonly #cfg: StoreConfig;
   readonly readOnly: boolean;
   /** open appender of the flows table and the chunk writer that feeds it (rows are committed by flush) */
@@ -91,7 +94,16 @@ export class Store {
   #listedOpen = new Set<string>();
   #closed: string[] = [];
 
-  constructor(instance: DuckDBInstance, conn: DuckDBConnection, cfg: StoreConfig, readOnly: boolean) {
+  readonly #path: string;
+  readonly #settings: Record<string, string>;
+  readonly #reopenRows: number;
+  /** how many times the database was opened by this store (see #reopen) */
+  openings = 1;
+
+  constructor(instance: DuckDBInstance, conn: DuckDBConnection, cfg: StoreConfig, readOnly: boolean, opened: { path: string; settings: Record<string, string>; reopenRows: number }) {
+    this.#path = opened.path;
+    this.#settings = opened.settings;
+    this.#reopenRows = opened.reopenRows;
     this.#instance = instance;
     this.#conn = conn;
     this.#cfg = cfg;
@@ -131,8 +143,10 @@ export class Store {
       if (src === 'vpc') {
         if (w === undefined || reading === undefined) {
           w = await this.#flowWriter();
-          reading = { id: objectId, rows: 0, first: Infinity, last: -Infinity, untimed: false };
-          this.#reading.set(readingKey, reading);
+          if (reading === undefined) {
+            reading = { id: objectId, rows: 0, first: Infinity, last: -Infinity, untimed: false };
+            this.#reading.set(readingKey, reading);
+          }
         }
         if (w.handedRows >= COMMIT_ROWS) await this.#commitFlows().catch((e: Error) => Promise.reject(this.#explain(e)));
         const start = ms(f.start);
@@ -191,6 +205,7 @@ export class Store {
     }
     w.flush();
     this.#flowAppender!.flushSync();
+    this.#rowsSinceOpen += w.handedRows;
     w.committed();
   }
 
@@ -320,6 +335,7 @@ export class Store {
     const findings = this.#findings.sort((x, y) => (x.lastSeen ?? 0) - (y.lastSeen ?? 0));
     this.#findings = [];
     for (const f of findings) await this.#upsertFinding(f);
+    if (this.#rowsSinceOpen >= this.#reopenRows) await this.#reopen();
   }
 
   /** A finding seen again keeps its first-seen time, takes the newest state, and records each severity/count change. */
@@ -355,19 +371,56 @@ export class Store {
    * through their own connection, so a long query never holds up the collector's commits on the writer's.
    */
   async query(sql: string, params: (string | number | null)[] = []): Promise<Row[]> {
-    const conn = this.readOnly ? this.#conn : await (this.#reader ??= this.#instance.connect());
-    const reader = await conn.runAndReadAll(sql, params as DuckDBValue[]);
-    return reader.getRowObjectsJson() as Row[];
+    while (this.#reopening) await this.#reopening;
+    this.#readers++;
+    try {
+      const conn = this.readOnly ? this.#conn : await (this.#reader ??= this.#instance.connect());
+      const reader = await conn.runAndReadAll(sql, params as DuckDBValue[]);
+      return reader.getRowObjectsJson() as Row[];
+    } finally {
+      if (--this.#readers === 0) this.#readersDone?.();
+    }
+  }
+
+  /** reads in flight, and what a reopen waits on (no new read starts while `#reopening` is set) */
+  #readers = 0;
+  #readersDone: (() => void) | undefined;
+  #reopening: Promise<void> | undefined;
+  /** flow rows committed since the database was opened (see REOPEN_ROWS) */
+  #rowsSinceOpen = 0;
+
+  /**
+   * Closes and opens the database again, between commits (nothing uncommitted is held; ~40 ms). While open,
+   * DuckDB holds memory outside <memory_limit_mb> that grows with what was written: the collector's RSS rose
+   * from 313 to 345 MB over 100M records in one opening, and stayed flat when opened again every 5M. Reads
+   * wait for the reopen; it waits for the reads in flight.
+   */
+  async #reopen(): Promise<void> {
+    let release!: () => void;
+    this.#reopening = new Promise<void>((r) => (release = r));
+    try {
+      if (this.#readers > 0) await new Promise<void>((r) => (this.#readersDone = r));
+      this.#readersDone = undefined;
+      await this.#closeDatabase();
+      this.#instance = await DuckDBInstance.create(this.#path, this.#settings);
+      this.#conn = await this.#instance.connect();
+      this.#rowsSinceOpen = 0;
+      this.openings++;
+    } finally {
+      this.#reopening = undefined;
+      release();
+    }
   }
 
   #reader: Promise<DuckDBConnection> | undefined;
 
   async close(): Promise<void> {
     await this.flush();
-    await this.#exclusive(() => this.#close());
+    await this.#exclusive(() => this.#closeDatabase());
   }
 
-  async #close(): Promise<void> {
+  /** Closes appenders, connections and the database (after a flush: nothing is left uncommitted). */
+  async #closeDatabase(): Promise<void> {
     this.#flowAppender?.closeSync();
     this.#flowAppender = undefined;
     this.#flows = undefined;
@@ -378,20 +431,25 @@ export class Store {
     this.#conn.closeSync();
     this.#instance.closeSync();
   }
+
 }
 
-/** Opens (creating) the store of a data directory. `readOnly` for a dashboard next to no writer. */
-export async function openStore(dataDir: string, cfg: StoreConfig, opts: { readOnly?: boolean } = {}): Promise<Store> {
+/**
+ * Opens (creating) the store of a data directory. `readOnly` for a dashboard next to no writer; `reopenRows`
+ * (tests) opens the database again after that many flow rows instead of REOPEN_ROWS.
+ */
+export async function openStore(dataDir: string, cfg: StoreConfig, opts: { readOnly?: boolean; reopenRows?: number } = {}): Promise<Store> {
   const dir = join(dataDir, 'store');
   if (!opts.readOnly) mkdirSync(dir, { recursive: true });
   const settings: Record<string, string> = opts.readOnly ? { access_mode: 'READ_ONLY' } : {};
   if (cfg.memoryLimitMb !== undefined) settings.memory_limit = `${cfg.memoryLimitMb}MB`;
-  const instance = await DuckDBInstance.create(join(dir, 'tld.duckdb'), settings);
+  const path = join(dir, 'tld.duckdb');
+  const instance = await DuckDBInstance.create(path, settings);
   const conn = await instance.connect();
-  if (opts.readOnly) return new Store(instance, conn, cfg, true);
+  if (opts.readOnly) return new Store(instance, conn, cfg, true, { path, settings, reopenRows: Infinity });
   for (const sql of SCHEMA) await conn.run(sql);
   // rows of objects whose read was cut off by a crash after part of them was committed: they are read again
   await conn.run('DELETE FROM flows WHERE object_id IN (SELECT object_id FROM open_objects)');
   await conn.run('DELETE FROM open_objects');
-  return new Store(instance, conn, cfg, false);
+  return new Store(instance, conn, cfg, false, { path, settings, reopenRows: opts.reopenRows ?? REOPEN_ROWS });
 }

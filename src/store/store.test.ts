@@ -274,3 +274,33 @@ test('commits that run while the next objects are read (group commits) never ove
   assert.equal(await count(s, 'SELECT count(*) AS n FROM open_objects'), 0, 'every open object left the list');
   await s.close();
 });
+
+test('the database is opened again after many rows (memory): an object read across it, and reads during it, lose nothing', async () => {
+  const s = await openStore(mkdtempSync(join(tmpdir(), 'tld-store-')), { flowRetentionDays: 0, alertRetentionDays: 0 }, { reopenRows: 30 });
+  const a = ref('a');
+  await s.ingest({ object: a, firstIndex: 0, events: vpcEvents.slice(0, 20) }, []);
+  await s.flush(); // 20 rows of A committed while A is still being read: A is on the open list
+  assert.equal(s.openings, 1);
+  await ingestObject(s, ref('b'), vpcEvents);
+  s.recordObject(health('b'));
+  // 73 rows since the opening: this flush opens the database again, while dashboard reads keep arriving
+  let flushed = false;
+  const flush = s.flush().then(() => (flushed = true));
+  const reads: Promise<Record<string, unknown>[]>[] = [];
+  while (!flushed) {
+    reads.push(s.query('SELECT count(*) AS n FROM flows'));
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await flush;
+  assert.equal(s.openings, 2);
+  for (const r of await Promise.all(reads)) assert.ok([20, 73].includes(Number(r[0]?.n)), `a read saw committed rows only (${r[0]?.n})`);
+  await s.ingest({ object: a, firstIndex: 20, events: vpcEvents.slice(20) }, []);
+  s.recordObject(health('a'));
+  await s.flush();
+  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53);
+  assert.deepEqual((await s.query("SELECT flow_rows FROM objects WHERE key = 'a'")).map((r) => Number(r.flow_rows)), [53], "A's health row counts the rows of both openings");
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM open_objects'), 0);
+  await readObject(s, 'a');
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 106, 'a re-read after the reopen still replaces its rows');
+  await s.close();
+});

@@ -402,7 +402,7 @@ export class Store {
       if (this.#readers > 0) await new Promise<void>((r) => (this.#readersDone = r));
       this.#readersDone = undefined;
       await this.#closeDatabase();
-      this.#instance = await DuckDBInstance.create(this.#path, this.#settings);
+      this.#instance = await reopenDatabase(this.#path, this.#settings);
       this.#conn = await this.#instance.connect();
       this.#rowsSinceOpen = 0;
       this.openings++;
@@ -432,6 +432,23 @@ export class Store {
     this.#instance.closeSync();
   }
 
+}
+
+/**
+ * Opens the database file again after the store closed it. Another process (a `tld dashboard`) could take
+ * the file in the moment it was closed: it is retried for ten seconds, then the error says what to do.
+ */
+export async function reopenDatabase(path: string, settings: Record<string, string>, attempts = 50): Promise<DuckDBInstance> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await DuckDBInstance.create(path, settings);
+    } catch (e) {
+      if (!/lock/i.test((e as Error).message) || attempt >= attempts) {
+        throw new Error(`the store ${path} could not be opened again (it is reopened every ${REOPEN_ROWS.toLocaleString('en-US')} flow rows to bound its memory): ${(e as Error).message}. If another process (tld dashboard) has it open, stop that process; use the dashboard that tld start serves.`, { cause: e });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /**

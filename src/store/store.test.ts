@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeBuffer } from '../decoders/index.js';
 import type { Alert, AwsEvent, EventBatch, ObjectRef } from '../shared/events.js';
 import { SAMPLES_DIR } from '../../testdata/samples.js';
-import { openStore, type Store } from './index.js';
+import { openStore, reopenDatabase, type Store } from './index.js';
 
 const VPC = readFileSync(join(SAMPLES_DIR, 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log'));
 const logInfo = { aws_account_alias: '', log_file: 'k', s3bucket: 'b' };
@@ -303,4 +303,23 @@ test('the database is opened again after many rows (memory): an object read acro
   await readObject(s, 'a');
   assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 106, 'a re-read after the reopen still replaces its rows');
   await s.close();
+});
+
+test('a reopen that finds the store taken by another process says which process to stop', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-store-'));
+  await (await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0 })).close();
+  const path = join(dir, 'store', 'tld.duckdb');
+  // another process (as a `tld dashboard` would) opens the file while the store has it closed
+  const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+    import { DuckDBInstance } from '@duckdb/node-api';
+    await DuckDBInstance.create(${JSON.stringify(path)}, { access_mode: 'READ_ONLY' });
+    process.stdout.write('ready\\n');
+    setTimeout(() => {}, 30000);
+  `], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    await assert.rejects(reopenDatabase(path, {}, 2), /could not be opened again .*If another process \(tld dashboard\) has it open, stop that process/);
+  } finally {
+    holder.kill();
+  }
 });

@@ -126,16 +126,12 @@ export class Store {
 
   /** Appends a batch's flows (an object's first batch first drops rows of an earlier read of it). */
   ingest(batch: EventBatch, alerts: Alert[]): Promise<void> {
-    // the "read before?" lookup needs committed rows only: it runs on a connection of its own, while a group
-    // commit may still hold the writer's
-    const earlier = batch.firstIndex === 0 ? this.#earlierReads(batch.object) : undefined;
-    earlier?.catch(() => undefined);
-    return this.#exclusive(async () => this.#ingest(batch, alerts, await earlier));
+    return this.#exclusive(() => this.#ingest(batch, alerts));
   }
 
-  async #ingest(batch: EventBatch, alerts: Alert[], earlier: Row[] | undefined): Promise<void> {
+  async #ingest(batch: EventBatch, alerts: Alert[]): Promise<void> {
     const { objectId, bucket } = batch.object;
-    if (earlier) await this.#replaceEarlierRead(batch.object, earlier);
+    if (batch.firstIndex === 0) await this.#replaceEarlierRead(batch.object);
     const region = batch.object.region ?? null;
     let idx = batch.firstIndex;
     const readingKey = `${bucket}\n${batch.object.key}`;
@@ -215,20 +211,17 @@ export class Store {
 
   #openAppender: Promise<DuckDBAppender> | undefined;
 
-  /** The health rows of earlier, committed reads of the object (a connection other than the writer's sees committed rows only). */
-  async #earlierReads(object: EventBatch['object']): Promise<Row[]> {
-    // A literal key and no other condition: that is what DuckDB answers from the index on objects.key (a
-    // parameter, or a second condition, makes it scan every object ever read). The bucket is checked here.
-    const rows = await this.#readOn(() => (this.#lookup ??= this.#instance.connect()), `SELECT bucket, flow_rows, epoch_ms(first_ts) AS first, epoch_ms(last_ts) AS last FROM objects WHERE key = ${sqlString(object.key)}`);
-    return rows.filter((r) => r.bucket === object.bucket);
-  }
-
   /**
    * An object read before (committed: it has a health row; the health row is written before its flows) or
    * replayed: its earlier rows go before the new ones come. The health rows say how many flow rows it had and
    * their time range, so the delete reads only the row groups of that range instead of every stored flow.
    */
-  async #replaceEarlierRead(object: EventBatch['object'], earlier: Row[]): Promise<void> {
+  async #replaceEarlierRead(object: EventBatch['object']): Promise<void> {
+    // A literal key and no other condition: that is what DuckDB answers from the index on objects.key (a
+    // parameter, or a second condition, makes it scan every object ever read). The bucket is checked here.
+    const earlier = (await this.#conn.runAndReadAll(`SELECT bucket, flow_rows, epoch_ms(first_ts) AS first, epoch_ms(last_ts) AS last FROM objects WHERE key = ${sqlString(object.key)}`))
+      .getRowObjectsJson()
+      .filter((r) => r.bucket === object.bucket);
     if (earlier.length === 0 && !object.replayed) return;
     const withFlows = earlier.filter((r) => r.flow_rows === null || Number(r.flow_rows) > 0);
     if (earlier.length > 0 && withFlows.length === 0) return; // read before, with no flow rows
@@ -377,16 +370,11 @@ export class Store {
    * Runs a read query with positional parameters; rows as plain JSON values. Reads (the dashboard's) go
    * through their own connection, so a long query never holds up the collector's commits on the writer's.
    */
-  query(sql: string, params: (string | number | null)[] = []): Promise<Row[]> {
-    return this.#readOn(() => (this.readOnly ? this.#conn : (this.#reader ??= this.#instance.connect())), sql, params);
-  }
-
-  /** A read on the given connection, waiting for a reopen to end (a reopen waits for the reads in flight). */
-  async #readOn(connection: () => DuckDBConnection | Promise<DuckDBConnection>, sql: string, params: (string | number | null)[] = []): Promise<Row[]> {
+  async query(sql: string, params: (string | number | null)[] = []): Promise<Row[]> {
     while (this.#reopening) await this.#reopening;
     this.#readers++;
     try {
-      const conn = await connection();
+      const conn = this.readOnly ? this.#conn : await (this.#reader ??= this.#instance.connect());
       const reader = await conn.runAndReadAll(sql, params as DuckDBValue[]);
       return reader.getRowObjectsJson() as Row[];
     } finally {
@@ -425,8 +413,6 @@ export class Store {
   }
 
   #reader: Promise<DuckDBConnection> | undefined;
-  /** the collector's "read before?" lookups: a connection of their own, so a long dashboard query never delays them */
-  #lookup: Promise<DuckDBConnection> | undefined;
 
   async close(): Promise<void> {
     await this.flush();
@@ -442,8 +428,6 @@ export class Store {
     this.#openAppender = undefined;
     (await this.#reader)?.closeSync();
     this.#reader = undefined;
-    (await this.#lookup)?.closeSync();
-    this.#lookup = undefined;
     this.#conn.closeSync();
     this.#instance.closeSync();
   }

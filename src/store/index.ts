@@ -97,13 +97,16 @@ export class Store {
   readonly #path: string;
   readonly #settings: Record<string, string>;
   readonly #reopenRows: number;
-  /** how many times the database was opened by this store (see #reopen) */
-  openings = 1;
+  readonly #open: typeof reopenDatabase;
+  #openings = 1;
+  /** the last reopen failed: the database is closed until the next piece of writer work opens it */
+  #lost = false;
 
-  constructor(instance: DuckDBInstance, conn: DuckDBConnection, cfg: StoreConfig, readOnly: boolean, opened: { path: string; settings: Record<string, string>; reopenRows: number }) {
+  constructor(instance: DuckDBInstance, conn: DuckDBConnection, cfg: StoreConfig, readOnly: boolean, opened: Required<Pick<OpenOptions, 'reopenRows' | 'reopen'>> & { path: string; settings: Record<string, string> }) {
     this.#path = opened.path;
     this.#settings = opened.settings;
     this.#reopenRows = opened.reopenRows;
+    this.#open = opened.reopen;
     this.#instance = instance;
     this.#conn = conn;
     this.#cfg = cfg;
@@ -119,7 +122,10 @@ export class Store {
   #writerQueue: Promise<unknown> = Promise.resolve();
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#writerQueue.then(work);
+    const run = this.#writerQueue.then(async () => {
+      if (this.#lost) await this.#reopen();
+      return work();
+    });
     this.#writerQueue = run.catch(() => undefined);
     return run;
   }
@@ -372,6 +378,7 @@ export class Store {
    */
   async query(sql: string, params: (string | number | null)[] = []): Promise<Row[]> {
     while (this.#reopening) await this.#reopening;
+    if (this.#lost) throw new Error(`the store ${this.#path} is closed: opening it again failed; the collector retries at its next write`);
     this.#readers++;
     try {
       const conn = this.readOnly ? this.#conn : await (this.#reader ??= this.#instance.connect());
@@ -401,11 +408,14 @@ export class Store {
     try {
       if (this.#readers > 0) await new Promise<void>((r) => (this.#readersDone = r));
       this.#readersDone = undefined;
-      await this.#closeDatabase();
-      this.#instance = await reopenDatabase(this.#path, this.#settings);
+      if (!this.#lost) await this.#closeDatabase();
+      this.#lost = true;
+      this.#instance = await this.#open(this.#path, this.#settings);
       this.#conn = await this.#instance.connect();
+      this.#reader = undefined;
+      this.#lost = false;
       this.#rowsSinceOpen = 0;
-      this.openings++;
+      this.#openings++;
     } finally {
       this.#reopening = undefined;
       release();
@@ -413,6 +423,11 @@ export class Store {
   }
 
   #reader: Promise<DuckDBConnection> | undefined;
+
+  /** how many times the database was opened by this store (see #reopen) */
+  get openings(): number {
+    return this.#openings;
+  }
 
   async close(): Promise<void> {
     await this.flush();
@@ -431,7 +446,6 @@ export class Store {
     this.#conn.closeSync();
     this.#instance.closeSync();
   }
-
 }
 
 /**
@@ -451,11 +465,16 @@ export async function reopenDatabase(path: string, settings: Record<string, stri
   }
 }
 
-/**
- * Opens (creating) the store of a data directory. `readOnly` for a dashboard next to no writer; `reopenRows`
- * (tests) opens the database again after that many flow rows instead of REOPEN_ROWS.
- */
-export async function openStore(dataDir: string, cfg: StoreConfig, opts: { readOnly?: boolean; reopenRows?: number } = {}): Promise<Store> {
+export interface OpenOptions {
+  /** for a dashboard next to no writer */
+  readOnly?: boolean;
+  /** tests: open the database again after that many flow rows instead of REOPEN_ROWS, with this function */
+  reopenRows?: number;
+  reopen?: typeof reopenDatabase;
+}
+
+/** Opens (creating) the store of a data directory. */
+export async function openStore(dataDir: string, cfg: StoreConfig, opts: OpenOptions = {}): Promise<Store> {
   const dir = join(dataDir, 'store');
   if (!opts.readOnly) mkdirSync(dir, { recursive: true });
   const settings: Record<string, string> = opts.readOnly ? { access_mode: 'READ_ONLY' } : {};
@@ -463,10 +482,10 @@ export async function openStore(dataDir: string, cfg: StoreConfig, opts: { readO
   const path = join(dir, 'tld.duckdb');
   const instance = await DuckDBInstance.create(path, settings);
   const conn = await instance.connect();
-  if (opts.readOnly) return new Store(instance, conn, cfg, true, { path, settings, reopenRows: Infinity });
+  if (opts.readOnly) return new Store(instance, conn, cfg, true, { path, settings, reopenRows: Infinity, reopen: reopenDatabase });
   for (const sql of SCHEMA) await conn.run(sql);
   // rows of objects whose read was cut off by a crash after part of them was committed: they are read again
   await conn.run('DELETE FROM flows WHERE object_id IN (SELECT object_id FROM open_objects)');
   await conn.run('DELETE FROM open_objects');
-  return new Store(instance, conn, cfg, false, { path, settings, reopenRows: opts.reopenRows ?? REOPEN_ROWS });
+  return new Store(instance, conn, cfg, false, { path, settings, reopenRows: opts.reopenRows ?? REOPEN_ROWS, reopen: opts.reopen ?? reopenDatabase });
 }

@@ -323,3 +323,23 @@ test('a reopen that finds the store taken by another process says which process 
     holder.kill();
   }
 });
+
+test('a reopen that fails leaves the store closed, not broken: reads say so, and the next write opens it again', async () => {
+  let failures = 1;
+  const s = await openStore(mkdtempSync(join(tmpdir(), 'tld-store-')), { flowRetentionDays: 0, alertRetentionDays: 0 }, {
+    reopenRows: 30,
+    reopen: async (path, settings) => {
+      if (failures-- > 0) throw new Error('the disk is gone for a moment');
+      return reopenDatabase(path, settings);
+    },
+  });
+  await ingestObject(s, ref('a'), vpcEvents);
+  s.recordObject(health('a'));
+  await assert.rejects(s.flush(), /the disk is gone/, 'A is committed (53 rows), then the reopen fails');
+  assert.equal(s.openings, 1);
+  await assert.rejects(s.query('SELECT 1'), /is closed: opening it again failed; the collector retries at its next write/);
+  await readObject(s, 'b'); // the next write opens the database again first
+  assert.equal(s.openings, 3, 'opened again before the write, and again after its 53 rows');
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 106, "A's committed rows survived, B's were added");
+  await s.close();
+});

@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createHash } from 'node:crypto';
 import { vpcObject } from './corpus.js';
 
-export const BUCKET = 'bench';
+const BUCKET = 'bench';
 const spec = JSON.parse(process.argv[2] ?? '{}') as { objects?: number; lines?: number; bodies?: number };
 const N = Number(spec.objects ?? 1000);
 const lines = Number(spec.lines ?? 20);

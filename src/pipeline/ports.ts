@@ -9,6 +9,24 @@ export interface AnalyzerPort {
   analyze(batch: EventBatch, emit: (alert: Alert) => void): void;
   /** on reload: keep the correlation windows of the analyzer being replaced */
   adoptState?(previous: object): void;
+  /**
+   * Correlation state across runs and crashes (see docs/architecture.md). The sink numbers finished objects
+   * with a sequence that grows by one per object and continues across restarts (it is stored in each object's
+   * checkpoint, so the state store's last checkpoint holds the seq of the last object marked processed; marks
+   * happen in seq order).
+   * - `objectDone`: every batch of `objectId` went through `analyze`; its contributions now carry `seq`.
+   * - `discardObject`: the object's read was abandoned (it is read again from the start): take back what it added.
+   * - `persistCorrelation`: called in each group commit after the outputs are durable and before any object of
+   *   the group is marked processed: durably save the state so that it holds the contributions of every object
+   *   with seq <= `upToSeq` (it may hold others too, tagged with their object).
+   * - `restoreCorrelation` (at start-up, before anything is read): load the saved state, dropping what objects
+   *   with seq > `committedSeq` (or without a seq) added, and undoing hits they triggered: those objects were
+   *   not marked processed, their alerts were cut from alerts.json, and they will be read again.
+   */
+  objectDone?(objectId: string, seq: number): void;
+  discardObject?(objectId: string): void;
+  persistCorrelation?(upToSeq: number): Promise<void>;
+  restoreCorrelation?(committedSeq: number): Promise<void>;
 }
 
 /** An append-only JSON-lines file (alerts.json, archives.json). */

@@ -1,10 +1,13 @@
 /**
  * An append-only JSON-lines file (alerts.json, archives.json): lines are buffered and written in large
  * writes; `flush` writes and fsyncs, then returns the file size, which the collector stores with the
- * object's commit so a crash can be undone with `truncate`.
+ * object's commit so a crash can be undone with `truncate`. A failed write (disk full, file-size limit) throws
+ * an OutputError naming the file; the buffered lines are kept and the bytes of the torn write are cut off, so
+ * the file stays a sequence of whole lines and the caller decides what to take back.
  */
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { OutputError } from './output-error.js';
 
 const HIGH_WATER = 1 << 20;
 
@@ -32,16 +35,30 @@ export class JsonLinesFile {
   #write(): void {
     if (this.#pending.length === 0) return;
     const buf = Buffer.from(this.#pending.join(''), 'utf8');
+    let off = 0;
+    try {
+      while (off < buf.length) off += writeSync(this.#fd, buf, off);
+    } catch (e) {
+      // a torn write leaves part of a line: cut it off (best effort: the caller truncates again on rollback)
+      try {
+        if (off > 0) ftruncateSync(this.#fd, this.#size);
+      } catch {
+        // the caller's truncate reports it
+      }
+      throw new OutputError(this.path, e);
+    }
     this.#pending = [];
     this.#pendingBytes = 0;
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.#fd, buf, off);
     this.#size += buf.length;
   }
 
   async flush(): Promise<number> {
     this.#write();
-    fsyncSync(this.#fd);
+    try {
+      fsyncSync(this.#fd);
+    } catch (e) {
+      throw new OutputError(this.path, e);
+    }
     return this.#size;
   }
 
@@ -55,18 +72,32 @@ export class JsonLinesFile {
     return this.#size + this.#pendingBytes;
   }
 
-  /** Cuts the file back to `size` bytes (buffered lines are written first, so `size` may lie among them). */
+  /**
+   * Cuts the file back to `size` bytes. Buffered lines beyond `size` are dropped without being written (so a
+   * rollback works on a full disk); when `size` lies among them, the ones before it are written first.
+   */
   truncate(size: number): void {
-    this.#write();
-    ftruncateSync(this.#fd, size);
-    fsyncSync(this.#fd);
+    if (size <= this.#size) {
+      this.#pending = [];
+      this.#pendingBytes = 0;
+    } else this.#write();
+    try {
+      ftruncateSync(this.#fd, size);
+      fsyncSync(this.#fd);
+    } catch (e) {
+      throw new OutputError(this.path, e);
+    }
     this.#size = size;
   }
 
+  /** Writes what is buffered, fsyncs and closes; the descriptor is closed even when the write fails. */
   close(): void {
-    this.#write();
-    fsyncSync(this.#fd);
-    closeSync(this.#fd);
+    try {
+      this.#write();
+      fsyncSync(this.#fd);
+    } finally {
+      closeSync(this.#fd);
+    }
   }
 }
 

@@ -9,11 +9,17 @@
  * `groupRecords` records are pending) and share one fsync of each file and one store transaction, so
  * thousands of small objects do not cost thousands of fsyncs. The collector goes on reading meanwhile and
  * marks each object processed only when its group is durable.
+ *
+ * A failed output (disk full, file-size limit, the store) fails every object not yet durable, never only the one
+ * being read: the sink takes back what they wrote (files cut back to the last durable sizes, their store rows and
+ * correlation contributions dropped), refuses further work until `resume` (the next cycle) and every waiting
+ * `objectDone` rejects with the OutputError, so none of them is marked processed and all are read again.
  */
 import { hostname } from 'node:os';
 import type { Alert, AwsEvent, EventBatch, ObjectRef } from '../shared/events.js';
 import type { EventSink, ObjectOutcome, OutputCheckpoint } from '../shared/sink.js';
 import type { AnalyzerPort, AppendFilePort, StorePort } from './ports.js';
+import { OutputError, outputError } from '../outputs/output-error.js';
 
 export interface PipelineCounters {
   objects: number;
@@ -37,9 +43,12 @@ export interface PipelineSinkDeps {
   groupMs?: number;
   groupObjects?: number;
   groupRecords?: number;
+  /** seq of the last object marked processed (the state's last checkpoint): finished objects are numbered after it */
+  lastSeq?: number;
 }
 
 interface Waiting {
+  object: ObjectRef;
   checkpoint: OutputCheckpoint;
   resolve(c: OutputCheckpoint): void;
   reject(e: unknown): void;
@@ -53,17 +62,26 @@ export function archiveEntry(event: AwsEvent, id: string, timestamp: string, man
 export class PipelineSink implements EventSink {
   readonly counters: PipelineCounters = { objects: 0, records: 0, alerts: 0, errors: 0 };
   readonly #deps: PipelineSinkDeps;
-  /** output sizes after the last durable object (what abortObject goes back to) */
+  /** output sizes after the last durable object (what abortObject and a failure go back to) */
   #committed: OutputCheckpoint;
   #group: Waiting[] = [];
   #groupRecords = 0;
   #timer: NodeJS.Timeout | undefined;
   /** commits run one after another */
   #commitChain: Promise<void> = Promise.resolve();
+  /** sequence number of the last finished object */
+  #seq: number;
+  /** objects that wrote something and are not durable yet (being read, finished, or in a commit in flight) */
+  readonly #open = new Map<string, ObjectRef>();
+  /** the output failure that stopped the sink (until `resume`) */
+  #broken: OutputError | undefined;
+  /** the rollback after a failure; `resume` waits for it */
+  #rollback: Promise<void> = Promise.resolve();
 
   constructor(deps: PipelineSinkDeps) {
     this.#deps = deps;
     this.#committed = this.#sizes();
+    this.#seq = deps.lastSeq ?? 0;
   }
 
   #sizes(): OutputCheckpoint {
@@ -71,30 +89,48 @@ export class PipelineSink implements EventSink {
     return { alerts: alertsFile.logicalSize(), ...(archivesFile ? { archives: archivesFile.logicalSize() } : {}) };
   }
 
+  /** the failure that stopped the sink, if any (the collector stops reading on it) */
+  get failure(): OutputError | undefined {
+    return this.#broken;
+  }
+
   async write(batch: EventBatch): Promise<void> {
+    if (this.#broken) throw this.#broken;
     const { analyzer, alertsFile, archivesFile, store } = this.#deps;
     const alerts: Alert[] = [];
     const known = this.#deps.knownAlertIds;
-    analyzer.analyze(batch, (alert) => {
-      if (known?.has(alert.id)) return;
-      known?.add(alert.id);
-      alerts.push(alert);
-      alertsFile.append(alert);
-    });
-    if (archivesFile && !batch.object.replayed) {
-      const ts = (this.#deps.now ?? (() => new Date()))().toISOString();
-      const manager = this.#deps.managerName ?? hostname();
-      batch.events.forEach((event, i) => archivesFile.append(archiveEntry(event, `${batch.object.objectId}-${batch.firstIndex + i}`, ts, manager)));
+    if (!this.#open.has(batch.object.objectId)) this.#open.set(batch.object.objectId, batch.object);
+    try {
+      analyzer.analyze(batch, (alert) => {
+        if (known?.has(alert.id)) return;
+        known?.add(alert.id);
+        alerts.push(alert);
+        append(alertsFile, alert);
+      });
+      if (archivesFile && !batch.object.replayed) {
+        const ts = (this.#deps.now ?? (() => new Date()))().toISOString();
+        const manager = this.#deps.managerName ?? hostname();
+        batch.events.forEach((event, i) => append(archivesFile, archiveEntry(event, `${batch.object.objectId}-${batch.firstIndex + i}`, ts, manager)));
+      }
+    } catch (e) {
+      if (e instanceof OutputError) throw await this.#fail(e);
+      throw e;
     }
-    await store?.ingest(batch, alerts);
+    try {
+      await store?.ingest(batch, alerts);
+    } catch (e) {
+      throw await this.#fail(outputError(store?.path ?? 'the store', e));
+    }
     this.counters.records += batch.events.length;
     this.counters.alerts += alerts.length;
   }
 
   objectDone(object: ObjectRef, outcome: ObjectOutcome): Promise<OutputCheckpoint> {
-    const { store } = this.#deps;
+    if (this.#broken) return Promise.reject(this.#broken);
+    const { store, analyzer } = this.#deps;
     this.counters.objects += 1;
     if (outcome.status === 'error') this.counters.errors += 1;
+    this.#open.set(object.objectId, object);
     store?.recordObject({
       bucket: object.bucket,
       key: object.key,
@@ -106,9 +142,11 @@ export class PipelineSink implements EventSink {
       ...(object.lastModified === undefined ? {} : { lastModified: object.lastModified }),
       processedAt: (this.#deps.now ?? (() => new Date()))(),
     });
-    const checkpoint = this.#sizes();
+    const seq = ++this.#seq;
+    analyzer.objectDone?.(object.objectId, seq);
+    const checkpoint = { ...this.#sizes(), seq };
     return new Promise<OutputCheckpoint>((resolve, reject) => {
-      this.#group.push({ checkpoint, resolve, reject });
+      this.#group.push({ object, checkpoint, resolve, reject });
       this.#groupRecords += outcome.records;
       const { groupObjects = 256, groupRecords = 50_000, groupMs = 50 } = this.#deps;
       if (this.#group.length >= groupObjects || this.#groupRecords >= groupRecords) void this.commitPending();
@@ -123,29 +161,125 @@ export class PipelineSink implements EventSink {
     const group = this.#group;
     this.#group = [];
     this.#groupRecords = 0;
-    if (group.length === 0) return this.#commitChain;
+    if (group.length === 0 || this.#broken) return this.#commitChain;
     this.#commitChain = this.#commitChain.then(async () => {
-      const { alertsFile, archivesFile, store } = this.#deps;
+      if (this.#broken) {
+        for (const w of group) w.reject(this.#broken);
+        return;
+      }
+      const { alertsFile, archivesFile, store, analyzer } = this.#deps;
+      const last = group[group.length - 1]!.checkpoint;
       try {
         await alertsFile.flush();
         await archivesFile?.flush();
-        await store?.flush();
+        try {
+          await store?.flush();
+        } catch (e) {
+          throw outputError(store?.path ?? 'the store', e);
+        }
+        await analyzer.persistCorrelation?.(last.seq ?? this.#seq);
       } catch (e) {
-        for (const w of group) w.reject(e);
+        // the group's objects are still in #open: the failure takes them back with the others
+        this.#broken ??= outputError('the outputs', e);
+        this.#rollback = this.#takeBack();
+        for (const w of group) w.reject(this.#broken);
         return;
       }
-      this.#committed = group[group.length - 1]!.checkpoint;
+      this.#committed = last;
+      for (const w of group) this.#open.delete(w.object.objectId);
       for (const w of group) w.resolve(w.checkpoint);
     });
     return this.#commitChain;
   }
 
+  /**
+   * An output failed: stop taking work, fail the objects waiting for a commit, and (after a commit in flight
+   * ends) take back everything not durable. Returns the error to throw.
+   */
+  #fail(e: OutputError): Promise<OutputError> {
+    if (this.#broken) return this.#rollback.then(() => this.#broken!);
+    this.#broken = e;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const group = this.#group;
+    this.#group = [];
+    this.#groupRecords = 0;
+    for (const w of group) w.reject(e);
+    this.#rollback = this.#commitChain.then(() => this.#takeBack());
+    return this.#rollback.then(() => e);
+  }
+
+  /** Cuts the files back to the last durable sizes and drops every non-durable object's rows and contributions. */
+  async #takeBack(): Promise<void> {
+    const { alertsFile, archivesFile, store, analyzer } = this.#deps;
+    const problems: unknown[] = [];
+    const attempt = (f: () => void) => {
+      try {
+        f();
+      } catch (err) {
+        problems.push(err);
+      }
+    };
+    attempt(() => alertsFile.truncate(this.#committed.alerts ?? alertsFile.size()));
+    if (archivesFile) attempt(() => archivesFile.truncate(this.#committed.archives ?? archivesFile.size()));
+    for (const object of this.#open.values()) {
+      analyzer.discardObject?.(object.objectId);
+      await store?.discardObject(object).catch((err: unknown) => problems.push(err));
+    }
+    this.#open.clear();
+    // a file that cannot even be cut back keeps lines of objects that will be read again: say so loudly
+    if (problems.length > 0 && this.#broken) this.#broken.message += ` (taking back the unfinished objects' output also failed: ${problems.map((p) => (p as Error).message).join('; ')}; restart to recover from the last checkpoint)`;
+  }
+
+  /**
+   * After a failure, the next cycle starts clean: waits for the rollback and accepts work again. The failed
+   * objects were not marked processed, so that cycle reads them again.
+   */
+  async resume(): Promise<void> {
+    await this.#rollback;
+    this.#broken = undefined;
+  }
+
+  /**
+   * The state store could not mark a committed object processed: it and every object after it are read again,
+   * so their output goes back to `checkpoint` (the state's last checkpoint) and they are taken back like a
+   * failed group. The sink stays stopped until `resume`.
+   */
+  markFailed(error: unknown, checkpoint: OutputCheckpoint | undefined, objects: ObjectRef[]): Promise<void> {
+    const e = outputError('the collector state', error);
+    if (!this.#broken) {
+      this.#broken = e;
+      for (const w of this.#group.splice(0)) w.reject(e);
+      this.#groupRecords = 0;
+    }
+    for (const o of objects) this.#open.set(o.objectId, o);
+    this.#rollback = this.#rollback
+      .then(() => this.#commitChain)
+      .then(() => {
+        if (checkpoint) this.#committed = { ...checkpoint };
+        return this.#takeBack();
+      });
+    return this.#rollback;
+  }
+
   async abortObject(object: ObjectRef): Promise<void> {
-    const { alertsFile, archivesFile, store } = this.#deps;
+    const { alertsFile, archivesFile, store, analyzer } = this.#deps;
     await this.commitPending();
-    await store?.discardObject(object.objectId);
+    if (this.#broken) return;
+    analyzer.discardObject?.(object.objectId);
+    this.#open.delete(object.objectId);
+    await store?.discardObject(object);
     alertsFile.truncate(this.#committed.alerts ?? alertsFile.logicalSize());
     if (archivesFile) archivesFile.truncate(this.#committed.archives ?? archivesFile.logicalSize());
+  }
+}
+
+/** Appends to an output file; any failure becomes an OutputError naming the file. */
+function append(file: AppendFilePort, item: unknown): void {
+  try {
+    file.append(item);
+  } catch (e) {
+    throw outputError(file.path, e);
   }
 }
 

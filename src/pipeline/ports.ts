@@ -31,6 +31,8 @@ export interface AnalyzerPort {
 
 /** An append-only JSON-lines file (alerts.json, archives.json). */
 export interface AppendFilePort {
+  /** where it is, for error messages */
+  readonly path: string;
   append(item: unknown): void;
   /** Writes what is buffered and fsyncs; resolves to the file size afterwards. */
   flush(): Promise<number>;
@@ -56,8 +58,13 @@ export interface ObjectHealth {
 
 export interface StorePort {
   ingest(batch: EventBatch, alerts: Alert[]): void | Promise<void>;
-  /** drops what was ingested for an object whose read is abandoned (it will be read again) */
-  discardObject(objectId: string): Promise<void>;
+  /** where it is, for error messages */
+  readonly path?: string;
+  /**
+   * drops what was ingested for an object whose read is abandoned or whose commit failed (it will be read
+   * again): its flow rows, and its health row when that is still waiting for the next flush
+   */
+  discardObject(object: { objectId: string; bucket: string; key: string }): Promise<void>;
   flush(): Promise<void>;
   recordObject(info: ObjectHealth): void;
   close(): Promise<void> | void;

@@ -106,6 +106,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     ...(archivesFile ? { archivesFile } : {}),
     ...(store ? { store } : {}),
     ...(opts.replay ? { knownAlertIds: await alertIdsIn(alertsFilePath(dataDir)) } : {}),
+    lastSeq: state.lastCheckpoint()?.seq ?? 0,
     now,
   });
 
@@ -142,6 +143,8 @@ export async function runCycle(rt: Runtime, logger: Logger, opts: CycleOptions):
   if (!aws || aws.disabled) return [];
   const buckets = opts.bucketNames ? aws.buckets.filter((b) => opts.bucketNames?.includes(b.name)) : aws.buckets;
   const started = Date.now();
+  // an output that failed in the last cycle was rolled back; its objects were not marked and are read again now
+  await rt.sink.resume();
   const before = { ...rt.sink.counters };
   const summaries = await collectAll(buckets, {
     state: rt.state,
@@ -158,7 +161,8 @@ export async function runCycle(rt: Runtime, logger: Logger, opts: CycleOptions):
   rt.metrics.alerts.inc(rt.sink.counters.alerts - before.alerts);
   for (const s of summaries) {
     const labels = { bucket: s.bucket, type: s.type };
-    rt.metrics.objects.inc({ ...labels, status: 'ok' }, s.objects - s.errors.length > 0 ? s.objects - s.errors.length : 0);
+    const bad = s.errors.length - s.retryLater;
+    rt.metrics.objects.inc({ ...labels, status: 'ok' }, s.objects - bad > 0 ? s.objects - bad : 0);
     rt.metrics.records.inc(labels, s.records);
     rt.metrics.bytes.inc(labels, s.bytes);
     rt.metrics.errors.inc(labels, s.errors.length + (s.failed ? 1 : 0));

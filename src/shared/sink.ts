@@ -29,4 +29,9 @@ export interface EventSink {
    * for it since the last `objectDone`, so the retry does not duplicate it.
    */
   abortObject?(object: ObjectRef): Promise<void>;
+  /**
+   * The state store could not mark a committed object processed: `objects` (that one, and each later one whose
+   * mark is skipped) are read again, so the outputs go back to `checkpoint` and their output is taken back.
+   */
+  markFailed?(error: unknown, checkpoint: OutputCheckpoint | undefined, objects: ObjectRef[]): Promise<void>;
 }

@@ -228,6 +228,7 @@ export class Store {
     const earlier = (await this.#conn.runAndReadAll(`SELECT bucket, flow_rows, epoch_ms(first_ts) AS first, epoch_ms(last_ts) AS last FROM objects WHERE key = ${sqlString(object.key)}`))
       .getRowObjectsJson()
       .filter((r) => r.bucket === object.bucket);
+    this.#readBefore.set(`${object.bucket}\n${object.key}`, earlier.length > 0);
     if (earlier.length === 0 && !object.replayed) return;
     const withFlows = earlier.filter((r) => r.flow_rows === null || Number(r.flow_rows) > 0);
     if (earlier.length > 0 && withFlows.length === 0) return; // read before, with no flow rows
@@ -241,20 +242,50 @@ export class Store {
     await this.#conn.run(`DELETE FROM flows WHERE object_id = ${sqlString(objectId)}${within}`);
   }
 
-  /** Takes back the flows appended for an object whose read failed midway (it will be read again). */
-  discardObject(objectId: string): Promise<void> {
-    return this.#exclusive(() => this.#discardObject(objectId));
+  /**
+   * Takes back an object whose read failed midway or whose commit failed (it will be read again): its flows,
+   * and its health row if that is still waiting for the next flush.
+   */
+  discardObject(object: { objectId: string; bucket: string; key: string }): Promise<void> {
+    return this.#exclusive(() => this.#discardObject(object));
   }
 
-  async #discardObject(objectId: string): Promise<void> {
+  async #discardObject(object: { objectId: string; bucket: string; key: string }): Promise<void> {
+    this.#objects = this.#objects.filter((o) => o.bucket !== object.bucket || o.key !== object.key);
+    this.#readBefore.delete(`${object.bucket}\n${object.key}`);
     await this.#commitFlows();
-    const entry = [...this.#reading].find(([, r]) => r.id === objectId);
-    const reading = entry ? this.#closeReading(entry[0]) : undefined;
-    await this.#dropFlows(objectId, reading && !reading.untimed ? reading : undefined);
+    const reading = this.#closeReading(`${object.bucket}\n${object.key}`);
+    await this.#dropFlows(object.objectId, reading && !reading.untimed ? reading : undefined);
   }
 
   recordObject(info: ObjectHealth): void {
     this.#objects.push(info);
+  }
+
+  /** the database file, for error messages */
+  get path(): string {
+    return this.#path;
+  }
+
+  /**
+   * `bucket\nkey` → whether the object had a health row when its first batch came (see #replaceEarlierRead);
+   * a re-read's older health row is deleted once the new one is written, so each object counts once.
+   */
+  readonly #readBefore = new Map<string, boolean>();
+
+  /** Deletes the older health rows of objects read again (after a crash, a failed commit, or a replay). */
+  async #dropOlderHealthRows(objects: ObjectHealth[]): Promise<void> {
+    for (const o of objects) {
+      const id = `${o.bucket}\n${o.key}`;
+      let before = this.#readBefore.get(id);
+      this.#readBefore.delete(id);
+      if (before === undefined) {
+        // no batch came (an empty object): ask by key alone, which DuckDB answers from the index
+        const rows = (await this.#conn.runAndReadAll(`SELECT bucket FROM objects WHERE key = ${sqlString(o.key)}`)).getRowObjectsJson();
+        before = rows.filter((r) => r.bucket === o.bucket).length > 1;
+      }
+      if (before) await this.#conn.run(`DELETE FROM objects WHERE key = ${sqlString(o.key)} AND bucket = ${sqlString(o.bucket)} AND processed_at < ${sqlTimestamp(o.processedAt.getTime())}`);
+    }
   }
 
   async flush(): Promise<void> {
@@ -300,6 +331,8 @@ export class Store {
       }
       a.flushSync();
       a.closeSync();
+      // after the new rows are committed: a crash in between leaves two rows (counted once later), never none
+      await this.#dropOlderHealthRows(objects);
     }
     await this.#commitFlows();
     if (this.#closed.length) {

@@ -63,7 +63,7 @@ test('object keys are data: a key full of quotes and SQL is read twice without d
   await readObject(s, hostile);
   await readObject(s, hostile);
   assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53, 'the second read replaced the first');
-  assert.equal(await count(s, 'SELECT count(*) AS n FROM objects WHERE key = $1', [hostile]), 2);
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM objects WHERE key = $1', [hostile]), 1, 'one health row: the older one was deleted by key, as data');
   await s.close();
 });
 
@@ -181,10 +181,44 @@ test('an abandoned read is taken back (discardObject), so its retry does not dou
   const s = await fresh();
   await readObject(s, 'keep');
   await ingestObject(s, ref('b'), vpcEvents.slice(0, 30));
-  await s.discardObject('id-b');
+  await s.discardObject(ref('b'));
   await readObject(s, 'b');
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"), 53);
   assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-keep'"), 53);
+  await s.close();
+});
+
+test('a finished object whose commit failed is taken back with its health row still waiting for the flush', async () => {
+  const s = await fresh();
+  await ingestObject(s, ref('c'), vpcEvents);
+  s.recordObject(health('c'));
+  await s.discardObject(ref('c'));
+  await s.flush();
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM objects'), 0, 'no health row for an object that will be read again');
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 0);
+  await s.close();
+});
+
+test('an object read again (after a crash between the store commit and its mark, or a replay) counts once in the health table', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-store-'));
+  const cfg = { flowRetentionDays: 0, alertRetentionDays: 0 };
+  let s = await openStore(dir, cfg);
+  await readObject(s, 'a');
+  // an empty object: no batch ever comes for it
+  s.recordObject({ ...health('empty'), records: 0 });
+  await s.flush();
+  await s.close();
+  // the "crash": the same objects are read again by the next run
+  s = await openStore(dir, cfg);
+  await new Promise((r) => setTimeout(r, 5));
+  await readObject(s, 'a');
+  s.recordObject({ ...health('empty'), records: 0 });
+  await s.flush();
+  assert.deepEqual(
+    (await s.query('SELECT key, count(*) AS n, sum(records) AS records FROM objects GROUP BY key ORDER BY key')).map((r) => [r.key, Number(r.n), Number(r.records)]),
+    [['a', 1, vpcEvents.length], ['empty', 1, 0]],
+  );
+  assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), vpcEvents.length);
   await s.close();
 });
 

@@ -13,6 +13,7 @@ import type { ScopeKey, StateStore } from './state/types.js';
 import { createObjectDecoder, decompressStream, ObjectDecodeError } from '../../decoders/index.js';
 import { createS3Source, type ListedObject, type ObjectBody, type ObjectSource } from './client.js';
 import { S3AccessError } from './errors.js';
+import { OutputError } from '../../outputs/output-error.js';
 import { classifyKey, dayMarker, dayOf, flowLogIdOf } from './layout.js';
 import { scopesOf, type Scope } from './discovery.js';
 
@@ -31,6 +32,8 @@ export interface BucketSummary {
   skipped: number;
   /** one line per bad object: `s3://bucket/key: cause` */
   errors: string[];
+  /** objects whose body broke or came short on every attempt: left unmarked, read again next cycle (also in `errors`) */
+  retryLater: number;
   /** a bucket-level failure (access, endpoint, credentials…), or skip_on_error off and a bad object, stopped the bucket */
   failed: boolean;
   failure?: string;
@@ -92,8 +95,18 @@ export function objectIdOf(bucket: string, key: string): string {
   return createHash('sha1').update(`${bucket}/${key}`).digest('hex').slice(0, 16);
 }
 
-/** The body stream broke (connection reset mid-object…): the object is read again, not marked. */
+/**
+ * The body stream broke (connection reset mid-object…) or ended before the size the listing gave: the object is
+ * read again at once, and if that keeps failing, left unmarked for the next cycle.
+ */
 class TransientReadError extends Error {}
+
+/** Reads of one object before it is left for the next cycle, and the pause before each new attempt (ms). */
+const READ_ATTEMPTS = 3;
+const RETRY_PAUSE_MS = 200;
+
+/** At most this many record errors are quoted in an object's error line (the count says how many in all). */
+const QUOTED_RECORD_ERRORS = 3;
 
 class BucketRun {
   readonly summary: BucketSummary;
@@ -104,7 +117,7 @@ class BucketRun {
     readonly source: ObjectSource,
     readonly deps: CollectDeps,
   ) {
-    this.summary = { bucket: b.name, type: b.type, path: b.path, objects: 0, records: 0, bytes: 0, skipped: 0, errors: [], failed: false };
+    this.summary = { bucket: b.name, type: b.type, path: b.path, objects: 0, records: 0, bytes: 0, skipped: 0, retryLater: 0, errors: [], failed: false };
   }
 
   /** First day to list in a scope: the look-back window behind the newest day seen, or (first run) only_logs_after / today. */
@@ -219,21 +232,25 @@ class BucketRun {
   }
 
   /**
-   * Streams one object through decompression and the decoder into the sink. Returns the record count, or
-   * throws: ObjectDecodeError (bad content), S3AccessError (GetObject refused), TransientReadError.
+   * Streams one object through decompression and the decoder into the sink. Returns the record count and the
+   * records that could not be read, or throws: ObjectDecodeError (bad content), S3AccessError (GetObject
+   * refused), TransientReadError (the body broke or came short), OutputError (an output failed).
    */
-  async #read(scope: Scope, ref: ObjectRef, written: { events: number }, prefetched?: Promise<ObjectBody>): Promise<number> {
+  async #read(scope: Scope, ref: ObjectRef, written: { events: number }, prefetched?: Promise<ObjectBody>): Promise<{ records: number; recordErrors: string[] }> {
     const b = this.b;
     const logInfo = { aws_account_alias: b.awsAccountAlias, log_file: ref.key, s3bucket: b.name };
-    const lineErrors: string[] = [];
+    const recordErrors: string[] = [];
     const decoder = createObjectDecoder({
       bucketType: b.type,
       logInfo,
       ...(scope.account && b.type !== 'guardduty' ? { accountId: scope.account } : {}),
       ...(b.discardRegex ? { discard: b.discardRegex } : {}),
-      onRecordError: (line, message) => lineErrors.push(`line ${line}: ${message}`),
+      onRecordError: (line, message) => recordErrors.push(`line ${line}: ${message}`),
     });
     const object = await (prefetched ?? this.source.get(ref.key));
+    // the size the listing gave, unless the object was replaced since (then the GET's own Content-Length)
+    const replaced = object.lastModified !== undefined && ref.lastModified !== undefined && object.lastModified.getTime() > ref.lastModified.getTime();
+    const expected = replaced ? object.size : ref.size;
     let index = 0;
     let batch: AwsEvent[] = [];
     const flush = async () => {
@@ -244,14 +261,18 @@ class BucketRun {
       written.events += events.length;
     };
     const counted = (async function* (src: AsyncIterable<Uint8Array>, onBytes: (n: number) => void) {
+      let read = 0;
       try {
         for await (const chunk of src) {
+          read += chunk.byteLength;
           onBytes(chunk.byteLength);
           yield chunk;
         }
       } catch (e) {
         throw new TransientReadError(`the object's body could not be read to the end (${(e as Error).message})`, { cause: e });
       }
+      // a body cut short with a Content-Length that matches it ends "normally": only the listed size tells
+      if (read < expected) throw new TransientReadError(`the object's body ended after ${read} of its ${expected} bytes`);
     })(object.body, (n) => (this.summary.bytes += n));
     try {
       for await (const chunk of decompressStream(counted)) {
@@ -269,17 +290,15 @@ class BucketRun {
       await flush();
     } catch (e) {
       object.discard();
+      if (e instanceof OutputError) throw e;
+      const cause = (e as { cause?: unknown }).cause;
+      if (cause instanceof OutputError) throw cause;
       await flush();
       if (e instanceof TransientReadError || e instanceof ObjectDecodeError) throw e;
-      const cause = (e as { cause?: unknown }).cause;
       if (cause instanceof TransientReadError) throw cause;
       throw new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `unexpected error while decoding: ${(e as Error).message}`, { cause: e });
-    } finally {
-      if (lineErrors.length > 0) {
-        this.deps.logger.warn({ bucket: b.name, key: ref.key, count: lineErrors.length, first: lineErrors.slice(0, 3) }, 'Some records of the object could not be read; the others were kept.');
-      }
     }
-    return index;
+    return { records: index, recordErrors };
   }
 
   async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean, prefetched?: Promise<ObjectBody>): Promise<void> {
@@ -294,9 +313,16 @@ class BucketRun {
     } else {
       for (let attempt = 1; ; attempt++) {
         try {
-          records = await this.#read(scope, ref, written, attempt === 1 ? prefetched : undefined);
+          const read = await this.#read(scope, ref, written, attempt === 1 ? prefetched : undefined);
+          records = read.records;
+          if (read.recordErrors.length > 0) {
+            const n = read.recordErrors.length;
+            const quoted = read.recordErrors.slice(0, QUOTED_RECORD_ERRORS).join('; ');
+            failure = { code: 'TLD_ERR_DECODE_RECORDS', message: `${n} record${n === 1 ? '' : 's'} could not be read (${quoted}${n > QUOTED_RECORD_ERRORS ? '; …' : ''}); the ${records} other${records === 1 ? '' : 's'} were kept` };
+          }
           break;
         } catch (e) {
+          if (e instanceof OutputError) throw e; // not this object's fault: the bucket stops, nothing unfinished is marked
           if (e instanceof S3AccessError) {
             if (e.code === 'TLD_ERR_S3_NO_SUCH_KEY') {
               logger.warn({ bucket: b.name, key: obj.key, code: e.code }, e.message);
@@ -307,12 +333,18 @@ class BucketRun {
           if (e instanceof TransientReadError) {
             const canRetry = written.events === 0 || sink.abortObject !== undefined;
             if (written.events > 0) await sink.abortObject?.(ref);
-            if (attempt < 2 && canRetry) {
-              written.events = 0;
-              logger.warn({ bucket: b.name, key: obj.key }, `${e.message}; reading it again`);
+            written.events = 0;
+            if (attempt < READ_ATTEMPTS && canRetry) {
+              logger.warn({ bucket: b.name, key: obj.key, attempt }, `${e.message}; reading it again`);
+              await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS * attempt));
               continue;
             }
-            throw new S3AccessError('TLD_ERR_S3_OTHER', `s3://${b.name}/${obj.key}: ${e.message}; it is read again next cycle`, { cause: e });
+            // this object only: it stays unmarked and is read again next cycle; the bucket goes on
+            const line = `s3://${b.name}/${obj.key}: ${e.message} (${attempt} attempts); it is read again next cycle`;
+            this.summary.errors.push(line);
+            this.summary.retryLater++;
+            logger.error({ bucket: b.name, key: obj.key, code: 'TLD_ERR_S3_BODY' }, line);
+            return;
           }
           const err = e as ObjectDecodeError;
           failure = { code: err.code, message: err.message };
@@ -334,7 +366,7 @@ class BucketRun {
         this.#stopped = true;
         return;
       }
-      // events decoded before the failure stay delivered; the error event follows them
+      // events decoded before (or around) the failure stay delivered; the error event follows them
       const errorEvent: AwsEvent = {
         integration: 'aws',
         aws: { log_info: { aws_account_alias: b.awsAccountAlias, log_file: obj.key, s3bucket: b.name }, ...(scope.account ? { aws_account_id: scope.account } : {}) },
@@ -350,7 +382,19 @@ class BucketRun {
     this.deps.onProgress?.({ bucket: b.name, objects: this.summary.objects, records: this.summary.records, bytes: this.summary.bytes, key: obj.key });
     // the object is marked processed (and deleted) once the sink made it durable; reading goes on meanwhile
     const committed = sink.objectDone(ref, { status, records, ...(failure ? { error: failure.message } : {}) }).then(async (checkpoint) => {
-      if (!replayed) state.markProcessed(stateKey, day, obj.key, { status, ...(checkpoint ? { checkpoint } : {}) });
+      if (!replayed) {
+        // marks happen in commit order; after one failed, none of the later objects may be marked either
+        try {
+          if (this.#commitError !== undefined) throw this.#commitError;
+          state.markProcessed(stateKey, day, obj.key, { status, ...(checkpoint ? { checkpoint } : {}) });
+        } catch (e) {
+          this.#commitError ??= e;
+          this.#stopped = true;
+          await sink.markFailed?.(e, state.lastCheckpoint(), [ref]);
+          return;
+        }
+      }
+      // only an object read whole is deleted: one with unreadable records stays for a look
       if (b.removeFromBucket && status === 'ok' && !replayed) await this.#remove(obj.key);
     });
     this.#commits.push(
@@ -403,7 +447,7 @@ export async function collectAll(buckets: BucketConfig[], deps: CollectDeps): Pr
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         deps.logger.error({ bucket: b.name }, msg);
-        out[i] = { bucket: b.name, type: b.type, path: b.path, objects: 0, records: 0, bytes: 0, skipped: 0, errors: [], failed: true, failure: msg };
+        out[i] = { bucket: b.name, type: b.type, path: b.path, objects: 0, records: 0, bytes: 0, skipped: 0, retryLater: 0, errors: [], failed: true, failure: msg };
         continue;
       }
       try {

@@ -28,6 +28,8 @@ export type Fault =
   | { kind: 'status'; status: number; code: string }
   /** forwards, then cuts the connection after `afterBytes` bytes of the response body */
   | { kind: 'cut-body'; afterBytes: number }
+  /** forwards only the first `afterBytes` bytes of the body, with a Content-Length that matches them (a clean end) */
+  | { kind: 'short-body'; afterBytes: number }
   /** closes the connection without answering */
   | { kind: 'reset' };
 
@@ -35,7 +37,7 @@ export interface SigV4Proxy {
   endpoint: string;
   requests: ProxiedRequest[];
   /** Queues faults for the next accepted requests (GET/HEAD only when `onlyGet`). */
-  inject(faults: Fault[], opts?: { onlyGet?: boolean; onlyObjects?: boolean }): void;
+  inject(faults: Fault[], opts?: { onlyGet?: boolean; onlyObjects?: boolean; pathEndsWith?: string }): void;
   close(): Promise<void>;
 }
 
@@ -59,7 +61,7 @@ function actionOf(method: string, path: string): { action: string; bucket: strin
 export async function startSigV4Proxy(opts: { target: string; keys: KeyRing; now?: () => Date }): Promise<SigV4Proxy> {
   const target = new URL(opts.target);
   const requests: ProxiedRequest[] = [];
-  let faults: { fault: Fault; onlyGet: boolean; onlyObjects: boolean }[] = [];
+  let faults: { fault: Fault; onlyGet: boolean; onlyObjects: boolean; pathEndsWith: string | undefined }[] = [];
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
@@ -78,7 +80,7 @@ export async function startSigV4Proxy(opts: { target: string; keys: KeyRing; now
       if (v.principal.buckets && !v.principal.buckets.includes(bucket)) {
         return reject(403, 'AccessDenied', `User: ${v.principal.arn} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`, v.principal.arn);
       }
-      const fi = faults.findIndex((f) => (!f.onlyGet || method === 'GET') && (!f.onlyObjects || path.split('/').slice(2).join('/') !== ''));
+      const fi = faults.findIndex((f) => (!f.onlyGet || method === 'GET') && (!f.onlyObjects || path.split('/').slice(2).join('/') !== '') && (f.pathEndsWith === undefined || path.endsWith(f.pathEndsWith)));
       const fault = fi === -1 ? undefined : faults.splice(fi, 1)[0]!.fault;
       if (fault?.kind === 'status') return reject(fault.status, fault.code, 'injected fault', v.principal.arn);
       if (fault?.kind === 'reset') {
@@ -90,6 +92,17 @@ export async function startSigV4Proxy(opts: { target: string; keys: KeyRing; now
       const headers = { ...req.headers, host: target.host, authorization: (req.headers.authorization ?? '').replace(/Credential=[^/]+\//, 'Credential=S3RVER/') };
       const upstream = httpRequest({ host: target.hostname, port: target.port, method, path: url, headers }, (up) => {
         requests.push({ method, path, accessKeyId, arn: v.principal.arn, region: v.region, status: up.statusCode ?? 0 });
+        if (fault?.kind === 'short-body') {
+          res.writeHead(up.statusCode ?? 502, { ...up.headers, 'content-length': String(fault.afterBytes) });
+          let sent = 0;
+          up.on('data', (chunk: Buffer) => {
+            const part = chunk.subarray(0, Math.max(0, fault.afterBytes - sent));
+            sent += part.length;
+            if (part.length) res.write(part);
+          });
+          up.on('end', () => res.end());
+          return;
+        }
         res.writeHead(up.statusCode ?? 502, up.headers);
         if (fault?.kind !== 'cut-body') return void up.pipe(res);
         let sent = 0;
@@ -117,7 +130,7 @@ export async function startSigV4Proxy(opts: { target: string; keys: KeyRing; now
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     inject(list, o = {}) {
-      faults = [...faults, ...list.map((fault) => ({ fault, onlyGet: o.onlyGet ?? false, onlyObjects: o.onlyObjects ?? false }))];
+      faults = [...faults, ...list.map((fault) => ({ fault, onlyGet: o.onlyGet ?? false, onlyObjects: o.onlyObjects ?? false, pathEndsWith: o.pathEndsWith }))];
     },
     close: () =>
       new Promise<void>((resolve) => {

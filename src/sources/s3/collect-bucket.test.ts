@@ -309,6 +309,33 @@ test('bad objects without skip_on_error: the bucket stops at the first one, whic
   assert.equal(r3.summary.errors.length, bad.length - 1);
 });
 
+test('partly bad objects (one unreadable record among good ones) are errors: counted, an error event, marked, and never deleted', async () => {
+  const exists = async (B: string, k: string) => s3.client.send(new HeadObjectCommand({ Bucket: B, Key: k })).then(() => true, () => false);
+  // GuardDuty through Firehose, newline-delimited: one record is not JSON
+  const G = 'partly-bad-gd';
+  const lines = GD_FH2.toString('utf8').split('\n').filter(Boolean);
+  const gdBad = 'firehose/2019/10/24/21/firehose_guardduty-3-2019-10-24-21-45-12-00000000-0000-0000-0000-000000000000';
+  const gdGood = 'firehose/2019/10/24/21/firehose_guardduty-4-2019-10-24-21-50-12-00000000-0000-0000-0000-000000000000';
+  await s3.putObject(G, gdBad, [lines[0], '{"detail": not-json}', ...lines.slice(1)].join('\n') + '\n');
+  await s3.putObject(G, gdGood, GD_FH2);
+  const rg = await run(cfg({ type: 'guardduty', name: G, path: 'firehose/', onlyLogsAfter: '2019-10-01', removeFromBucket: true }), stateDir());
+  // VPC: a line with too few fields among good ones
+  const V = 'partly-bad-vpc';
+  const vpcLines = VPC_V2.toString('utf8').split('\n');
+  const vpcBad = vpcKey('', '123456789010', 'us-east-1', '2025-06-26', 'fl-0abc', '1900', 'aaaaaaaa');
+  await s3.putObject(V, vpcBad, gzipSync([vpcLines[0], vpcLines[1], '2 123456789010 eni-1235b8ca123456789 172.31.16.139', ...vpcLines.slice(2)].join('\n')));
+  const rv = await run(cfg({ type: 'vpcflow', name: V, onlyLogsAfter: '2025-06-01', removeFromBucket: true }), stateDir());
+  for (const [r, B, key, good] of [[rg, G, gdBad, recordsOf(GD_FH2, 'guardduty')], [rv, V, vpcBad, recordsOf(VPC_V2, 'vpcflow')]] as const) {
+    assert.equal(r.summary.errors.length, 1, `${B}: ${r.summary.errors.join('; ')}`);
+    assert.match(r.summary.errors[0]!, new RegExp(`^s3://${B}/${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1 record could not be read \\(line \\d+: .+\\); the ${good} others were kept$`));
+    assert.equal(r.sink.outcomes.find((o) => o.ref.key === key)!.outcome.status, 'error', 'the health table says error');
+    assert.equal(r.sink.delivered.filter((d) => d.key === key && d.event.error_msg).length, 1, 'an error event');
+    assert.equal(r.sink.delivered.filter((d) => d.key === key && !d.event.error_msg).length, good, 'the good records are kept');
+    assert.equal(await exists(B, key), true, 'never deleted with remove_from_bucket');
+  }
+  assert.equal(await exists(G, gdGood), false, 'the object read whole is deleted');
+});
+
 test('Parquet flow logs are reported as not supported, without blocking the bucket', async () => {
   const B = 'parquet';
   const pk = vpcKey('', '149519528842', 'us-west-2', '2025-06-26', 'fl-01', '0000', 'a').replace('.log.gz', '.log.parquet');

@@ -16,6 +16,7 @@ import { startStsDouble, type StsDouble } from '../../../tests/helpers/sts-doubl
 import { KeyRing, newUser } from '../../../tests/helpers/sigv4.js';
 import { CaptureSink, bucketConfig, captureLogger } from '../../../tests/helpers/collector.js';
 import { openStateStore } from './state/file-state-store.js';
+import type { StateStore } from './state/types.js';
 import { createS3Source } from './client.js';
 import { collectAll, type BucketSummary } from './collect-bucket.js';
 import { classifyS3Error } from './errors.js';
@@ -70,8 +71,8 @@ function profiles(): { credentials: string; config: string } {
   return { credentials, config };
 }
 
-async function collect(over: Partial<BucketConfig> & Pick<BucketConfig, 'name'>, maxAttempts = 2): Promise<{ summary: BucketSummary; sink: CaptureSink; errors: Record<string, unknown>[] }> {
-  const state = openStateStore(mkdtempSync(join(dir, 'state-')), { lookbackDays: 1, fsync: false });
+async function collect(over: Partial<BucketConfig> & Pick<BucketConfig, 'name'>, maxAttempts = 2, kept?: StateStore): Promise<{ summary: BucketSummary; sink: CaptureSink; errors: Record<string, unknown>[] }> {
+  const state = kept ?? openStateStore(mkdtempSync(join(dir, 'state-')), { lookbackDays: 1, fsync: false });
   const sink = new CaptureSink();
   const { logger, lines } = captureLogger();
   try {
@@ -86,7 +87,7 @@ async function collect(over: Partial<BucketConfig> & Pick<BucketConfig, 'name'>,
     });
     return { summary: summary!, sink, errors: lines.filter((l) => l.level === 50) };
   } finally {
-    state.close();
+    if (!kept) state.close();
   }
 }
 
@@ -188,4 +189,52 @@ test('transient failures are retried: SlowDown, 500, a reset connection, and a b
   assert.ok(proxy.requests.some((r) => r.error === 'SlowDown') && proxy.requests.some((r) => r.error === 'reset'));
   // the cut GET and the one that read the object again
   assert.equal(proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith('_big.json.gz')).length, 2);
+});
+
+test('a body cut short with a Content-Length that matches it is a transient fault: read again, nothing lost or doubled', async () => {
+  const records = (JSON.parse(CT.toString('utf8')) as { Records: unknown[] }).Records;
+  const gz = (await import('node:zlib')).gzipSync(JSON.stringify({ Records: Array.from({ length: 30 }, () => records).flat() }));
+  const key = KEY.replace('_x.json', '_short.json.gz');
+  await s3.putObject('trail', key, gz);
+  proxy.inject([{ kind: 'short-body', afterBytes: Math.floor(gz.length / 3) }], { onlyGet: true, onlyObjects: true });
+  const { summary, sink } = await collect({ name: 'trail', accessKey: reader.accessKeyId, secretKey: reader.secretAccessKey }, 8);
+  assert.equal(summary.failed, false, summary.failure);
+  assert.deepEqual(summary.errors, [], 'read again at once, not an error');
+  assert.deepEqual(sink.duplicates(), []);
+  assert.equal(sink.countByKey()[key], sink.countByKey()[KEY]! * 30);
+});
+
+test('a body that keeps coming short fails that object only (left for the next cycle); the bucket goes on, and the next cycle reads it once', async () => {
+  const records = (JSON.parse(CT.toString('utf8')) as { Records: unknown[] }).Records;
+  const gz = (await import('node:zlib')).gzipSync(JSON.stringify({ Records: Array.from({ length: 20 }, () => records).flat() }));
+  await s3.putObject('persistent', KEY.replace('_x.json', '_a.json.gz'), gz);
+  const bad = KEY.replace('_x.json', '_b.json.gz');
+  await s3.putObject('persistent', bad, gz);
+  const after = KEY.replace('_x.json', '_c.json');
+  await s3.putObject('persistent', after, CT);
+  const persistent = keys.add(newUser('111111111111', 'persistent', ['persistent']));
+  const short = { kind: 'short-body', afterBytes: 100 } as const;
+  const b = { name: 'persistent', accessKey: persistent.accessKeyId, secretKey: persistent.secretAccessKey };
+  // the first object (_a) is read whole; every GET of _b comes short
+  const state = openStateStore(join(dir, 'state-persistent'), { lookbackDays: 1, fsync: false });
+  try {
+    const gets = () => proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith('_b.json.gz')).length;
+    const getsBefore = gets();
+    proxy.inject([short, short, short], { onlyGet: true, onlyObjects: true, pathEndsWith: '_b.json.gz' });
+    const first = await collect(b, 8, state);
+    assert.equal(first.summary.failed, false, 'one object does not fail the bucket');
+    assert.equal(first.summary.errors.length, 1, first.summary.errors.join('\n'));
+    assert.match(first.summary.errors[0]!, /_b\.json\.gz: the object's body ended after 100 of its \d+ bytes \(3 attempts\); it is read again next cycle/);
+    const perCopy = first.sink.countByKey()[KEY.replace('_x.json', '_a.json.gz')]! / 20;
+    assert.ok(perCopy > 0);
+    assert.equal(first.sink.countByKey()[after], perCopy, 'the object after it is read');
+    assert.equal(first.sink.countByKey()[bad], undefined, 'nothing of the short object is delivered');
+    assert.equal(gets() - getsBefore, 3, 'three attempts');
+    const second = await collect(b, 8, state);
+    assert.deepEqual(second.summary.errors, []);
+    assert.deepEqual(Object.keys(second.sink.countByKey()), [bad], 'the next cycle reads only the object left unmarked');
+    assert.equal(second.sink.countByKey()[bad], first.sink.countByKey()[KEY.replace('_x.json', '_a.json.gz')]);
+  } finally {
+    state.close();
+  }
 });

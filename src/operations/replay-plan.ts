@@ -5,33 +5,31 @@
 import type { BucketConfig } from '../config/types.js';
 import type { ObjectSource } from '../sources/s3/client.js';
 import { scopesOf } from '../sources/s3/collect-bucket.js';
-import { classifyKey, dayFolder, dayOf } from '../sources/s3/layout.js';
+import { ScopeListing } from '../sources/s3/listing.js';
 
 export interface ReplayPlan {
   bucket: string;
   type: string;
   path: string;
+  /** objects the replay handles: read, or reported as unsupported */
   objects: number;
   bytes: number;
   listRequests: number;
   getRequests: number;
 }
 
-export async function planReplay(b: BucketConfig, source: ObjectSource, window: { from: string; to: string }): Promise<ReplayPlan> {
+/** Lists the window with the collector's own listing code (ScopeListing), so the plan is what a replay reads. */
+export async function planReplay(b: BucketConfig, source: ObjectSource, window: { from: string; to: string }, now: () => Date = () => new Date()): Promise<ReplayPlan> {
   const plan: ReplayPlan = { bucket: b.name, type: b.type, path: b.path, objects: 0, bytes: 0, listRequests: 0, getRequests: 0 };
-  const scopes = await scopesOf(b, source);
-  for (const scope of scopes) {
-    let listed = 0;
-    for await (const obj of source.list(scope.prefix, { startAfter: `${scope.prefix}${dayFolder(window.from)}` })) {
-      listed++;
-      const day = dayOf(obj.key, scope.prefix) ?? (obj.lastModified ?? new Date()).toISOString().slice(0, 10);
-      if (day > window.to) break;
-      if (!classifyKey(b.type, obj.key).read) continue;
+  for (const scope of await scopesOf(b, source)) {
+    const listing = new ScopeListing(b, source, scope, { startDay: window.from, until: window.to, now });
+    for await (const { obj, refusal } of listing) {
       plan.objects++;
+      if (refusal) continue;
       plan.bytes += obj.size;
+      plan.getRequests++;
     }
-    plan.listRequests += Math.max(1, Math.ceil(listed / 1000));
+    plan.listRequests += Math.max(1, Math.ceil(listing.listed / 1000));
   }
-  plan.getRequests = plan.objects;
   return plan;
 }

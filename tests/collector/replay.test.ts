@@ -69,3 +69,21 @@ test('replay: dry run, backfill of a day before only_logs_after, and a re-read t
   }
   assert.equal((await tld(['replay', '-c', conf, '-d', data, '--from', '2025-06-27', '--to', '2025-06-26'])).status, 2);
 });
+
+test('replay --dry-run plans exactly what the replay reads, on a Hive-layout bucket too (one listing code for both)', async () => {
+  await s3.createBucket('hive');
+  for (const day of ['24', '25', '26']) {
+    for (const hh of ['18', '19']) {
+      await s3.put('hive', `AWSLogs/aws-account-id=111111111111/aws-service=vpcflowlogs/aws-region=us-east-1/year=2025/month=06/day=${day}/hour=${hh}/111111111111_vpcflowlogs_us-east-1_fl-0aaaaaaaaaaaaaaaa_202506${day}T${hh}00Z_0000${day}${hh}.log`, VPC);
+    }
+  }
+  const conf = join(dir, 'hive.conf');
+  writeFileSync(conf, `<ossec_config><global><logall_json>yes</logall_json></global><wodle name="aws-s3"><bucket type="vpcflow"><name>hive</name><service_endpoint>${s3.endpoint}</service_endpoint><only_logs_after>2025-JUN-20</only_logs_after><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key></bucket></wodle></ossec_config>`);
+  const data = join(dir, 'data-hive');
+  const dry = await tld(['replay', '-c', conf, '-d', data, '--from', '2025-06-25', '--to', '2025-06-25', '--dry-run']);
+  assert.equal(dry.status, 0, dry.err);
+  assert.match(dry.out, /s3:\/\/hive\/ \(vpcflow\): 2 objects, .* \+ 2 GET requests/);
+  const replay = await tld(['replay', '-c', conf, '-d', data, '--from', '2025-06-25', '--to', '2025-06-25', '--no-progress']);
+  assert.equal(replay.status, 0, replay.err);
+  assert.match(replay.out, /vpcflow\s+2\s+106/, 'the replay reads the two objects the plan named');
+});

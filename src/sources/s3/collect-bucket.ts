@@ -14,7 +14,8 @@ import { createObjectDecoder, decompressStream, ObjectDecodeError } from '../../
 import { createS3Source, type ListedObject, type ObjectBody, type ObjectSource } from './client.js';
 import { S3AccessError } from './errors.js';
 import { OutputError } from '../../outputs/output-error.js';
-import { classifyKey, dayMarker, dayOf, flowLogIdOf } from './layout.js';
+import { flowLogIdOf } from './layout.js';
+import { ScopeListing } from './listing.js';
 import { scopesOf, type Scope } from './discovery.js';
 
 export { scopesOf, type Scope } from './discovery.js';
@@ -166,40 +167,27 @@ class BucketRun {
     const same = (k: ScopeKey) => k.bucket === scope.key.bucket && k.path === scope.key.path && k.type === scope.key.type && k.account === scope.key.account && k.region === scope.key.region;
     const known = state.scopes().filter(same);
     const startDay = window ? window.from : this.#startDay(known.length ? known : [scope.key]);
-    let outside = 0;
-    let example = '';
+    const listing = new ScopeListing(this.b, this.source, scope, {
+      startDay,
+      now: this.deps.now,
+      ...(window ? { until: window.to } : this.b.onlyLogsAfter ? { onlyLogsAfter: this.b.onlyLogsAfter } : {}),
+    });
     const ahead: Ahead[] = [];
-    for await (const obj of this.source.list(scope.prefix, { startAfter: `${scope.prefix}${dayMarker(startDay, scope.dateStyle)}` })) {
+    for await (const { obj, day, refusal } of listing) {
       if (this.#stopped || this.deps.signal.aborted) break;
-      let day = dayOf(obj.key, scope.prefix);
-      if (day === undefined) {
-        if (scope.firehose) {
-          // like Wazuh's check_prefix: a Firehose scope holds `<path>YYYY/MM/DD/HH/…` only (not `<path>AWSLogs/…`)
-          if (obj.key.charAt(scope.prefix.length) > '9') break;
-          outside++;
-          example ||= obj.key;
-          continue;
-        }
-        day = (obj.lastModified ?? this.deps.now()).toISOString().slice(0, 10);
-      }
-      if (window && day > window.to) break;
-      if (this.b.onlyLogsAfter && day < this.b.onlyLogsAfter && !window) continue;
       const key: ScopeKey = this.b.type === 'vpcflow' ? { ...scope.key, flowLogId: flowLogIdOf(obj.key) } : scope.key;
-      const verdict = classifyKey(this.b.type, obj.key);
-      if (!verdict.read && !verdict.error) continue;
       const done = state.isProcessed(key, day, obj.key, { exact: window !== undefined });
       if (done && !window) {
         this.summary.skipped++;
         continue;
       }
-      const refusal = verdict.read ? undefined : verdict.error;
       ahead.push({ key, day, obj, refusal, done, body: refusal ? undefined : this.#prefetch(obj.key) });
       if (ahead.length > PREFETCH) await this.#next(scope, ahead);
     }
     while (ahead.length > 0 && !this.#stopped && !this.deps.signal.aborted) await this.#next(scope, ahead);
     for (const a of ahead.splice(0)) void a.body?.then((o) => o.discard(), () => undefined);
-    if (outside > 0) {
-      logger.warn({ bucket: this.b.name, prefix: scope.prefix, count: outside, example }, 'Objects without YYYY/MM/DD/ folders right after the path were not read (Firehose layout expected).');
+    if (listing.outside > 0) {
+      logger.warn({ bucket: this.b.name, prefix: scope.prefix, count: listing.outside, example: listing.outsideExample }, 'Objects without YYYY/MM/DD/ folders right after the path were not read (Firehose layout expected).');
     }
   }
 

@@ -6,10 +6,10 @@
  * - `s3:GetObject` on the objects, narrowed to the service folders of the configured accounts when
  *   `aws_account_id` is set, else to `path`;
  * - `s3:DeleteObject` on the same objects only where `remove_from_bucket` is on;
- * - `ec2:DescribeFlowLogs` for vpcflow buckets (optional: the collector reads flow-log ids from the keys;
- *   `tld doctor` uses it to name flow logs when allowed);
  * - `kms:Decrypt` on the given keys for GuardDuty's native export (written with SSE-KMS);
  * - `sts:AssumeRole` on each `iam_role_arn`, for the base identity.
+ * Nothing else: flow-log ids come from the keys, and `tld doctor`'s identity check (GetCallerIdentity) needs
+ * no permission. iam-policy.test.ts checks this list against the SDK calls in the sources.
  */
 import type { BucketConfig } from '../config/types.js';
 
@@ -96,9 +96,6 @@ export function buildIamPolicies(buckets: BucketConfig[], options: PolicyOptions
     const mine = groups.get(who) ?? [];
     const statements: PolicyStatement[] = [];
     mine.forEach((b, i) => statements.push(...bucketStatements(b, partition, i + 1)));
-    if (mine.some((b) => b.type === 'vpcflow')) {
-      statements.push({ Sid: 'DescribeFlowLogsOptional', Effect: 'Allow', Action: 'ec2:DescribeFlowLogs', Resource: '*' });
-    }
     if (mine.some((b) => b.type === 'guardduty') && options.kmsKeyArns && options.kmsKeyArns.length > 0) {
       statements.push({ Sid: 'DecryptGuardDutyExport', Effect: 'Allow', Action: 'kms:Decrypt', Resource: options.kmsKeyArns });
     }

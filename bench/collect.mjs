@@ -26,8 +26,12 @@ const sampler = setInterval(() => {
   rssPer30s[w] = Math.max(rssPer30s[w], Math.round(m.rss / 2 ** 20));
 }, 100);
 const t = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 const [s] = await runCycle(rt, logger, { signal: new AbortController().signal });
 const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+// CPU time of the whole process (every thread) over wall time: how many cores the collection kept busy
+const cpu = process.cpuUsage(cpu0);
+const coresBusy = Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100) / 100;
 clearInterval(sampler);
 await rt.close();
 const storeDir = join(dir, 'data', 'store');
@@ -38,4 +42,4 @@ if (s?.failed || s?.errors.length) {
   process.stderr.write(`the collection failed: ${s.failure ?? s.errors.slice(0, 3).join('; ')}\n`);
   process.exit(1);
 }
-process.stdout.write(`${JSON.stringify({ seconds, records: s?.records ?? 0, objects: s?.objects ?? 0, bytes: s?.bytes ?? 0, storeMb, rssPer30s, memoryAtPeakMb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 2 ** 20)])), peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ seconds, coresBusy, records: s?.records ?? 0, objects: s?.objects ?? 0, bytes: s?.bytes ?? 0, storeMb, rssPer30s, memoryAtPeakMb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 2 ** 20)])), peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);

@@ -10,7 +10,7 @@
  * Each measurement runs in a child process so its peak RSS is its own.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -54,6 +54,8 @@ const tasks: [string, Record<string, unknown>][] = [
   ['guardduty', { records: Math.max(20_000, Math.floor(records / 50)) }],
   ['cloudtrail', { records: Math.max(20_000, Math.floor(records / 50)) }],
   ['e2e-large', { records }],
+  ['e2e-sized', { records: Math.min(records, 1_000_000), lines: 1000 }],
+  ['e2e-sized', { records: Math.min(records, 2_000_000), mixed: 1 }],
   ['e2e-small', { objects: small }],
   ['state', { objects: stateObjects }],
   ['dashboard', { flows }],
@@ -71,9 +73,14 @@ for (const [task, params] of tasks) {
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-console.log('\n| Measurement | Amount | Time (s) | Throughput | MB/s | Peak RSS (MB) |\n|---|---|---|---|---|---|');
+// the figures of the previous full run (docs/bench.json, the README's table) beside the new ones
+const previousFile = fileURLToPath(new URL('../docs/bench.json', import.meta.url));
+const previous = new Map<string, Result>(existsSync(previousFile) ? (JSON.parse(readFileSync(previousFile, 'utf8')) as { results: Result[] }).results.map((r) => [r.name, r]) : []);
+console.log('\n| Measurement | Amount | Time (s) | Throughput | Before | MB/s | Cores busy | Peak RSS (MB) |\n|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.name} | ${r.records !== undefined ? fmt(r.records) : '—'} | ${r.seconds.toFixed(2)} | ${fmt(r.perSecond)} ${r.unit} | ${r.mbPerSecond !== undefined ? r.mbPerSecond.toFixed(1) : '—'} | ${fmt(r.peakRssMb)} |`);
+  const before = previous.get(r.name);
+  const cores = (r.extra as { coresBusy?: number } | undefined)?.coresBusy;
+  console.log(`| ${r.name} | ${r.records !== undefined ? fmt(r.records) : '—'} | ${r.seconds.toFixed(2)} | ${fmt(r.perSecond)} ${r.unit} | ${before ? `${fmt(before.perSecond)} ${before.unit}` : '—'} | ${r.mbPerSecond !== undefined ? r.mbPerSecond.toFixed(1) : '—'} | ${cores ?? '—'} | ${fmt(r.peakRssMb)} |`);
 }
 for (const r of results) if (r.extra) console.log(`- ${r.name}: ${JSON.stringify(r.extra)}`);
 console.log(`\n${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.`);

@@ -86,6 +86,8 @@ async function withS3Server<T>(fn: (endpoint: string, client: S3Client) => Promi
 
 interface Collected {
   seconds: number;
+  /** CPU time of the collector process (all threads) / wall time */
+  coresBusy: number;
   records: number;
   objects: number;
   bytes: number;
@@ -108,6 +110,18 @@ function collectInChild(endpoint: string): Collected {
   const r = spawnSync(process.execPath, ['--max-old-space-size=256', ...prof, fileURLToPath(new URL('./collect.mjs', import.meta.url)), endpoint], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`collect failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Collected;
+}
+
+/** Deterministic PRNG in [0, 1) for corpus sizes. */
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 const key = (i: number) => `AWSLogs/111111111111/vpcflowlogs/us-east-1/2025/06/26/111111111111_vpcflowlogs_us-east-1_fl-0aaaaaaaaaaaaaaaa_20250626T${String(Math.floor(i / 60) % 24).padStart(2, '0')}${String(i % 60).padStart(2, '0')}Z_${String(i).padStart(8, '0')}.log.gz`;
@@ -150,7 +164,28 @@ switch (task) {
       return collectInChild(endpoint);
     }, synthetic);
     const name = `end to end run-once from S3, large VPC objects (100k records)${synthetic ? `, ${r.records / 1e6}M records, synthetic S3 server` : ''}`;
-    emit({ name, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}) }, peakRssMb: r.peakRssMb });
+    emit({ name, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, coresBusy: r.coresBusy, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}) }, peakRssMb: r.peakRssMb });
+    break;
+  }
+  case 'e2e-sized': {
+    // real-sized deliveries: `p.lines` records per object (1,000: a usual 5-minute flow log), or, with `mixed`,
+    // sizes drawn log-uniformly from 100 to 200,000 records (seeded), until `p.records` records
+    const total = Number(p.records);
+    const sizes: number[] = [];
+    const draw = mulberry(42);
+    for (let done = 0; done < total; ) {
+      const n = Math.min(total - done, p.mixed ? Math.round(100 * Math.pow(2000, draw())) : Number(p.lines));
+      sizes.push(n);
+      done += n;
+    }
+    const r = await withS3Server(async (endpoint, client) => {
+      for (let i = 0; i < sizes.length; i += 8) {
+        await Promise.all(sizes.slice(i, i + 8).map((n, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: vpcObject(n, 'default', i + j + 1) }))));
+      }
+      return collectInChild(endpoint);
+    });
+    const what = p.mixed ? 'mixed-size VPC objects (100 to 200k records)' : `VPC objects of ${Number(p.lines).toLocaleString('en-US')} records`;
+    emit({ name: `end to end run-once from S3, ${what}`, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, coresBusy: r.coresBusy, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'e2e-small': {
@@ -174,7 +209,7 @@ switch (task) {
       return { ...collected, getsPerSecond: keys.length / (Number(process.hrtime.bigint() - t) / 1e9) };
     }, synthetic);
     const name = `end to end run-once from S3, small objects (20 records)${synthetic ? `, ${n.toLocaleString('en-US')} objects, synthetic S3 server` : ''}`;
-    emit({ name, records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}), s3ServerGetObjectsPerSecond: Math.round(r.getsPerSecond) }, peakRssMb: r.peakRssMb });
+    emit({ name, records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records, coresBusy: r.coresBusy, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}), s3ServerGetObjectsPerSecond: Math.round(r.getsPerSecond) }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'state': {

@@ -1,13 +1,15 @@
 /**
  * `tld` command line. Every file in ./commands (except tests) exports `register(program)` and adds one
  * command; heavy modules are imported inside the command's action so `tld --help` stays fast.
- * This is the only place that exits the process.
+ * This is the only place that exits the process, and it does so only after stdout and stderr have written out
+ * everything (a pipe to a slow reader would otherwise lose the end of the output).
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { CliError } from './errors.js';
+import { userFacing } from './errors.js';
+import { flushStdio } from './output.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -42,10 +44,11 @@ async function main(): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof CliError) {
-      process.stderr.write(`tld: ${error.message}\n`);
-      for (const line of error.details) process.stderr.write(`  ${line}\n`);
-      return error.exitCode;
+    const known = userFacing(error);
+    if (known) {
+      process.stderr.write(`tld: ${known.message}\n`);
+      for (const line of known.details) process.stderr.write(`  ${line}\n`);
+      return known.exitCode;
     }
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(`tld: unexpected error: ${message}\n`);
@@ -53,4 +56,7 @@ async function main(): Promise<number> {
   }
 }
 
-process.exit(await main());
+const code = await main();
+process.exitCode = code;
+await flushStdio();
+process.exit(code);

@@ -1,7 +1,12 @@
-/** `tld logtest`: explain which rule each event matches, like wazuh-logtest. */
+/**
+ * `tld logtest`: explain which rule each event matches, like wazuh-logtest. JSON lines are analysed as they
+ * arrive; a line that is not a JSON event is reported with its number and skipped (exit 2 at the end).
+ */
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { collect } from '../options.js';
+import { out, stdoutIsClosed } from '../output.js';
 
 async function readStdin(): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -12,10 +17,10 @@ async function readStdin(): Promise<Buffer> {
 export function register(program: Command): void {
   program
     .command('logtest')
-    .description('Read events from stdin and show, for each, its fields and the rule it matches (id, level, description, groups). Input: one JSON event per line, or a raw log with --source (a VPC flow-log file with its header, a Firehose object, a CloudTrail file; compressed or not).')
+    .description('Read events from stdin and show, for each, its fields and the rule it matches (id, level, description, groups). Input: one JSON event per line (a line that is not one is reported with its number and skipped; exit 2 at the end), or a raw log with --source (a VPC flow-log file with its header, a Firehose object, a CloudTrail file; compressed or not).')
     .option('-c, --config <file>', 'configuration whose <ruleset> (your rules and lists) and log_alert_level to use (repeatable)', collect, [])
     .option('--source <type>', 'raw input: vpcflow, guardduty or cloudtrail')
-    .option('--json', 'one machine-readable result per line')
+    .option('--json', 'one machine-readable result per line (for JSON input, "line" is the input line it comes from)')
     .option('--account <id>', 'account id the raw log belongs to (AWSLogs layouts)')
     .action(async (opts: { config: string[]; source?: string; json?: boolean; account?: string }) => {
       const { loadRuleset, createAnalyzer, RuleLoadError } = await import('../../analysis/index.js');
@@ -41,43 +46,67 @@ export function register(program: Command): void {
         if (e instanceof RuleLoadError) throw new CliError('the rules cannot be loaded.', { exitCode: 2, details: e.problems });
         throw e;
       }
-      const input = await readStdin();
-      const events: unknown[] = [];
+      let shown = 0;
+      const show = async (event: unknown, line?: number): Promise<void> => {
+        shown++;
+        const x = analyzer.explain(event as never, `logtest-${shown}`);
+        if (opts.json) {
+          await out(`${JSON.stringify({ event: shown, ...(line !== undefined ? { line } : {}), rule: x.rule ?? null, chain: x.chain, alert: x.alert ?? null, noAlert: x.noAlert ?? null, fields: x.fields })}\n`);
+          return;
+        }
+        let text = `**Event ${shown}:\n`;
+        for (const [k, v] of Object.entries(x.fields)) text += `\t${k}: '${v}'\n`;
+        text += '\n**Rule matching:\n';
+        if (x.rule) {
+          text += `\tid: '${x.rule.id}'\n\tlevel: '${x.rule.level}'\n\tdescription: '${x.rule.description}'\n\tgroups: '${JSON.stringify(x.rule.groups)}'\n`;
+          if (x.rule.mitre.length) text += `\tmitre: '${x.rule.mitre.join(', ')}'\n`;
+          text += `\tchain: ${x.chain.join(' > ')}\n`;
+        }
+        text += x.alert ? '**Alert to be generated.\n\n' : `**No alert: ${x.noAlert}.\n\n`;
+        await out(text);
+      };
       if (opts.source) {
         if (!['vpcflow', 'guardduty', 'cloudtrail', 'custom'].includes(opts.source)) throw new CliError(`--source must be vpcflow, guardduty or cloudtrail, not '${opts.source}'.`, { exitCode: 2 });
+        const input = await readStdin();
+        let events: unknown[];
         try {
-          events.push(...decodeBuffer(input, { bucketType: opts.source as 'vpcflow', logInfo: { aws_account_alias: '', log_file: 'stdin', s3bucket: 'logtest' }, ...(opts.account ? { accountId: opts.account } : {}) }));
+          events = decodeBuffer(input, { bucketType: opts.source as 'vpcflow', logInfo: { aws_account_alias: '', log_file: 'stdin', s3bucket: 'logtest' }, ...(opts.account ? { accountId: opts.account } : {}) });
         } catch (e) {
           throw new CliError(`stdin cannot be read as ${opts.source}: ${(e as Error).message}`, { exitCode: 2 });
         }
-      } else {
-        input
-          .toString('utf8')
-          .split('\n')
-          .forEach((line, i) => {
-            if (!line.trim()) return;
-            try {
-              events.push(JSON.parse(line));
-            } catch (e) {
-              throw new CliError(`line ${i + 1} of stdin is not JSON (${(e as Error).message}); use --source for raw logs.`, { exitCode: 2 });
-            }
-          });
+        for (const event of events) {
+          if (stdoutIsClosed()) break;
+          await show(event);
+        }
+        return;
       }
-      events.forEach((event, i) => {
-        const x = analyzer.explain(event as never, `logtest-${i + 1}`);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ event: i + 1, rule: x.rule ?? null, chain: x.chain, alert: x.alert ?? null, noAlert: x.noAlert ?? null, fields: x.fields })}\n`);
-          return;
+      // one JSON event per line, each analysed as it arrives (interactive use works); a bad line is reported
+      // with its number and skipped
+      const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+      let lineNo = 0;
+      const skipped: number[] = [];
+      for await (const line of lines) {
+        lineNo++;
+        if (stdoutIsClosed()) break;
+        if (!line.trim()) continue;
+        let event: unknown;
+        try {
+          event = JSON.parse(line);
+        } catch (e) {
+          skipped.push(lineNo);
+          process.stderr.write(`tld: line ${lineNo} of stdin is not JSON (${(e as Error).message}); skipped. Use --source for raw logs.\n`);
+          continue;
         }
-        process.stdout.write(`**Event ${i + 1}:\n`);
-        for (const [k, v] of Object.entries(x.fields)) process.stdout.write(`\t${k}: '${v}'\n`);
-        process.stdout.write('\n**Rule matching:\n');
-        if (x.rule) {
-          process.stdout.write(`\tid: '${x.rule.id}'\n\tlevel: '${x.rule.level}'\n\tdescription: '${x.rule.description}'\n\tgroups: '${JSON.stringify(x.rule.groups)}'\n`);
-          if (x.rule.mitre.length) process.stdout.write(`\tmitre: '${x.rule.mitre.join(', ')}'\n`);
-          process.stdout.write(`\tchain: ${x.chain.join(' > ')}\n`);
+        if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+          skipped.push(lineNo);
+          process.stderr.write(`tld: line ${lineNo} of stdin is not a JSON object (an event is {…}); skipped.\n`);
+          continue;
         }
-        process.stdout.write(x.alert ? '**Alert to be generated.\n\n' : `**No alert: ${x.noAlert}.\n\n`);
-      });
+        await show(event, lineNo);
+      }
+      if (skipped.length) {
+        const which = skipped.length <= 10 ? skipped.join(', ') : `${skipped.slice(0, 10).join(', ')}, …`;
+        throw new CliError(`${skipped.length} of ${lineNo} lines of stdin were skipped (line${skipped.length === 1 ? '' : 's'} ${which}); the others were analysed.`, { exitCode: 2 });
+      }
     });
 }

@@ -35,6 +35,14 @@ export interface SectionDef {
 
 const YES_NO = 'yes, no';
 
+/** Comma-separated host names or addresses, or `*`. */
+function hostList(text: string): Parsed<string[]> {
+  const list = text.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const bad = list.filter((h) => h !== '*' && 'error' in v.host(h));
+  if (bad.length || !list.length) return { error: `not a host name or address: ${bad.map((b) => `'${b}'`).join(', ') || "''"}` };
+  return { value: [...new Set(list)] };
+}
+
 export const BUCKET_TYPES = ['vpcflow', 'guardduty', 'cloudtrail', 'custom'] as const;
 /** Wazuh bucket types we recognise but do not collect yet. */
 export const UNSUPPORTED_BUCKET_TYPES = ['config', 'waf', 'alb', 'clb', 'nlb', 'server_access', 'cisco_umbrella'];
@@ -119,6 +127,7 @@ export const SECTIONS: SectionDef[] = [
       { tag: 'token', key: 'token', type: 'string', allowed: 'at least 24 characters', description: 'Bearer token accepted by the API and /metrics.', parse: v.token },
       { tag: 'tls_cert', key: 'tlsCert', type: 'path', description: 'PEM certificate (chain) file: the dashboard serves HTTPS. Needed for browser sign-in beyond loopback, since session cookies are Secure; relative to the config file.', parse: v.nonEmpty },
       { tag: 'tls_key', key: 'tlsKey', type: 'path', description: 'PEM private key of `tls_cert`.', parse: v.nonEmpty },
+      { tag: 'allowed_hosts', key: 'allowedHosts', type: 'list', allowed: 'comma-separated host names or addresses, or `*`', description: 'Names the dashboard answers to (the `Host` header), besides the address it listens on, `localhost` and the loopback addresses when that is loopback, and the machine\'s addresses and host name when it is `0.0.0.0` or `::`. Other names get 421 Misdirected Request, so a page whose DNS name is made to point at the dashboard (DNS rebinding) reads nothing. Add the names users or a reverse proxy reach it by; `*` answers any name. Applied by a reload (SIGHUP).', parse: hostList },
     ],
   },
   {

@@ -83,6 +83,8 @@ export interface DashboardConfig {
   /** PEM certificate and key files (absolute paths): serve HTTPS */
   tlsCert?: string;
   tlsKey?: string;
+  /** extra names accepted in the Host header (`*`: any); see dashboard/hosts.ts */
+  allowedHosts?: string[];
 }
 
 export interface StoreConfig {

@@ -17,8 +17,23 @@ export interface DecodeContext {
   discard?: DiscardRegex;
   /** counts records dropped by discard_regex */
   onDiscard?: () => void;
-  /** a single record could not be read (the rest of the object is kept); `line` is 1-based when known */
-  onRecordError?: (line: number, message: string) => void;
+  /**
+   * A single record could not be read; it is skipped and the rest of the object is read. `line` is the
+   * 1-based line where the record starts (JSON files written on one line: 1); `message` is complete on its
+   * own (record number or byte offset where the format has them, the cause, "skipped"); `info` gives the
+   * same facts as fields (optional third argument: callers written for two arguments keep working).
+   */
+  onRecordError?: (line: number, message: string, info?: RecordErrorInfo) => void;
+}
+
+/** Where and why one record could not be read (`onRecordError`'s third argument). */
+export interface RecordErrorInfo {
+  /** 1-based position of the record among the object's records (JSON formats) */
+  record?: number;
+  /** byte offset in the decompressed content where the record starts (JSON formats) */
+  offset?: number;
+  /** the cause alone, e.g. `4 fields where the header has 5` */
+  cause: string;
 }
 
 export interface ObjectDecoder {

@@ -25,7 +25,7 @@ export {
   type DecompressOptions,
 } from './compression/decompress.js';
 export type { Codec } from './compression/codec.js';
-export type { DecodeContext, ObjectDecoder } from './decoder.js';
+export type { DecodeContext, ObjectDecoder, RecordErrorInfo } from './decoder.js';
 
 /** The decoder for one object of a bucket of type `ctx.bucketType` (guardduty reads Firehose and native export files). */
 export function createObjectDecoder(ctx: DecodeContext): ObjectDecoder {

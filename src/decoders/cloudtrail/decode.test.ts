@@ -69,7 +69,7 @@ test('bad files: invalid JSON, empty, not CloudTrail; a non-object record is rep
   const errors: string[] = [];
   const events = run({ Records: [42, record()] }, { onRecordError: (l, m) => errors.push(`${l}: ${m}`) });
   assert.equal(events.length, 1);
-  assert.deepEqual(errors, ['0: record 1 is not a JSON object']);
+  assert.deepEqual(errors, ['1: record 1 (from byte 12) is not a JSON object; record skipped']);
 });
 
 test('discard_regex on the raw record: dotted paths, arrays take the next segment only, leaf arrays, non-strings never match', () => {

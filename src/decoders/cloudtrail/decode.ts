@@ -4,22 +4,27 @@
  * Reshaping follows Wazuh (reference §4.4/§4.5): `source: "cloudtrail"`, `aws_account_id` from the key,
  * `source_ip_address`, single-element lists unwrapped, and non-object `requestParameters`,
  * `responseElements`, `additionalEventData` wrapped as `{"string": "<JSON text>"}`.
+ *
+ * Streaming: the records array is cut into records as the bytes arrive (json/records-array.ts) and each
+ * record is parsed and yielded at once, so a file of any size decodes in memory bounded by its largest
+ * record (a 400k-record, 190 MB file used to need the whole text plus its parsed tree: over 600 MB of heap).
+ * A record that cannot be read (invalid JSON, over MAX_RECORD_BYTES, not an object) is reported through
+ * `onRecordError` with its index, byte offset and cause, and skipped; a broken document structure is an
+ * ObjectDecodeError after the records before it.
  */
-import { StringDecoder } from 'node:string_decoder';
 import type { AwsEvent } from '../../shared/events.js';
 import type { DecodeContext, ObjectDecoder } from '../decoder.js';
 import { ObjectDecodeError } from '../errors.js';
 import { compileDiscard, type DiscardTest } from '../discard.js';
+import { MAX_RECORD_BYTES, RecordsArrayScanner, type RecordItem } from '../json/records-array.js';
 import { isObject, reformat, removeNulls, wrapRecord, type Json } from '../reshape.js';
-/** JSON.parse needs the document as one string; V8 strings stop at about 512 Mi characters. */
-const MAX_DOCUMENT_BYTES = 400 * 1024 * 1024;
-const DYNAMIC_FIELDS = ['additionalEventData', 'responseElements', 'requestParameters'];
 
-function recordsOf(doc: unknown): unknown[] {
-  if (Array.isArray(doc)) return doc;
-  if (!isObject(doc)) throw new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', 'the file is not a JSON object or array');
-  if (Array.isArray(doc.Records)) return doc.Records;
-  if ('digestStartTime' in doc || 'digestS3Object' in doc) return []; // a CloudTrail digest file
+const DYNAMIC_FIELDS = ['additionalEventData', 'responseElements', 'requestParameters'];
+const DIGEST_KEYS = ['digestStartTime', 'digestS3Object'];
+
+/** The records of a document that has no "Records" array (given its other members). */
+function recordsWithoutArray(doc: Json): unknown[] {
+  if (DIGEST_KEYS.some((k) => k in doc)) return []; // a CloudTrail digest file
   if (isObject(doc.detail) && typeof doc['detail-type'] === 'string') return [doc.detail];
   if (typeof doc.eventName === 'string' && typeof doc.eventSource === 'string') return [doc];
   throw new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', 'no "Records" array: not a CloudTrail log file');
@@ -31,60 +36,71 @@ function isInsight(r: Json): boolean {
 
 export class CloudTrailDecoder implements ObjectDecoder {
   readonly #ctx: DecodeContext;
-  readonly #text = new StringDecoder('utf8');
-  readonly #parts: string[] = [];
-  #bytes = 0;
+  readonly #scanner = new RecordsArrayScanner({ key: 'Records' });
   readonly #discard: DiscardTest | undefined;
+  readonly #tail: Json;
+  /** an error met while producing events already returned; thrown by the next call */
+  #deferred: ObjectDecodeError | undefined;
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
     this.#discard = ctx.discard ? compileDiscard(ctx.discard) : undefined;
+    this.#tail = ctx.accountId === undefined ? { source: 'cloudtrail' } : { source: 'cloudtrail', aws_account_id: ctx.accountId };
   }
 
   push(chunk: Buffer): AwsEvent[] {
-    this.#bytes += chunk.length;
-    if (this.#bytes > MAX_DOCUMENT_BYTES) {
-      throw new ObjectDecodeError('TLD_ERR_DECODE_TOO_LARGE', `a CloudTrail log file larger than ${MAX_DOCUMENT_BYTES} bytes cannot be parsed as one JSON document`);
+    if (this.#deferred) throw this.#deferred;
+    const out: AwsEvent[] = [];
+    for (const item of this.#scanner.push(chunk)) {
+      if (this.#deferred) break;
+      this.#item(item, out);
     }
-    this.#parts.push(this.#text.write(chunk));
-    return [];
+    this.#deferred ??= this.#scanner.fatal;
+    return out;
   }
 
   end(): AwsEvent[] {
-    this.#parts.push(this.#text.end());
-    const text = this.#parts.join('');
-    this.#parts.length = 0;
-    if (text.trim() === '') throw new ObjectDecodeError('TLD_ERR_DECODE_EMPTY_OBJECT', 'the object is empty');
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (e) {
-      throw new ObjectDecodeError('TLD_ERR_DECODE_JSON', `invalid JSON: ${(e as Error).message}`);
+    if (this.#deferred) throw this.#deferred;
+    const error = this.#scanner.finish();
+    if (error) throw error;
+    if (this.#scanner.foundArray) return [];
+    const doc = this.#scanner.otherMembers();
+    if (doc === undefined) {
+      if (DIGEST_KEYS.some((k) => this.#scanner.memberNames.has(k))) return [];
+      throw new ObjectDecodeError('TLD_ERR_DECODE_TOO_LARGE', `no "Records" array, and the document is larger than ${MAX_RECORD_BYTES} bytes: not a CloudTrail log file`);
     }
     const out: AwsEvent[] = [];
-    for (const [i, r] of recordsOf(doc).entries()) {
-      if (!isObject(r)) {
-        this.#ctx.onRecordError?.(0, `record ${i + 1} is not a JSON object`);
-        continue;
-      }
-      if (isInsight(r)) continue;
-      if (this.#discard?.({ ...r, source: 'cloudtrail' })) {
-        this.#ctx.onDiscard?.();
-        continue;
-      }
-      removeNulls(r);
-      const tail: Json = this.#ctx.accountId === undefined ? { source: 'cloudtrail' } : { source: 'cloudtrail', aws_account_id: this.#ctx.accountId };
-      const aws = wrapRecord(this.#ctx.logInfo, r, tail);
-      reformat(aws);
-      for (const f of DYNAMIC_FIELDS) {
-        if (Object.hasOwn(aws, f) && !isObject(aws[f])) aws[f] = { string: JSON.stringify(aws[f]) };
-      }
-      const params = aws.requestParameters;
-      if (isObject(params) && typeof params.disableApiTermination === 'boolean') {
-        params.disableApiTermination = { value: params.disableApiTermination };
-      }
-      out.push({ integration: 'aws', aws });
-    }
+    for (const [i, r] of recordsWithoutArray(doc).entries()) this.#item({ index: i + 1, offset: 0, line: 1, value: r }, out);
     return out;
+  }
+
+  #item(item: RecordItem, out: AwsEvent[]): void {
+    if (item.error !== undefined) {
+      if (this.#ctx.onRecordError) this.#ctx.onRecordError(item.line, `${item.error}; record skipped`, { record: item.index, offset: item.offset, cause: item.error });
+      else this.#deferred = new ObjectDecodeError('TLD_ERR_DECODE_JSON', item.error, { offset: item.offset });
+      return;
+    }
+    const r = item.value;
+    if (!isObject(r)) {
+      const cause = `record ${item.index} (from byte ${item.offset}) is not a JSON object`;
+      this.#ctx.onRecordError?.(item.line, `${cause}; record skipped`, { record: item.index, offset: item.offset, cause });
+      return;
+    }
+    if (isInsight(r)) return;
+    if (this.#discard?.({ ...r, source: 'cloudtrail' })) {
+      this.#ctx.onDiscard?.();
+      return;
+    }
+    removeNulls(r);
+    const aws = wrapRecord(this.#ctx.logInfo, r, this.#tail);
+    reformat(aws);
+    for (const f of DYNAMIC_FIELDS) {
+      if (Object.hasOwn(aws, f) && !isObject(aws[f])) aws[f] = { string: JSON.stringify(aws[f]) };
+    }
+    const params = aws.requestParameters;
+    if (isObject(params) && typeof params.disableApiTermination === 'boolean') {
+      params.disableApiTermination = { value: params.disableApiTermination };
+    }
+    out.push({ integration: 'aws', aws });
   }
 }

@@ -62,7 +62,8 @@ test('an object JSON.parse refuses is reported with line and offset and skipped;
   const r = run(text);
   assert.deepEqual(r.events.map((e) => f(e).title), ['a', 'c']);
   assert.equal(r.errors.length, 1);
-  assert.match(r.errors[0] ?? '', /^2: invalid JSON in the object starting at byte \d+: .*; object skipped$/);
+  const at = Buffer.byteLength(envelope(finding('a'))) + 1;
+  assert.match(r.errors[0] ?? '', new RegExp(`^2: object 2 \\(from byte ${at}\\) is not valid JSON: .*; object skipped$`));
   const errors: string[] = [];
   const d = new FindingsDecoder({ bucketType: 'guardduty', logInfo });
   const events = d.push(Buffer.from(text));
@@ -93,7 +94,7 @@ test('envelopes: source without "aws.", envelope fields dropped, envelopes witho
   assert.deepEqual(r.events.map((e) => [f(e).title, f(e).source]), [['a', 'guardduty'], ['bare', 'guardduty']]);
   assert.deepEqual(Object.keys(f(r.events[0])), ['log_info', 'schemaVersion', 'accountId', 'id', 'type', 'title', 'severity', 'service', 'source']);
   const at = Buffer.byteLength(envelope(finding('a'))) + 1;
-  assert.deepEqual(r.errors, [`2: object at byte ${at} skipped: EventBridge event without "detail"`]);
+  assert.deepEqual(r.errors, [`2: object 2 (from byte ${at}) skipped: EventBridge event without "detail"`]);
   const custom = run(text, {}, 0, 'custom');
   assert.deepEqual(custom.events.map((e) => f(e).title), ['a'], 'custom buckets keep only envelopes with detail');
   const macie = run(envelope({ summary: 'x', tags: 'k=v', nothing: null }, 'aws.macie'), {}, 0, 'custom');

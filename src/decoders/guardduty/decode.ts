@@ -100,18 +100,19 @@ export class FindingsDecoder implements ObjectDecoder {
     const out: AwsEvent[] = [];
     for (const item of items) {
       if (this.#deferred) break;
+      const where = { record: item.index, offset: item.offset };
       if (item.error !== undefined) {
-        if (this.#ctx.onRecordError) this.#ctx.onRecordError(item.line, `${item.error}; object skipped`);
+        if (this.#ctx.onRecordError) this.#ctx.onRecordError(item.line, `${item.error}; object skipped`, { ...where, cause: item.error });
         else this.#deferred = new ObjectDecodeError('TLD_ERR_DECODE_JSON', item.error, { offset: item.offset });
         continue;
       }
       const unwrapped = unwrapValue(item.value, this.#mode);
       if ('fatal' in unwrapped) {
-        this.#deferred = new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `the object at byte ${item.offset} is a ${unwrapped.fatal}`, { offset: item.offset });
+        this.#deferred = new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `object ${item.index} (from byte ${item.offset}) is a ${unwrapped.fatal}`, { offset: item.offset });
         break;
       }
       if ('skip' in unwrapped) {
-        this.#ctx.onRecordError?.(item.line, `object at byte ${item.offset} skipped: ${unwrapped.skip}`);
+        this.#ctx.onRecordError?.(item.line, `object ${item.index} (from byte ${item.offset}) skipped: ${unwrapped.skip}`, { ...where, cause: unwrapped.skip });
         continue;
       }
       this.#emit(unwrapped.record, unwrapped.source, out);

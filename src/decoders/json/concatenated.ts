@@ -6,14 +6,21 @@
  * `"` and `\` never occur inside a multi-byte UTF-8 sequence, and offsets in messages are byte offsets.
  */
 import { ObjectDecodeError } from '../errors.js';
+import { MAX_RECORD_BYTES } from './records-array.js';
 
-/** One complete top-level object: its value, or why JSON.parse refused it. `offset` = byte where it starts. */
+/**
+ * One complete top-level object: its value, or why it could not be read (JSON.parse refused it, or it is
+ * larger than the cap). `index` is 1-based, `offset` the byte where it starts, `line` the line.
+ */
 export type SplitItem =
-  | { offset: number; line: number; value: unknown; error?: undefined }
-  | { offset: number; line: number; error: string };
+  | { index: number; offset: number; line: number; value: unknown; error?: undefined }
+  | { index: number; offset: number; line: number; error: string };
 
-/** One object larger than this is refused (a JSON string cannot hold more than ~512 MiB anyway). */
-export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
+/**
+ * One object larger than this is an error item, skipped to its end without being held: a bigger one could
+ * not be parsed within the service's heap (see MAX_RECORD_BYTES); EventBridge events are at most 256 KB.
+ */
+export const MAX_OBJECT_BYTES = MAX_RECORD_BYTES;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -33,8 +40,15 @@ export class ConcatenatedJsonSplitter {
   #inString = false;
   #escape = false;
   #objects = 0;
+  /** the current object passed the cap: its bytes are no longer kept */
+  #oversize = false;
+  readonly #max: number;
   /** a structural error (not an object): scanning stops, the caller reports it after the objects before it */
   #fatal: ObjectDecodeError | undefined;
+
+  constructor(maxObjectBytes = MAX_OBJECT_BYTES) {
+    this.#max = maxObjectBytes;
+  }
 
   /** The structural error met so far, if any (objects returned before it are good). */
   get fatal(): ObjectDecodeError | undefined {
@@ -61,6 +75,7 @@ export class ConcatenatedJsonSplitter {
           this.#objectOffset = this.#base + i;
           this.#objectLine = this.#line;
           this.#depth = 1;
+          this.#oversize = false;
           startInChunk = i;
           continue;
         }
@@ -88,26 +103,28 @@ export class ConcatenatedJsonSplitter {
       else if (c === 0x7d || c === 0x5d) {
         if (--this.#depth === 0) {
           const tail = chunk.subarray(startInChunk, i + 1);
-          const bytes = this.#parts.length === 0 ? tail : Buffer.concat([...this.#parts, tail]);
+          const index = ++this.#objects;
+          if (!this.#oversize && this.#partsBytes + tail.length > this.#max) this.#oversize = true;
+          if (this.#oversize) {
+            out.push({ index, offset: this.#objectOffset, line: this.#objectLine, error: `object ${index} (from byte ${this.#objectOffset}) is larger than ${this.#max} bytes` });
+          } else {
+            const bytes = this.#parts.length === 0 ? tail : Buffer.concat([...this.#parts, tail]);
+            out.push(parseObject(bytes, index, this.#objectOffset, this.#objectLine));
+          }
           this.#parts = [];
           this.#partsBytes = 0;
           this.#inObject = false;
-          this.#objects++;
-          out.push(parseObject(bytes, this.#objectOffset, this.#objectLine));
         }
       }
     }
-    if (this.#inObject) {
-      const rest = Buffer.from(chunk.subarray(startInChunk)); // copy: the caller may reuse its buffer
-      this.#parts.push(rest);
-      this.#partsBytes += rest.length;
-      if (this.#partsBytes > MAX_OBJECT_BYTES) {
-        this.#fatal = new ObjectDecodeError(
-          'TLD_ERR_DECODE_JSON',
-          `the JSON object starting at byte ${this.#objectOffset} exceeds ${MAX_OBJECT_BYTES} bytes`,
-          { offset: this.#objectOffset },
-        );
+    if (this.#inObject && !this.#oversize) {
+      const size = chunk.length - startInChunk;
+      if (this.#partsBytes + size > this.#max) {
+        this.#oversize = true; // scanned on to its end, reported there; its bytes are dropped
         this.#parts = [];
+      } else {
+        this.#parts.push(Buffer.from(chunk.subarray(startInChunk))); // copy: the caller may reuse its buffer
+        this.#partsBytes += size;
       }
     }
     this.#base += chunk.length;
@@ -129,11 +146,11 @@ export class ConcatenatedJsonSplitter {
   }
 }
 
-function parseObject(bytes: Uint8Array, offset: number, line: number): SplitItem {
+function parseObject(bytes: Uint8Array, index: number, offset: number, line: number): SplitItem {
   try {
-    return { offset, line, value: JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')) };
+    return { index, offset, line, value: JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')) };
   } catch (e) {
-    return { offset, line, error: `invalid JSON in the object starting at byte ${offset}: ${(e as Error).message}` };
+    return { index, offset, line, error: `object ${index} (from byte ${offset}) is not valid JSON: ${(e as Error).message}` };
   }
 }
 

@@ -10,7 +10,8 @@ import { compileOsMatch, compileOsRegex } from './osregex.js';
 const tmp = () => mkdtempSync(join(tmpdir(), 'tld-rules-'));
 const ev = (aws: Record<string, unknown>): AwsEvent => ({ integration: 'aws', aws: { log_info: { aws_account_alias: '', log_file: 'k', s3bucket: 'b' }, ...aws } });
 const none = { ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] };
-const batch = (events: AwsEvent[]) => ({ object: { bucket: 'b', key: 'k', objectId: 'obj', bucketType: 'cloudtrail' as const, size: 0 }, firstIndex: 0, events });
+/** the records of one object (an object id with its record indexes identifies a record: each object once) */
+const batch = (events: AwsEvent[], objectId = 'obj') => ({ object: { bucket: 'b', key: 'k', objectId, bucketType: 'cloudtrail' as const, size: 0 }, firstIndex: 0, events });
 
 test('OS_Regex: \\d \\w \\s classes, \\. any char, plain dot literal, anchors and alternatives', () => {
   assert.ok(compileOsRegex('^\\d+\\.\\d+$').test('12x34'));
@@ -105,7 +106,7 @@ test('correlation state is bounded per rule and keyed by same_field values', asy
   assert.deepEqual(out.map((x) => x.rule.description), ['3 from a'], 'a reached 3, b only 2');
   // 1000 distinct users: only the 10 most recent windows are kept, so the early ones never fire
   const many = Array.from({ length: 1000 }, (_, i) => ev({ source: 't', user: `u${i}` }));
-  a.analyze(batch([...many, ...many.slice(0, 2), ...many.slice(0, 2)]), (x) => out.push(x));
+  a.analyze(batch([...many, ...many.slice(0, 2), ...many.slice(0, 2)], 'obj2'), (x) => out.push(x));
   assert.equal(out.length, 1);
 });
 
@@ -124,11 +125,11 @@ test('a reload keeps the correlation windows of rules that still exist unchanged
   before.analyze(batch(two), (x) => out.push(x));
   const after = createAnalyzer(await loadRuleset({ ...none, ruleFiles: [file] }), { logAlertLevel: 3, now });
   after.adoptState(before);
-  after.analyze(batch([ev({ source: 't', user: 'a' })]), (x) => out.push(x));
+  after.analyze(batch([ev({ source: 't', user: 'a' })], 'obj2'), (x) => out.push(x));
   assert.deepEqual(out.map((x) => x.rule.description), ['3 from a'], 'the third occurrence after the reload completes the window');
   writeFileSync(file, rules(4));
   const changed = createAnalyzer(await loadRuleset({ ...none, ruleFiles: [file] }), { logAlertLevel: 3, now });
   changed.adoptState(after);
-  changed.analyze(batch([...two, ev({ source: 't', user: 'b' })]), (x) => out.push(x));
+  changed.analyze(batch([...two, ev({ source: 't', user: 'b' })], 'obj3'), (x) => out.push(x));
   assert.equal(out.length, 1, 'a rule whose frequency changed starts with fresh windows');
 });

@@ -2,7 +2,9 @@
  * Evaluates events against the rule tree with Wazuh's semantics: roots in order, a child is tried only
  * after its parent matched, siblings in order (first match wins), the deepest match is the result; level 0
  * never alerts. Frequency rules (`frequency`/`timeframe`, keyed by `same_field`, counting distinct
- * `different_field` values) keep bounded state and fire once per window.
+ * `different_field` values) keep bounded state and fire once per window. That state (correlation-state.ts)
+ * knows which object each occurrence came from, so an abandoned read is taken back, a re-read counts once,
+ * and with `correlationDir` it is saved with each group commit and restored at start-up (correlation-file.ts).
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -11,6 +13,11 @@ import { field, fieldText, flatten, rawField } from './fields.js';
 import { addressInList } from './lists.js';
 import type { CompiledRuleset } from './load-rules.js';
 import type { FieldCondition, Rule } from './rule-types.js';
+import { APPENDED, CLEAN, CorrelationState, newWindow, type CorrObject, type RuleShape, type Window } from './correlation-state.js';
+import { CorrelationFile, CorrelationFileError } from './correlation-file.js';
+
+/** a snapshot replaces the appended saves once they outgrow this and twice the last snapshot */
+const SNAPSHOT_MIN_BYTES = 8 * 1024 * 1024;
 
 export interface AnalyzerOptions {
   logAlertLevel: number;
@@ -18,29 +25,19 @@ export interface AnalyzerOptions {
   managerName?: string;
   /** keys kept per correlation rule (oldest dropped beyond) */
   maxKeysPerRule?: number;
+  /** folder where `restoreCorrelation` / `persistCorrelation` keep the correlation state (none: memory only) */
+  correlationDir?: string;
 }
 
-interface Window {
-  /** occurrence times (ms), oldest first, from index `head` (dropping from the front is O(1)) */
-  times: number[];
-  head: number;
-  /** distinct different_field values → last time seen, least recently seen first (rules with different_field) */
-  distinct: Map<string, number> | undefined;
-  /** newest occurrence (ms): a window whose newest occurrence left the timeframe is dropped by a sweep */
-  last: number;
-}
-
-/**
- * Keeps a per-rule key map bounded: first drops entries older than `cutoff`; if that is not enough, the
- * earliest inserted, down to half the limit. Runs only when the map overflows, so it costs O(1) amortized.
- */
-function sweep<V>(map: Map<string, V>, limit: number, stale: (v: V) => boolean): void {
-  for (const [k, v] of map) if (stale(v)) map.delete(k);
-  if (map.size <= limit * 0.9) return;
-  for (const k of map.keys()) {
-    if (map.size <= limit / 2) break;
-    map.delete(k);
+/** What the correlation state must know of each frequency rule. */
+function shapesOf(ruleset: CompiledRuleset): Map<string, RuleShape> {
+  const shapes = new Map<string, RuleShape>();
+  for (const rule of ruleset.rules.values()) {
+    if (rule.frequency === undefined) continue;
+    const fields = (paths: string[][]) => paths.map((p) => p.join('.')).join(',');
+    shapes.set(rule.id, { span: (rule.timeframe ?? 0) * 1000, distinct: rule.differentField.length > 0, fingerprint: `${rule.frequency}/${rule.timeframe ?? 0}/${fields(rule.sameField)}/${fields(rule.differentField)}` });
   }
+  return shapes;
 }
 
 /** `same_field` / `different_field` values of an event as one key (no array for the usual single field). */
@@ -78,11 +75,16 @@ function interpolate(template: string, event: AwsEvent, extra: Record<string, st
 
 export class Analyzer {
   readonly #rs: CompiledRuleset;
-  readonly #opts: Required<Omit<AnalyzerOptions, 'now'>> & { now: () => Date };
-  readonly #windows = new Map<string, Map<string, Window>>();
-  /** per rule: same_field key → time until which the rule stays quiet after firing */
-  readonly #suppressed = new Map<string, Map<string, number>>();
-  readonly #fired = new Map<string, number>();
+  readonly #opts: Required<Omit<AnalyzerOptions, 'now' | 'correlationDir'>> & { now: () => Date; correlationDir: string | undefined };
+  readonly #shapes: Map<string, RuleShape>;
+  /** windows, quiet periods and fired counts, with the objects that fed them */
+  #state: CorrelationState;
+  /** the record being analysed: its object (looked up at its first use), id and index */
+  #obj: CorrObject | undefined;
+  #objectId = '';
+  #idx = 0;
+  /** whether the record already went through the frequency rules: 0 not asked yet, 1 no, 2 yes (counts once) */
+  #dup = 0;
   #fullLog: string | undefined;
   #hit: CorrelationHit | undefined;
 
@@ -102,7 +104,9 @@ export class Analyzer {
       }
     }
     this.#memo = new Uint8Array(byKey.size);
-    this.#opts = { logAlertLevel: opts.logAlertLevel, now: opts.now ?? (() => new Date()), managerName: opts.managerName ?? hostname(), maxKeysPerRule: opts.maxKeysPerRule ?? 50_000 };
+    this.#opts = { logAlertLevel: opts.logAlertLevel, now: opts.now ?? (() => new Date()), managerName: opts.managerName ?? hostname(), maxKeysPerRule: opts.maxKeysPerRule ?? 50_000, correlationDir: opts.correlationDir };
+    this.#shapes = shapesOf(ruleset);
+    this.#state = new CorrelationState(this.#shapes);
   }
 
   /**
@@ -111,23 +115,92 @@ export class Analyzer {
    */
   adoptState(previous: object): void {
     if (!(previous instanceof Analyzer)) return;
-    const kept = (id: string) => {
-      const now = this.#rs.rules.get(id);
-      const before = previous.#rs.rules.get(id);
-      return now !== undefined && before !== undefined && now.frequency === before.frequency && now.timeframe === before.timeframe;
-    };
-    for (const [id, w] of previous.#windows) if (kept(id)) this.#windows.set(id, w);
-    for (const [id, q] of previous.#suppressed) if (kept(id)) this.#suppressed.set(id, q);
-    for (const [id, n] of previous.#fired) if (this.#rs.rules.has(id)) this.#fired.set(id, n);
+    // the whole state moves over, with the objects that fed it and the file it is saved to
+    const st = previous.#state;
+    for (const id of [...st.windows.keys()]) if (this.#shapes.get(id)?.fingerprint !== previous.#shapes.get(id)?.fingerprint) st.windows.delete(id);
+    for (const id of [...st.fired.keys()]) if (!this.#rs.rules.has(id)) st.fired.delete(id);
+    st.rules = this.#shapes;
+    st.needSnapshot = true;
+    this.#state = st;
+  }
+
+  /** Every record of `objectId` went through `analyze`: its contributions now carry `seq`. */
+  objectDone(objectId: string, seq: number): void {
+    this.#state.objectDone(objectId, seq);
+  }
+
+  /** The read of `objectId` was abandoned (it is read again from the start): take back what it added. */
+  discardObject(objectId: string): void {
+    this.#state.discard(objectId);
+  }
+
+  /**
+   * Saves what changed since the last save (a snapshot now and then) so the file holds every contribution of
+   * objects up to `upToSeq`. `committedSeq` (the last object marked processed, from the state store) lets hits of
+   * earlier objects forget how to be undone; without a file, objects up to `upToSeq` are taken as settled.
+   */
+  async persistCorrelation(upToSeq: number, committedSeq?: number): Promise<void> {
+    const st = this.#state;
+    st.purge();
+    const file = st.file;
+    const settledTo = committedSeq ?? (file ? undefined : upToSeq);
+    if (settledTo !== undefined) st.settle(settledTo);
+    if (!file) {
+      st.prune(false);
+      return;
+    }
+    try {
+      if (st.needSnapshot || file.journalBytes > Math.max(SNAPSHOT_MIN_BYTES, 2 * file.snapshotBytes)) {
+        st.prune(true);
+        await file.replace(st.encodeAll());
+      } else {
+        st.prune(false);
+        await file.append(st.encodeChanges());
+      }
+    } catch (e) {
+      st.needSnapshot = true; // the file may miss this save: the next one writes everything
+      throw e;
+    }
+  }
+
+  /**
+   * At start-up, before anything is read: loads the saved state from `correlationDir`, taking back what objects
+   * after `committedSeq` added (they were not marked processed and are read again), then saves it as a snapshot.
+   */
+  async restoreCorrelation(committedSeq: number): Promise<void> {
+    const dir = this.#opts.correlationDir;
+    if (dir === undefined) return;
+    const { file, records } = await CorrelationFile.open(dir);
+    const st = new CorrelationState(this.#shapes);
+    try {
+      st.load(records, committedSeq);
+    } catch (e) {
+      await file.close();
+      throw new CorrelationFileError(`The correlation state ${file.path} cannot be read: ${(e as Error).message}. Move the file away to start with empty correlation windows (a port scan or brute force split across this restart may then go unreported).`, { cause: e });
+    }
+    st.file = file;
+    st.track = true;
+    this.#state = st;
+    await file.replace(st.encodeAll());
+  }
+
+  /** Closes the correlation file (the state stays usable in memory). */
+  async closeCorrelation(): Promise<void> {
+    await this.#state.file?.close();
   }
 
   /** Runs every event of the batch; calls `emit` for each alert to write (level ≥ log_alert_level, not no_log). */
   analyze(batch: EventBatch, emit: (alert: Alert) => void): void {
     const events = batch.events;
+    if (this.#state.pending.length > 0) this.#state.purge();
+    this.#objectId = batch.object.objectId;
+    this.#obj = undefined;
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as AwsEvent;
       this.#fullLog = undefined;
       this.#hit = undefined;
+      this.#idx = batch.firstIndex + i;
+      this.#dup = 0;
       this.#memo.fill(0);
       const rule = this.#walk(this.#rs.roots, event, undefined);
       if (!rule || rule.level === 0 || rule.noLog || rule.level < this.#opts.logAlertLevel) continue;
@@ -141,6 +214,11 @@ export class Analyzer {
     this.#fullLog = undefined;
     this.#hit = undefined;
     this.#memo.fill(0);
+    // an event of its own, never taken back nor saved
+    this.#objectId = id;
+    this.#obj = { id, seq: undefined, seen: 0, contributed: false, fired: undefined, dropped: false };
+    this.#idx = 0;
+    this.#dup = 1;
     const rule = this.#walk(this.#rs.roots, event, chain);
     const out: Explanation = { fields: flatten(event), chain: chain.map((r) => r.id) };
     if (!rule) return { ...out, noAlert: 'no rule matched' };
@@ -223,32 +301,52 @@ export class Analyzer {
 
   /** Adds this occurrence to the rule's window for its same_field key; true when the threshold is reached. */
   #correlate(rule: Rule, event: AwsEvent): boolean {
+    const st = this.#state;
+    const o = (this.#obj ??= st.objectFor(this.#objectId));
+    if (this.#dup === 0) {
+      // a record of an object read again without being taken back first counts once
+      if (this.#idx < o.seen) this.#dup = 2;
+      else {
+        this.#dup = 1;
+        o.seen = this.#idx + 1;
+      }
+    }
+    if (this.#dup === 2) return false;
     const key = keyOf(rule.sameField, event);
     const t = this.#timeOf(rule, event);
+    if (t > st.newest) st.newest = t;
     const span = (rule.timeframe ?? 0) * 1000;
-    const limit = this.#opts.maxKeysPerRule;
-    let quiet = this.#suppressed.get(rule.id);
-    if (!quiet) this.#suppressed.set(rule.id, (quiet = new Map()));
-    const until = quiet.get(key);
-    if (until !== undefined && t < until) return false;
-    let windows = this.#windows.get(rule.id);
-    if (!windows) this.#windows.set(rule.id, (windows = new Map()));
+    let windows = st.windows.get(rule.id);
+    if (!windows) st.windows.set(rule.id, (windows = new Map()));
     let w = windows.get(key);
-    if (!w) {
-      w = { times: [], head: 0, distinct: rule.differentField.length ? new Map() : undefined, last: t };
-      if (windows.size >= limit) sweep(windows, limit, (x) => x.last < t - span);
+    if (w !== undefined && w.until !== undefined) {
+      if (t < w.until) return false; // quiet after a hit
+      // a new window; the fired one stays behind it while its hit may still be undone
+      w = newWindow(rule.id, key, rule.differentField.length > 0, t, w.firedBy ? w : undefined);
       windows.set(key, w);
+      st.markRewrite(w);
+    } else if (w === undefined) {
+      if (windows.size >= this.#opts.maxKeysPerRule) this.#sweep(windows, t, span);
+      w = newWindow(rule.id, key, rule.differentField.length > 0, t, undefined);
+      windows.set(key, w);
+      st.markRewrite(w);
     } else if (t > w.last) w.last = t;
     // drop what fell out of the window (records arrive roughly, not strictly, in time order)
     const times = w.times;
     while (w.head < times.length && (times[w.head] as number) < t - span) w.head++;
     if (w.head > 64 && w.head * 2 > times.length) {
-      times.splice(0, w.head);
+      const h = w.head;
+      times.splice(0, h);
+      w.objs.splice(0, h);
+      w.idxs.splice(0, h);
+      w.vals?.splice(0, h);
+      w.saved = w.saved > h ? w.saved - h : 0;
       w.head = 0;
     }
     const distinct = w.distinct;
+    let value = '';
     if (distinct) {
-      const value = keyOf(rule.differentField, event);
+      value = keyOf(rule.differentField, event);
       distinct.delete(value); // re-insert: the map stays ordered by last sighting
       distinct.set(value, t);
       for (const [v, at] of distinct) {
@@ -257,19 +355,54 @@ export class Analyzer {
       }
     }
     times.push(t);
+    w.objs.push(o);
+    w.idxs.push(this.#idx);
+    w.vals?.push(value);
+    o.contributed = true;
+    if (st.track && w.dirty === CLEAN) {
+      w.dirty = APPENDED;
+      st.dirty.push(w);
+    }
     const occurrences = times.length - w.head;
     const count = distinct ? distinct.size : occurrences;
     if (count < (rule.frequency ?? 1)) return false;
     this.#hit = { count: occurrences, distinct: distinct?.size ?? 0, windowStart: times[w.head] ?? t, key };
-    windows.delete(key);
-    if (quiet.size >= limit) sweep(quiet, limit, (u) => u < t);
-    quiet.set(key, t + Math.max(span, (rule.ignore ?? 0) * 1000));
+    // quiet until then; the window is kept as it was at the hit while the hit may be undone
+    w.until = t + Math.max(span, (rule.ignore ?? 0) * 1000);
+    w.firedBy = o;
+    st.hits.push(w);
+    st.markRewrite(w);
     return true;
   }
 
+  /**
+   * Keeps a rule's key map bounded: first drops windows past their timeframe (quiet periods past their end);
+   * if that is not enough, the earliest inserted, down to half the limit. Runs only when the map overflows.
+   */
+  #sweep(windows: Map<string, Window>, t: number, span: number): void {
+    const limit = this.#opts.maxKeysPerRule;
+    const st = this.#state;
+    for (const [k, w] of windows) {
+      if (w.until !== undefined ? w.until < t : w.last < t - span) {
+        windows.delete(k);
+        st.markDeleted(w);
+      }
+    }
+    if (windows.size <= limit * 0.9) return;
+    for (const [k, w] of windows) {
+      if (windows.size <= limit / 2) break;
+      windows.delete(k);
+      st.markDeleted(w);
+    }
+  }
+
   #alert(rule: Rule, event: AwsEvent, recordId: string): Alert {
-    const fired = (this.#fired.get(rule.id) ?? 0) + 1;
-    this.#fired.set(rule.id, fired);
+    const fired = (this.#state.fired.get(rule.id) ?? 0) + 1;
+    this.#state.fired.set(rule.id, fired);
+    // counted per object too, so taking the object back takes its alerts out of firedtimes
+    const o = (this.#obj ??= this.#state.objectFor(this.#objectId));
+    o.fired ??= new Map();
+    o.fired.set(rule.id, (o.fired.get(rule.id) ?? 0) + 1);
     const hit = rule.frequency !== undefined ? this.#hit : undefined;
     const extra: Record<string, string> = hit ? { count: String(hit.count), distinct: String(hit.distinct), window_start: new Date(hit.windowStart).toISOString() } : {};
     const id = hit ? `${rule.id}-${hit.windowStart}-${createHash('sha1').update(hit.key).digest('hex').slice(0, 12)}` : recordId;

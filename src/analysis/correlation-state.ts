@@ -1,0 +1,530 @@
+/**
+ * The state of the frequency rules (windows, quiet periods after a hit, fired counts) and what keeps it exact
+ * across re-reads, failures, restarts and crashes (docs/architecture.md, "Correlation state across runs and
+ * crashes"):
+ * - every contribution to a window is tagged with the object it came from and its record index; an object
+ *   carries the sequence number the sink gave it once it was read whole (`objectDone`);
+ * - an object whose read is abandoned is taken back (`discard`): its contributions go, a hit it triggered is
+ *   undone (the window as it was before the hit, without its contributions);
+ * - `rollback` does the same for every object a restart must read again (seq above the last marked one);
+ * - a hit keeps what undoing it needs (the window at the hit, the window before the quiet period ended)
+ *   only while its object may still be taken back (`settle` forgets it once the object is marked processed).
+ * The engine (engine.ts) updates windows on its hot path; this module does the rarer work and the encoding
+ * for correlation-file.ts.
+ */
+import type { CorrelationFile } from './correlation-file.js';
+
+/** One object as far as correlation is concerned. */
+export interface CorrObject {
+  readonly id: string;
+  /** the sink's sequence number once the object was read whole; undefined while it is being read */
+  seq: number | undefined;
+  /** records below this index went through the frequency rules already (an object read again counts once) */
+  seen: number;
+  /** at least one of its records is (or was) in a window */
+  contributed: boolean;
+  /** alerts raised on its records, per rule, while the object may still be taken back */
+  fired: Map<string, number> | undefined;
+  /** taken back: whatever still points to it is removed by the next purge */
+  dropped: boolean;
+}
+
+/** Persistence marks of a window. */
+export const CLEAN = 0;
+export const APPENDED = 1;
+export const REWRITE = 2;
+export const DELETED = 3;
+
+export interface Window {
+  readonly rule: string;
+  readonly key: string;
+  /** contributions, oldest first from `head`: time (ms), object, record index, different_field value */
+  times: number[];
+  objs: CorrObject[];
+  idxs: number[];
+  vals: string[] | undefined;
+  head: number;
+  /** distinct different_field values → last time seen, least recently seen first (derived from the contributions) */
+  distinct: Map<string, number> | undefined;
+  /** newest occurrence (ms) */
+  last: number;
+  /** set once the window fired: records before this time are ignored (quiet period) */
+  until: number | undefined;
+  /** the object whose record fired it, while that object may be taken back */
+  firedBy: CorrObject | undefined;
+  /** the fired window this one replaced when its quiet period ended, while that hit may be undone */
+  prev: Window | undefined;
+  /** CLEAN, APPENDED (contributions from `saved` on are not in the file), REWRITE or DELETED */
+  dirty: number;
+  saved: number;
+}
+
+/** What the state needs to know of a frequency rule. */
+export interface RuleShape {
+  /** timeframe in ms */
+  span: number;
+  distinct: boolean;
+  /** frequency, timeframe, fields: windows saved under another shape are not restored */
+  fingerprint: string;
+}
+
+export function newWindow(rule: string, key: string, distinct: boolean, t: number, prev: Window | undefined): Window {
+  return { rule, key, times: [], objs: [], idxs: [], vals: distinct ? [] : undefined, head: 0, distinct: distinct ? new Map() : undefined, last: t, until: undefined, firedBy: undefined, prev, dirty: CLEAN, saved: 0 };
+}
+
+/** Recomputes head, distinct values and newest time from the contributions (after some were removed). */
+export function rebuild(w: Window, span: number): void {
+  const n = w.times.length;
+  let last = -Infinity;
+  for (let i = 0; i < n; i++) if ((w.times[i] as number) > last) last = w.times[i] as number;
+  if (n > 0) w.last = last;
+  const end = n > 0 ? (w.times[n - 1] as number) : 0;
+  w.head = 0;
+  while (w.head < n && (w.times[w.head] as number) < end - span) w.head++;
+  if (w.vals) {
+    const d = new Map<string, number>();
+    for (let i = w.head; i < n; i++) {
+      const v = w.vals[i] as string;
+      d.delete(v);
+      d.set(v, w.times[i] as number);
+    }
+    for (const [v, at] of d) {
+      if (at >= end - span) break;
+      d.delete(v);
+    }
+    w.distinct = d;
+  }
+}
+
+/** Keeps the contributions from `head` on for which `keep` holds. */
+function filter(w: Window, keep: (o: CorrObject) => boolean): void {
+  const times: number[] = [];
+  const objs: CorrObject[] = [];
+  const idxs: number[] = [];
+  const vals: string[] | undefined = w.vals ? [] : undefined;
+  for (let i = w.head; i < w.times.length; i++) {
+    const o = w.objs[i] as CorrObject;
+    if (!keep(o)) continue;
+    times.push(w.times[i] as number);
+    objs.push(o);
+    idxs.push(w.idxs[i] as number);
+    vals?.push(w.vals?.[i] as string);
+  }
+  w.times = times;
+  w.objs = objs;
+  w.idxs = idxs;
+  w.vals = vals;
+  w.head = 0;
+}
+
+function touches(w: Window, drop: (o: CorrObject) => boolean): boolean {
+  for (let x: Window | undefined = w; x; x = x.prev) {
+    if (x.firedBy && drop(x.firedBy)) return true;
+    for (let i = x.head; i < x.objs.length; i++) if (drop(x.objs[i] as CorrObject)) return true;
+  }
+  return false;
+}
+
+/**
+ * A key's windows without what dropped objects added: the oldest hit fired by a dropped object is undone (its
+ * window back to counting, with the kept contributions of that window and of the later ones), else each window
+ * just loses those contributions. Returns the key's window afterwards (undefined: nothing left).
+ */
+export function rollbackChain(w: Window, drop: (o: CorrObject) => boolean, span: number): Window | undefined {
+  const chain: Window[] = [];
+  for (let x: Window | undefined = w; x; x = x.prev) chain.unshift(x);
+  const keep = (o: CorrObject) => !drop(o);
+  const undone = chain.findIndex((x) => x.until !== undefined && x.firedBy !== undefined && drop(x.firedBy));
+  if (undone < 0) {
+    for (const x of chain) {
+      filter(x, keep);
+      rebuild(x, span);
+    }
+    if (w.until === undefined && w.times.length === 0) return w.prev;
+    return w;
+  }
+  const base = chain[undone] as Window;
+  filter(base, keep);
+  for (const later of chain.slice(undone + 1)) {
+    filter(later, keep);
+    base.times.push(...later.times);
+    base.objs.push(...later.objs);
+    base.idxs.push(...later.idxs);
+    if (base.vals && later.vals) base.vals.push(...later.vals);
+  }
+  base.until = undefined;
+  base.firedBy = undefined;
+  rebuild(base, span);
+  if (base.times.length === 0) return base.prev;
+  return base;
+}
+
+export class CorrelationState {
+  /** per rule: same_field key → window */
+  readonly windows = new Map<string, Map<string, Window>>();
+  readonly objects = new Map<string, CorrObject>();
+  /** alerts per rule (firedtimes) */
+  readonly fired = new Map<string, number>();
+  /** newest record time seen by a frequency rule (ms): windows older than their timeframe before it are dropped */
+  newest = -Infinity;
+  rules: Map<string, RuleShape>;
+  /** the file the state is saved to (none: memory only) */
+  file: CorrelationFile | undefined;
+  /** true when the state is saved to a file: changed windows are listed in `dirty` */
+  track = false;
+  /** windows changed since the last save, in change order */
+  dirty: Window[] = [];
+  /** objects finished or taken back since the last save */
+  changedObjects = new Set<CorrObject>();
+  /** the next save writes everything (after a restore, a reload or a failed write) */
+  needSnapshot = false;
+  /** objects taken back, purged before the next record is analysed */
+  pending: CorrObject[] = [];
+  /** windows that fired on a record of an object that may still be taken back */
+  hits: Window[] = [];
+  /** finished objects not yet known to be marked processed */
+  unsettled: CorrObject[] = [];
+  /** objects being read */
+  readonly open = new Set<CorrObject>();
+  /** object count after the last prune (the next one runs when the map doubled) */
+  keptObjects = 0;
+
+  constructor(rules: Map<string, RuleShape>) {
+    this.rules = rules;
+  }
+
+  objectFor(id: string): CorrObject {
+    let o = this.objects.get(id);
+    if (o === undefined) {
+      o = { id, seq: undefined, seen: 0, contributed: false, fired: undefined, dropped: false };
+      this.objects.set(id, o);
+      this.open.add(o);
+    }
+    return o;
+  }
+
+  markRewrite(w: Window): void {
+    if (!this.track) return;
+    if (w.dirty === CLEAN) this.dirty.push(w);
+    w.dirty = REWRITE;
+  }
+
+  markDeleted(w: Window): void {
+    if (!this.track) return;
+    if (w.dirty === CLEAN) this.dirty.push(w);
+    w.dirty = DELETED;
+  }
+
+  objectDone(id: string, seq: number): void {
+    const o = this.objects.get(id);
+    if (o === undefined) return; // nothing of it reached the rules
+    o.seq = seq;
+    this.open.delete(o);
+    this.unsettled.push(o);
+    if (this.track) this.changedObjects.add(o);
+  }
+
+  discard(id: string): void {
+    const o = this.objects.get(id);
+    if (o === undefined) return;
+    o.dropped = true;
+    this.objects.delete(id);
+    this.open.delete(o);
+    this.pending.push(o);
+    if (this.track) this.changedObjects.add(o);
+  }
+
+  /** Removes what the objects taken back since the last purge added (one pass over the windows for all of them). */
+  purge(): void {
+    if (this.pending.length === 0) return;
+    const dropped = this.pending;
+    this.pending = [];
+    this.rollback((o) => o.dropped, dropped);
+    this.unsettled = this.unsettled.filter((o) => !o.dropped);
+  }
+
+  /** Takes back everything `drop` objects added to any window, and their alerts from the fired counts. */
+  rollback(drop: (o: CorrObject) => boolean, dropped: Iterable<CorrObject>): void {
+    for (const o of dropped) {
+      if (!o.fired) continue;
+      for (const [rule, n] of o.fired) this.fired.set(rule, Math.max(0, (this.fired.get(rule) ?? 0) - n));
+      o.fired = undefined;
+    }
+    for (const [rule, windows] of this.windows) {
+      const span = this.rules.get(rule)?.span ?? 0;
+      for (const [key, w] of windows) {
+        if (!touches(w, drop)) continue;
+        const after = rollbackChain(w, drop, span);
+        if (after === undefined) {
+          windows.delete(key);
+          this.markDeleted(w);
+        } else {
+          if (after !== w) windows.set(key, after);
+          this.markRewrite(after);
+        }
+      }
+    }
+    this.hits = this.hits.filter((w) => w.firedBy !== undefined && !drop(w.firedBy));
+  }
+
+  /**
+   * Objects up to `committedSeq` are marked processed and never taken back: their hits forget how to be undone,
+   * and objects that added nothing to a window are forgotten.
+   */
+  settle(committedSeq: number): void {
+    const settled = (o: CorrObject) => o.seq !== undefined && o.seq <= committedSeq;
+    if (this.hits.length > 0) {
+      this.hits = this.hits.filter((w) => {
+        if (w.firedBy === undefined) return false;
+        if (!settled(w.firedBy)) return true;
+        // a quiet-period marker from now on
+        w.firedBy = undefined;
+        w.prev = undefined;
+        w.times = [];
+        w.objs = [];
+        w.idxs = [];
+        if (w.vals) w.vals = [];
+        w.head = 0;
+        w.saved = 0;
+        w.distinct = undefined;
+        return false;
+      });
+    }
+    if (this.unsettled.length > 0) {
+      this.unsettled = this.unsettled.filter((o) => {
+        if (!settled(o)) return true;
+        o.fired = undefined;
+        if (!o.contributed && this.objects.get(o.id) === o) this.objects.delete(o.id);
+        return false;
+      });
+    }
+  }
+
+  /**
+   * Drops windows past their timeframe (and quiet periods past their end) relative to the newest record time,
+   * then objects no window refers to. Runs when the object map doubled since the last time, and before a snapshot.
+   */
+  prune(force: boolean): void {
+    if (!force && this.objects.size < 2 * this.keptObjects + 10_000) return;
+    const referenced = new Set<CorrObject>();
+    for (const [rule, windows] of this.windows) {
+      const span = this.rules.get(rule)?.span ?? 0;
+      for (const [key, w] of windows) {
+        const undoable = w.firedBy !== undefined || w.prev !== undefined;
+        const end = w.until !== undefined ? Math.max(w.until, w.last + span) : w.last + span;
+        if (!undoable && end < this.newest) {
+          windows.delete(key);
+          this.markDeleted(w);
+          continue;
+        }
+        for (let x: Window | undefined = w; x; x = x.prev) {
+          for (let i = x.head; i < x.objs.length; i++) referenced.add(x.objs[i] as CorrObject);
+          if (x.firedBy) referenced.add(x.firedBy);
+        }
+      }
+    }
+    const unsettled = new Set(this.unsettled);
+    for (const [id, o] of this.objects) if (!referenced.has(o) && !this.open.has(o) && !unsettled.has(o)) this.objects.delete(id);
+    this.keptObjects = this.objects.size;
+  }
+
+  // ---------------------------------------------------------------- encoding (one JSON array per line)
+
+  /** Lines for what changed since the last save (clears the marks). */
+  encodeChanges(): string {
+    let out = '';
+    for (const o of this.changedObjects) out += objectLine(o);
+    this.changedObjects.clear();
+    out += firedLine(this.persistedFired());
+    for (const w of this.dirty) {
+      if (w.dirty === DELETED) out += JSON.stringify(['d', w.rule, w.key]) + '\n';
+      else if (w.dirty === APPENDED) out += JSON.stringify(['a', w.rule, w.key, encodeWindow(w, Math.min(w.saved, w.times.length), false)]) + '\n';
+      else if (w.dirty === REWRITE) out += JSON.stringify(['w', w.rule, w.key, encodeWindow(w, w.head, true)]) + '\n';
+      w.dirty = CLEAN;
+      w.saved = w.times.length;
+    }
+    this.dirty = [];
+    return out;
+  }
+
+  /** Every line of the state (a snapshot; clears the marks). */
+  encodeAll(): string {
+    const rules: Record<string, string> = {};
+    for (const [id, r] of this.rules) rules[id] = r.fingerprint;
+    let out = JSON.stringify(['tld-correlation', 1, rules]) + '\n';
+    for (const o of this.objects.values()) if (o.seq !== undefined) out += objectLine(o);
+    out += firedLine(this.persistedFired());
+    for (const windows of this.windows.values()) {
+      for (const w of windows.values()) {
+        out += JSON.stringify(['w', w.rule, w.key, encodeWindow(w, w.head, true)]) + '\n';
+        w.dirty = CLEAN;
+        w.saved = w.times.length;
+      }
+    }
+    for (const w of this.dirty) w.dirty = CLEAN;
+    this.dirty = [];
+    this.changedObjects.clear();
+    this.needSnapshot = false;
+    return out;
+  }
+
+  /** fired counts without the alerts of objects still being read (a restart reads them again) */
+  persistedFired(): Map<string, number> {
+    const out = new Map(this.fired);
+    for (const o of this.open) if (o.fired) for (const [rule, n] of o.fired) out.set(rule, (out.get(rule) ?? 0) - n);
+    return out;
+  }
+
+  /**
+   * Loads saved lines, then takes back what objects after `committedSeq` (or without a seq) added: they were not
+   * marked processed and will be read again. Throws on a record that is not ours (the caller names the file).
+   */
+  load(records: unknown[][], committedSeq: number): void {
+    let savedRules: Record<string, string> = {};
+    const seqs = new Map<string, { seq: number | undefined; seen: number; fired: Record<string, number> | 0 }>();
+    let fired: Record<string, number> = {};
+    const loaded = new Map<string, Map<string, Window>>();
+    const obj = (id: string) => this.objectFor(id);
+    records.forEach((rec, n) => {
+      switch (rec[0]) {
+        case 'tld-correlation':
+          if (rec[1] !== 1) throw new Error(`line ${n + 1}: unknown format version ${String(rec[1])}`);
+          savedRules = rec[2] as Record<string, string>;
+          loaded.clear();
+          seqs.clear();
+          break;
+        case 'o':
+          seqs.set(String(rec[1]), { seq: typeof rec[2] === 'number' ? rec[2] : undefined, seen: Number(rec[3]) || 0, fired: (rec[4] as Record<string, number>) || 0 });
+          break;
+        case 'F':
+          fired = rec[1] as Record<string, number>;
+          break;
+        case 'd':
+          loaded.get(String(rec[1]))?.delete(String(rec[2]));
+          break;
+        case 'w':
+        case 'a': {
+          const rule = String(rec[1]);
+          const key = String(rec[2]);
+          const shape = this.rules.get(rule);
+          if (!shape || savedRules[rule] !== shape.fingerprint) break; // the rule is gone or changed
+          let windows = loaded.get(rule);
+          if (!windows) loaded.set(rule, (windows = new Map()));
+          const existing = windows.get(key);
+          if (rec[0] === 'a' && existing) appendDecoded(existing, rec[3] as EncodedWindow, obj);
+          else windows.set(key, decodeWindow(rule, key, shape.distinct, rec[3] as EncodedWindow, obj));
+          break;
+        }
+        default:
+          throw new Error(`line ${n + 1}: unknown record ${JSON.stringify(rec[0])}`);
+      }
+    });
+    for (const [rule, windows] of loaded) {
+      const span = this.rules.get(rule)?.span ?? 0;
+      for (const w of windows.values()) rebuildChain(w, span);
+      this.windows.set(rule, windows);
+    }
+    for (const [id, s] of seqs) {
+      const o = s.seq === undefined && !this.objects.has(id) ? undefined : obj(id);
+      if (!o) continue;
+      o.seq = s.seq;
+      o.seen = s.seen;
+      o.fired = s.fired ? new Map(Object.entries(s.fired)) : undefined;
+    }
+    for (const [rule, n] of Object.entries(fired)) if (typeof n === 'number' && n > 0) this.fired.set(rule, n);
+    const drop = (o: CorrObject) => o.seq === undefined || o.seq > committedSeq;
+    const dropped = [...this.objects.values()].filter(drop);
+    for (const o of dropped) o.dropped = true;
+    this.rollback(drop, dropped);
+    for (const o of dropped) this.objects.delete(o.id);
+    this.open.clear();
+    for (const o of this.objects.values()) {
+      o.contributed = true;
+      o.fired = undefined;
+    }
+    for (const windows of this.windows.values()) {
+      for (const w of windows.values()) {
+        if (w.last > this.newest) this.newest = w.last;
+        // every hit left is an object marked processed: it can no longer be undone
+        if (w.firedBy) this.hits.push(w);
+        else if (w.prev) w.prev = undefined;
+      }
+    }
+    this.settle(committedSeq);
+    this.prune(true);
+    this.dirty = [];
+    this.needSnapshot = true;
+  }
+}
+
+function rebuildChain(w: Window, span: number): void {
+  for (let x: Window | undefined = w; x; x = x.prev) rebuild(x, span);
+}
+
+function objectLine(o: CorrObject): string {
+  return JSON.stringify(['o', o.id, o.dropped ? null : (o.seq ?? null), o.seen, o.fired ? Object.fromEntries(o.fired) : 0]) + '\n';
+}
+
+function firedLine(fired: Map<string, number>): string {
+  return JSON.stringify(['F', Object.fromEntries(fired)]) + '\n';
+}
+
+/** A window on disk: times, record indexes, values, objects as runs [id, count, id, count…]. */
+interface EncodedWindow {
+  t: number[];
+  i: number[];
+  v?: string[];
+  o: (string | number)[];
+  l: number;
+  u?: number;
+  f?: string;
+  p?: EncodedWindow;
+}
+
+function encodeWindow(w: Window, from: number, full: boolean): EncodedWindow {
+  const n = w.times.length;
+  const runs: (string | number)[] = [];
+  let prev: CorrObject | undefined;
+  for (let k = from; k < n; k++) {
+    const o = w.objs[k] as CorrObject;
+    if (o === prev) runs[runs.length - 1] = (runs[runs.length - 1] as number) + 1;
+    else runs.push(o.id, 1);
+    prev = o;
+  }
+  const out: EncodedWindow = { t: w.times.slice(from), i: w.idxs.slice(from), o: runs, l: w.last };
+  if (w.vals) out.v = w.vals.slice(from);
+  if (!full) return out;
+  if (w.until !== undefined) out.u = w.until;
+  if (w.firedBy) out.f = w.firedBy.id;
+  if (w.prev && w.prev.firedBy) out.p = encodeWindow(w.prev, w.prev.head, true);
+  return out;
+}
+
+function decodeObjects(e: EncodedWindow, obj: (id: string) => CorrObject): CorrObject[] {
+  const out: CorrObject[] = [];
+  for (let k = 0; k + 1 < e.o.length; k += 2) {
+    const o = obj(String(e.o[k]));
+    for (let c = Number(e.o[k + 1]); c > 0; c--) out.push(o);
+  }
+  return out;
+}
+
+function decodeWindow(rule: string, key: string, distinct: boolean, e: EncodedWindow, obj: (id: string) => CorrObject): Window {
+  const prev = e.p ? decodeWindow(rule, key, distinct, e.p, obj) : undefined;
+  const w = newWindow(rule, key, distinct, e.l, prev);
+  appendDecoded(w, e, obj);
+  w.last = e.l;
+  if (e.u !== undefined) w.until = e.u;
+  if (e.f !== undefined) w.firedBy = obj(e.f);
+  return w;
+}
+
+function appendDecoded(w: Window, e: EncodedWindow, obj: (id: string) => CorrObject): void {
+  const objs = decodeObjects(e, obj);
+  if (objs.length !== e.t.length || e.i.length !== e.t.length || (w.vals && e.v?.length !== e.t.length)) throw new Error(`window ${w.rule} has contributions of different lengths`);
+  w.times.push(...e.t);
+  w.objs.push(...objs);
+  w.idxs.push(...e.i);
+  if (w.vals && e.v) w.vals.push(...e.v);
+  if (e.l > w.last) w.last = e.l;
+}

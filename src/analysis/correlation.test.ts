@@ -1,0 +1,168 @@
+/**
+ * Frequency rules across object boundaries, retries, restarts and crashes, with the shipped rules 80640 (port
+ * scan: 100 distinct ports in 300 s) and 80641 (SSH brute force: 20 connections in 300 s) on VPC flow lines
+ * decoded by the real decoder, and the correlation state saved in a real folder.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
+import { decodeBuffer } from '../decoders/index.js';
+import { createAnalyzer, loadRuleset, type Analyzer } from './index.js';
+
+const ruleset = await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] });
+const T0 = Date.parse('2025-06-26T03:10:00Z') / 1000;
+const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+
+/** Rejected flows from `src` to `dst`, one a second from `start` (seconds after T0). */
+function flows(src: string, dst: string, ports: number[], start: number, srcport = (i: number) => 40000 + i): AwsEvent[] {
+  const lines = ports.map((p, i) => `2 111111111111 eni-0a1b2c3d4e5f60718 ${src} ${dst} ${srcport(i)} ${p} 6 1 40 ${T0 + start + i} ${T0 + start + i + 1} REJECT OK`);
+  return decodeBuffer(Buffer.from([HEADER, ...lines].join('\n') + '\n'), { bucketType: 'vpcflow', logInfo: { aws_account_alias: '', log_file: 'k', s3bucket: 'b' } });
+}
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+/** `n` SSH attempts from one source (distinct source ports) */
+const ssh = (n: number, start: number, first = 0) => flows('198.51.100.23', '10.0.1.5', Array(n).fill(22), start, (i) => 50000 + first + i);
+
+const batch = (objectId: string, events: AwsEvent[], firstIndex = 0): EventBatch => ({ object: { bucket: 'b', key: objectId, objectId, bucketType: 'vpcflow', size: 0 }, firstIndex, events });
+
+function analyzer(dir?: string): Analyzer {
+  return createAnalyzer(ruleset, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z'), ...(dir ? { correlationDir: dir } : {}) });
+}
+
+/** Analyses a whole object (in batches of `size`), returns its alerts of frequency rules. */
+function read(a: Analyzer, objectId: string, events: AwsEvent[], size = events.length): Alert[] {
+  const out: Alert[] = [];
+  for (let i = 0; i < events.length; i += size) a.analyze(batch(objectId, events.slice(i, i + size), i), (x) => x.correlation && out.push(x));
+  return out;
+}
+
+const SCAN = (ports: number[], start: number) => flows('203.0.113.50', '10.0.1.208', ports, start);
+
+test('a port scan split over two objects fires once, on the record that completes it', () => {
+  const a = analyzer();
+  assert.deepEqual(read(a, 'o1', SCAN(range(1, 60), 0)), []);
+  const hits = read(a, 'o2', SCAN(range(61, 150), 60));
+  assert.deepEqual(hits.map((h) => [h.rule.id, h.correlation?.distinct, (h.data as AwsEvent).aws.dstport]), [['80640', 100, 100]]);
+});
+
+test('crash: restored with committedSeq below the last save, later objects are taken back and their hit undone; read again, the scan fires exactly once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
+  const first = analyzer(dir);
+  await first.restoreCorrelation(0);
+  read(first, 'o1', SCAN(range(1, 60), 0));
+  first.objectDone('o1', 1);
+  await first.persistCorrelation(1, 0);
+  const original = read(first, 'o2', SCAN(range(61, 100), 60));
+  assert.equal(original.length, 1);
+  first.objectDone('o2', 2);
+  // the group of o2 was saved, then the process died before o2 was marked processed
+  await first.persistCorrelation(2, 1);
+
+  const again = analyzer(dir);
+  await again.restoreCorrelation(1);
+  const hits = read(again, 'o2', SCAN(range(61, 100), 60));
+  assert.deepEqual(hits.map((h) => [h.id, h.correlation?.distinct, h.rule.firedtimes]), [[original[0]!.id, 100, 1]], 'the same alert, once; firedtimes does not count the undone one');
+  again.objectDone('o2', 2);
+  await again.persistCorrelation(2, 1);
+
+  // o2 was marked this time: after a restart the hit stands, and the rest of the scan is in its quiet period
+  const later = analyzer(dir);
+  await later.restoreCorrelation(2);
+  assert.deepEqual(read(later, 'o3', SCAN(range(101, 180), 100)), []);
+
+  // had nothing been marked, o1 is read again too: the saved window must not already hold it
+  const none = analyzer(dir);
+  await none.restoreCorrelation(0);
+  assert.deepEqual(read(none, 'o2', SCAN(range(61, 100), 60)), [], 'o1 was taken back with o2');
+});
+
+test('crash: contributions of an object still being read when the state was saved are dropped at restore', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
+  const first = analyzer(dir);
+  await first.restoreCorrelation(0);
+  read(first, 'o1', SCAN(range(1, 60), 0));
+  first.objectDone('o1', 1);
+  read(first, 'o2', SCAN(range(61, 95), 60)); // o2's first part only
+  await first.persistCorrelation(1, 0);
+
+  const again = analyzer(dir);
+  await again.restoreCorrelation(1);
+  // without the drop, o2's saved part would complete the scan five records early
+  const hits = read(again, 'o2', SCAN(range(61, 100), 60));
+  assert.deepEqual(hits.map((h) => (h.data as AwsEvent).aws.dstport), [100]);
+});
+
+test('an object read twice counts once: read again without being taken back, or taken back (retry) and read again', () => {
+  const a = analyzer();
+  read(a, 'o1', ssh(12, 0));
+  assert.deepEqual(read(a, 'o1', ssh(12, 0)), [], 'twelve records read twice are still twelve');
+  const hits = read(a, 'o2', ssh(8, 12, 12));
+  assert.deepEqual(hits.map((h) => [h.rule.id, h.correlation?.count, (h.data as AwsEvent).aws.srcport]), [['80641', 20, 50019]]);
+
+  const b = analyzer();
+  read(b, 'o1', ssh(6, 0)); // a read that broke after six records
+  b.discardObject('o1');
+  read(b, 'o1', ssh(12, 0), 5);
+  assert.deepEqual(read(b, 'o2', ssh(8, 12, 12)).map((h) => (h.data as AwsEvent).aws.srcport), [50019]);
+});
+
+test('a hit of an object taken back is undone: the retry raises the alert again, once', () => {
+  const a = analyzer();
+  const firstTry = read(a, 'o1', ssh(25, 0));
+  assert.equal(firstTry.length, 1);
+  a.discardObject('o1'); // the sink took its alert back (output failure): o1 is read again
+  const retry = read(a, 'o1', ssh(25, 0));
+  assert.deepEqual(retry.map((h) => [h.id, h.rule.firedtimes]), [[firstTry[0]!.id, 1]]);
+});
+
+test('a reload keeps the object tags: an object taken back after the reload leaves no trace', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
+  const before = analyzer(dir);
+  await before.restoreCorrelation(0);
+  read(before, 'o1', ssh(12, 0));
+  const after = analyzer();
+  after.adoptState(before);
+  after.discardObject('o1');
+  read(after, 'o1', ssh(12, 0));
+  after.objectDone('o1', 1);
+  await after.persistCorrelation(1, 0);
+  assert.deepEqual(read(after, 'o2', ssh(8, 12, 12)).map((h) => (h.data as AwsEvent).aws.srcport), [50019]);
+  // the reloaded analyzer saves to the same file
+  const restored = analyzer(dir);
+  await restored.restoreCorrelation(1);
+  assert.deepEqual(read(restored, 'o2', ssh(8, 12, 12)).map((h) => (h.data as AwsEvent).aws.srcport), [50019]);
+});
+
+test('saved state: only changes are appended, a snapshot keeps only windows within their timeframe of the newest record, a torn last line is cut off', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
+  const file = join(dir, 'correlation.jsonl');
+  const a = analyzer(dir);
+  await a.restoreCorrelation(0);
+  read(a, 'o1', flows('192.0.2.1', '10.0.0.1', range(1, 50), 0));
+  a.objectDone('o1', 1);
+  await a.persistCorrelation(1, 0);
+  const size1 = readFileSync(file).length;
+  read(a, 'o2', flows('192.0.2.2', '10.0.0.2', [7], 100));
+  a.objectDone('o2', 2);
+  await a.persistCorrelation(2, 1);
+  const added = readFileSync(file, 'utf8').slice(size1);
+  assert.ok(!added.includes('192.0.2.1'), 'an unchanged window is not written again');
+  assert.ok(added.includes('192.0.2.2'));
+  // an hour later: the first windows are past their timeframe
+  read(a, 'o3', flows('192.0.2.3', '10.0.0.3', [8], 3600));
+  a.objectDone('o3', 3);
+  await a.persistCorrelation(3, 2);
+  appendFileSync(file, '["w","80640","torn'); // a save cut short by a crash
+
+  const b = analyzer(dir);
+  await b.restoreCorrelation(3);
+  const text = readFileSync(file, 'utf8');
+  assert.ok(!text.includes('torn'));
+  assert.ok(!text.includes('192.0.2.1') && !text.includes('192.0.2.2'), 'old windows are not kept');
+  assert.ok(text.includes('192.0.2.3'));
+
+  writeFileSync(file, '["tld-correlation",1,{}]\nnot json\n["F",{}]\n');
+  await assert.rejects(analyzer(dir).restoreCorrelation(3), /correlation\.jsonl is damaged at line 2 .*Move the file away/);
+});

@@ -18,6 +18,7 @@ export function renderReference(): string {
   const out: string[] = [
     'Generated from `src/config/schema.ts`. Options go in `<ossec_config>`; Wazuh sections we do not use are ignored.',
     'Bucket types: `vpcflow`, `guardduty` (Firehose or native export), `cloudtrail`, `custom`.',
+    'An empty element (`<interval></interval>`) is an error unless its description says it is ignored. An unknown tag is an error in the blocks ThreatLockDown owns (`<wodle name="aws-s3">`, `<bucket>`, `<dashboard>`, `<store>`), as Wazuh rejects them. In `<global>`, `<alerts>` and `<ruleset>`, which Wazuh shares with its other parts, Wazuh\'s own options are ignored, a misspelling of one of ours is an error ("did you mean <logall_json>?") and any other tag a warning. `tld check-config` also loads the rules and CDB lists as `tld run-once` does.',
     '',
   ];
   for (const s of SECTIONS) {
@@ -25,7 +26,7 @@ export function renderReference(): string {
     for (const o of s.options) {
       const def = o.default === undefined ? '—' : o.default === '' ? '(empty)' : `\`${o.default}\``;
       const attrs = o.attributes?.length ? ` ${o.attributes.map((a) => `${a}="…"`).join(' ')}` : '';
-      const desc = `${o.description}${o.repeatable ? ' Repeatable.' : ''}${o.deprecated ? ` **Deprecated**: ${o.deprecated}` : ''}`;
+      const desc = `${o.description}${o.repeatable ? ' Repeatable.' : ''}${o.ifEmpty === 'ignored' ? ' Left empty, it is ignored (with a warning).' : ''}${o.deprecated ? ` **Deprecated**: ${o.deprecated}` : ''}`;
       out.push(`| \`<${o.tag}${attrs}>\` | ${cell(o.type)} | ${def} | ${cell(o.allowed ?? '—')} | ${cell(desc)} |`);
     }
     out.push('');

@@ -1,15 +1,18 @@
 /**
  * Reads one or more ossec.conf-style files into a typed `TldConfig`. Every problem is collected (file, line,
  * tag, what is allowed) and thrown together as one `ConfigError`; warnings are returned. Sections we do not
- * use (syscheck, localfile, other wodles…) are ignored, because users point us at their whole ossec.conf;
- * inside the sections we read, unknown tags are errors.
+ * use (syscheck, localfile, other wodles…) are ignored, because users point us at their whole ossec.conf (a
+ * near miss of one of ours, `<globl>`, is a warning). Inside the blocks we own (`<wodle name="aws-s3">`,
+ * `<bucket>`, `<dashboard>`, `<store>`) unknown tags are errors; in the blocks Wazuh shares with its other parts
+ * see `readOptions`. Empty values are errors unless the schema says otherwise (`ifEmpty`).
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { AwsS3Config, BucketConfig, TldConfig } from './types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { parseXml, type XmlElement } from './xml.js';
-import { BUCKET_TYPES, UNSUPPORTED_BUCKET_TYPES, defaults, section, type SectionName } from './schema.js';
+import { BUCKET_TYPES, SECTIONS, UNSUPPORTED_BUCKET_TYPES, defaults, section, type SectionName } from './schema.js';
+import { WAZUH_BLOCKS, WAZUH_ONLY_OPTIONS, didYouMean } from './wazuh-options.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const MONTH = 2_592_000;
@@ -28,19 +31,27 @@ class Collector {
 }
 
 /**
- * Reads the children of `el` as options of `sectionName` into `target`.
- * `strict`: unknown children are errors (else ignored). `skip`: child tags handled by the caller.
+ * Reads the children of `el` as options of `sectionName` into `target`. `skip`: child tags handled by the caller.
+ * Unknown children: in blocks ThreatLockDown owns (`own`), errors, as Wazuh rejects unknown options. In blocks
+ * Wazuh shares with its other parts (`<global>`, `<alerts>`, `<ruleset>`), Wazuh's own options are ignored, a
+ * near miss of one of ours (`<logall_jsn>`) is an error, since the option the user meant is silently off
+ * otherwise, and anything else is a warning (a Wazuh option of a version we do not know must not stop a run).
  */
-function readOptions(el: XmlElement, sectionName: SectionName, target: Record<string, unknown>, c: Collector, strict: boolean, skip: string[] = []): void {
+function readOptions(el: XmlElement, sectionName: SectionName, target: Record<string, unknown>, c: Collector, own: boolean, skip: string[] = []): void {
   const def = section(sectionName);
+  const ours = def.options.filter((o) => !o.deprecated).map((o) => o.tag);
+  const wazuhOnly = WAZUH_ONLY_OPTIONS[sectionName] ?? [];
   const seen = new Map<string, number>();
   for (const child of el.children) {
     if (skip.includes(child.name)) continue;
     const opt = def.options.find((o) => o.tag === child.name);
     if (!opt) {
-      if (strict) {
-        c.error(child.line, child.name, `no such option in ${def.element}`, def.options.filter((o) => !o.deprecated).map((o) => o.tag).join(', '));
-      }
+      if (!own && wazuhOnly.includes(child.name)) continue;
+      const guess = didYouMean(child.name, [...ours, ...skip]);
+      const hint = guess ? `; did you mean <${guess}>?` : '';
+      if (own) c.error(child.line, child.name, `no such option in ${def.element}${hint}`, ours.join(', '));
+      else if (guess && !wazuhOnly.includes(guess)) c.error(child.line, child.name, `no such option in ${def.element}${hint}`, ours.join(', '));
+      else c.warn(child.line, child.name, `unknown option in ${def.element}, ignored: neither ThreatLockDown nor Wazuh has it${hint || ` (ours: ${ours.join(', ')})`}`);
       continue;
     }
     if (!opt.repeatable && seen.has(opt.tag)) {
@@ -52,8 +63,9 @@ function readOptions(el: XmlElement, sectionName: SectionName, target: Record<st
     if (extraAttrs.length) c.error(child.line, opt.tag, `unknown attribute ${extraAttrs.map((a) => `'${a}'`).join(', ')}`, (opt.attributes ?? []).join(', ') || 'none');
     if (opt.deprecated) c.warn(child.line, opt.tag, `deprecated: ${opt.deprecated}`);
     const raw = child.text.trim();
-    if (raw === '' && opt.key !== 'awsAccountAlias') {
-      c.warn(child.line, opt.tag, 'empty value; the option is ignored');
+    if (raw === '' && opt.ifEmpty !== 'value') {
+      if (opt.ifEmpty === 'ignored') c.warn(child.line, opt.tag, 'empty value; the option is ignored');
+      else c.error(child.line, opt.tag, 'empty value', opt.allowed);
       continue;
     }
     const parsed = opt.parse(raw);
@@ -154,9 +166,16 @@ function readWodle(el: XmlElement, c: Collector): AwsS3Config {
   };
 }
 
+/** Where a `<ruleset>` entry was written: its resolved path (the file name for `<rule_exclude>`) → file, line, tag. */
+export type RulesetOrigins = Map<string, { file: string; line: number; tag: string }>;
+
+/** Top-level blocks ThreatLockDown reads (besides `<wodle name="aws-s3">`). */
+const SECTION_TAGS = new Set(SECTIONS.filter((s) => !['wodle', 'bucket'].includes(s.name)).map((s) => s.element.slice(1, -1)));
+
 /** Loads and validates the configuration files (their sections merge, in order). */
-export async function loadConfig(files: string[]): Promise<{ config: TldConfig; warnings: ConfigIssue[] }> {
+export async function loadConfig(files: string[]): Promise<{ config: TldConfig; warnings: ConfigIssue[]; rulesetOrigins: RulesetOrigins }> {
   const issues: ConfigIssue[] = [];
+  const rulesetOrigins: RulesetOrigins = new Map();
   const global: Record<string, unknown> = { ...defaults('global') };
   const alerts: Record<string, unknown> = { ...defaults('alerts') };
   const ruleset: Record<string, unknown> = { ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] };
@@ -206,6 +225,12 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
             const fresh = list.slice((before[key] as string[]).length).map((p) => (isAbsolute(p) ? p : resolve(base, p)));
             ruleset[key] = [...(before[key] as string[]), ...fresh];
           }
+          for (const ch of el.children) {
+            const path = ch.text.trim();
+            if (path && ['rule_dir', 'rule_include', 'list', 'rule_exclude'].includes(ch.name)) {
+              rulesetOrigins.set(ch.name === 'rule_exclude' || isAbsolute(path) ? path : resolve(base, path), { file, line: ch.line, tag: ch.name });
+            }
+          }
         } else if (el.name === 'dashboard') {
           readOptions(el, 'dashboard', dashboard, c, true);
           for (const key of ['tlsCert', 'tlsKey'] as const) {
@@ -215,6 +240,13 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
           dashboardLine = el.line;
           dashboardFile = file;
         } else if (el.name === 'store') readOptions(el, 'store', store, c, true);
+        else if (el.name === 'wodle') {
+          const guess = didYouMean(el.attributes.name ?? '', ['aws-s3']);
+          if (guess) c.warn(el.line, 'wodle', `<wodle name="${el.attributes.name ?? ''}"> is not read by ThreatLockDown; did you mean <wodle name="aws-s3">?`);
+        } else if (!WAZUH_BLOCKS.includes(el.name)) {
+          const guess = didYouMean(el.name, [...SECTION_TAGS]);
+          if (guess) c.warn(el.line, el.name, `<${el.name}> is not read by ThreatLockDown; did you mean <${guess}>?`);
+        }
       }
     }
     issues.push(...c.issues);
@@ -238,5 +270,5 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
     dashboard: dashboard as unknown as TldConfig['dashboard'],
     store: store as unknown as TldConfig['store'],
   };
-  return { config, warnings: issues };
+  return { config, warnings: issues, rulesetOrigins };
 }

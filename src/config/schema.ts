@@ -22,6 +22,12 @@ export interface OptionDef {
   attributes?: string[];
   /** accepted but reported as deprecated */
   deprecated?: string;
+  /**
+   * What an empty element (`<path></path>`, `<path/>`) means. Unset: an error, as Wazuh treats most empty
+   * values. 'ignored': a warning, and the option stays unset (Wazuh ignores or warns on these). 'value': the
+   * empty text is the value.
+   */
+  ifEmpty?: 'ignored' | 'value';
   parse: (text: string) => Parsed<unknown>;
 }
 
@@ -69,22 +75,22 @@ export const SECTIONS: SectionDef[] = [
     title: 'Bucket options',
     options: [
       { tag: 'name', key: 'name', type: 'string', allowed: 'S3 bucket name', description: 'The bucket to read (required).', parse: v.bucketName },
-      { tag: 'path', key: 'path', type: 'key prefix', default: '', description: 'Prefix the logs sit under (the trail prefix, or Firehose\'s prefix such as `firehose/`). A trailing `/` is added.', parse: v.keyPrefix },
-      { tag: 'path_suffix', key: 'pathSuffix', type: 'key prefix', default: '', description: 'Folder inserted right after `AWSLogs/` (AWSLogs layouts only). A trailing `/` is added.', parse: v.keyPrefix },
-      { tag: 'aws_profile', key: 'awsProfile', type: 'string', description: 'Named profile of `~/.aws/credentials` / `~/.aws/config` (`AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE` are honoured). Unset: the SDK\'s default chain (environment, files, instance role).', parse: v.nonEmpty },
-      { tag: 'iam_role_arn', key: 'iamRoleArn', type: 'ARN', description: 'Role assumed with STS AssumeRole (session name `ThreatLockDown`) to read this bucket.', parse: v.roleArn },
-      { tag: 'iam_role_duration', key: 'iamRoleDuration', type: 'seconds', allowed: '900–43200', description: 'Session duration of the assumed role. Needs `iam_role_arn`.', parse: v.integer(900, 43200) },
+      { tag: 'path', key: 'path', type: 'key prefix', default: '', description: 'Prefix the logs sit under (the trail prefix, or Firehose\'s prefix such as `firehose/`). A trailing `/` is added.', ifEmpty: 'ignored', parse: v.keyPrefix },
+      { tag: 'path_suffix', key: 'pathSuffix', type: 'key prefix', default: '', description: 'Folder inserted right after `AWSLogs/` (AWSLogs layouts only). A trailing `/` is added.', ifEmpty: 'ignored', parse: v.keyPrefix },
+      { tag: 'aws_profile', key: 'awsProfile', type: 'string', description: 'Named profile of `~/.aws/credentials` / `~/.aws/config` (`AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE` are honoured). Unset: the SDK\'s default chain (environment, files, instance role).', ifEmpty: 'ignored', parse: v.nonEmpty },
+      { tag: 'iam_role_arn', key: 'iamRoleArn', type: 'ARN', description: 'Role assumed with STS AssumeRole (session name `ThreatLockDown`) to read this bucket.', ifEmpty: 'ignored', parse: v.roleArn },
+      { tag: 'iam_role_duration', key: 'iamRoleDuration', type: 'seconds', allowed: '900–43200', description: 'Session duration of the assumed role. Needs `iam_role_arn`.', ifEmpty: 'ignored', parse: v.integer(900, 43200) },
       { tag: 'aws_account_id', key: 'awsAccountIds', type: 'list', allowed: 'comma-separated 12-digit account ids', description: 'Accounts to read under `AWSLogs/`. Unset: every account found in the bucket.', parse: v.accountIds },
-      { tag: 'aws_account_alias', key: 'awsAccountAlias', type: 'string', default: '', description: 'Free text copied into every event as `aws.log_info.aws_account_alias`.', parse: v.text },
+      { tag: 'aws_account_alias', key: 'awsAccountAlias', type: 'string', default: '', description: 'Free text copied into every event as `aws.log_info.aws_account_alias`.', ifEmpty: 'value', parse: v.text },
       { tag: 'aws_organization_id', key: 'awsOrganizationId', type: 'string', allowed: 'o- followed by 10–32 lowercase letters or digits', description: 'Organization trail folder (`AWSLogs/<org>/<account>/…`).', parse: v.organizationId },
-      { tag: 'regions', key: 'regions', type: 'list', allowed: 'comma-separated region names (GovCloud included)', description: 'Regions to read. Unset: every region found in the bucket.', parse: v.regions },
-      { tag: 'only_logs_after', key: 'onlyLogsAfter', type: 'date', allowed: 'YYYY-MMM-DD (e.g. 2024-JAN-31) or YYYY-MM-DD', description: 'Oldest day folder read on the first run. Unset: the first run starts with today (UTC), as Wazuh does; use `tld replay` to read older days later.', parse: v.logDate },
+      { tag: 'regions', key: 'regions', type: 'list', allowed: 'comma-separated region names (GovCloud included)', description: 'Regions to read. Unset: every region found in the bucket.', ifEmpty: 'ignored', parse: v.regions },
+      { tag: 'only_logs_after', key: 'onlyLogsAfter', type: 'date', allowed: 'YYYY-MMM-DD (e.g. 2024-JAN-31) or YYYY-MM-DD', description: 'Oldest day folder read on the first run. Unset: the first run starts with today (UTC), as Wazuh does; use `tld replay` to read older days later.', ifEmpty: 'ignored', parse: v.logDate },
       { tag: 'remove_from_bucket', key: 'removeFromBucket', type: 'yes/no', default: 'no', allowed: YES_NO, description: 'Deletes each object after it was read successfully (needs `s3:DeleteObject`). Objects that failed are never deleted.', parse: v.yesNo },
-      { tag: 'discard_regex', key: 'discardRegex', type: 'regex', attributes: ['field'], description: 'Drops records whose field (dotted path in the raw record, e.g. `action`, `eventSource`) matches the regex (Python `re.match`: anchored at the start only).', parse: v.pythonRegex },
-      { tag: 'sts_endpoint', key: 'stsEndpoint', type: 'URL', description: 'STS endpoint used for AssumeRole (e.g. a VPC endpoint).', parse: v.url },
-      { tag: 'service_endpoint', key: 'serviceEndpoint', type: 'URL', description: 'S3 endpoint (VPC endpoint, FIPS, or an S3-compatible store); path-style addressing is used.', parse: v.url },
-      { tag: 'access_key', key: 'accessKey', type: 'string', deprecated: 'Wazuh deprecated static keys in 4.4; use aws_profile or iam_role_arn.', description: 'Static access key id (deprecated).', parse: v.nonEmpty },
-      { tag: 'secret_key', key: 'secretKey', type: 'string', deprecated: 'Wazuh deprecated static keys in 4.4; use aws_profile or iam_role_arn.', description: 'Static secret key (deprecated).', parse: v.nonEmpty },
+      { tag: 'discard_regex', key: 'discardRegex', type: 'regex', attributes: ['field'], description: 'Drops records whose field (dotted path in the raw record, e.g. `action`, `eventSource`) matches the regex (Python `re.match`: anchored at the start only).', ifEmpty: 'ignored', parse: v.pythonRegex },
+      { tag: 'sts_endpoint', key: 'stsEndpoint', type: 'URL', description: 'STS endpoint used for AssumeRole (e.g. a VPC endpoint).', ifEmpty: 'ignored', parse: v.url },
+      { tag: 'service_endpoint', key: 'serviceEndpoint', type: 'URL', description: 'S3 endpoint (VPC endpoint, FIPS, or an S3-compatible store); path-style addressing is used.', ifEmpty: 'ignored', parse: v.url },
+      { tag: 'access_key', key: 'accessKey', type: 'string', deprecated: 'Wazuh deprecated static keys in 4.4; use aws_profile or iam_role_arn.', description: 'Static access key id (deprecated).', ifEmpty: 'ignored', parse: v.nonEmpty },
+      { tag: 'secret_key', key: 'secretKey', type: 'string', deprecated: 'Wazuh deprecated static keys in 4.4; use aws_profile or iam_role_arn.', description: 'Static secret key (deprecated).', ifEmpty: 'ignored', parse: v.nonEmpty },
       { tag: 'lookback_days', key: 'lookbackDays', type: 'integer', default: '1', allowed: '0–30', description: 'ThreatLockDown: day folders re-listed behind the newest one read, so objects delivered late or named out of order are still read exactly once.', parse: v.integer(0, 30) },
     ],
   },

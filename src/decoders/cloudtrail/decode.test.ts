@@ -89,3 +89,64 @@ test('discard_regex on the raw record: dotted paths, arrays take the next segmen
   assert.equal(names({ field: 'readOnly', regex: 'True|true' }).length, 4, 'booleans are never matched (Python TypeError)');
   assert.equal(names({ field: 'source', regex: 'cloudtrail' }).length, 0, 'the raw record carries source');
 });
+
+const ctx = (extra: Partial<DecodeContext> = {}): DecodeContext => ({ bucketType: 'cloudtrail', logInfo, accountId: '111122223333', ...extra });
+const names = (events: AwsEvent[]) => events.map((e) => f(e).eventName);
+
+test('streaming: a push that completes a record returns its event at once (the file is never held whole)', () => {
+  const d = new CloudTrailDecoder(ctx());
+  assert.deepEqual(names(d.push(Buffer.from(`{"Records":[${JSON.stringify(record({ eventName: 'A' }))},{"eventName":`))), ['A']);
+  assert.deepEqual(names(d.push(Buffer.from(`"B","eventSource":"s3.amazonaws.com"}]}`))), ['B']);
+  assert.deepEqual(d.end(), []);
+});
+
+test('a malformed record among good ones is reported with its number, byte offset and cause, and skipped; the others are kept', () => {
+  const a = JSON.stringify(record({ eventName: 'A' }));
+  const bad = '{"eventName": "Bad", "oops"}';
+  const text = `{"Records":[${a},${bad},${JSON.stringify(record({ eventName: 'C' }))}]}`;
+  const errors: { line: number; message: string; info: unknown }[] = [];
+  const d = new CloudTrailDecoder(ctx({ onRecordError: (line, message, info) => errors.push({ line, message, info }) }));
+  const events = [...d.push(Buffer.from(text)), ...d.end()];
+  assert.deepEqual(names(events), ['A', 'C']);
+  const at = text.indexOf(bad);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, new RegExp(`^record 2 \\(from byte ${at}\\) is not valid JSON: .+; record skipped$`));
+  assert.equal(errors[0]!.line, 1);
+  assert.deepEqual({ ...(errors[0]!.info as object), cause: undefined }, { record: 2, offset: at, cause: undefined });
+  // without a handler nothing is dropped silently: the object fails after the records before the bad one
+  const strict = new CloudTrailDecoder(ctx());
+  assert.deepEqual(names(strict.push(Buffer.from(text))), ['A']);
+  assert.throws(() => strict.end(), (e: unknown) => e instanceof ObjectDecodeError && e.code === 'TLD_ERR_DECODE_JSON' && e.offset === at);
+});
+
+test('a record larger than 4 MiB is reported and skipped without being held; the records after it are read', () => {
+  const huge = JSON.stringify(record({ eventName: 'Huge', requestParameters: { blob: 'x'.repeat(5 * 1024 * 1024) } }));
+  const text = Buffer.from(`{"Records":[${JSON.stringify(record({ eventName: 'A' }))},${huge},${JSON.stringify(record({ eventName: 'C' }))}]}`);
+  const errors: string[] = [];
+  const d = new CloudTrailDecoder(ctx({ onRecordError: (l, m) => errors.push(`${l}: ${m}`) }));
+  const events: AwsEvent[] = [];
+  for (let at = 0; at < text.length; at += 256 * 1024) events.push(...d.push(text.subarray(at, at + 256 * 1024)));
+  events.push(...d.end());
+  assert.deepEqual(names(events), ['A', 'C']);
+  assert.deepEqual(errors, [`1: record 2 (from byte ${text.indexOf('{"eventVersion"', 20)}) is larger than ${4 * 1024 * 1024} bytes; record skipped`]);
+});
+
+test('"Records" after other keys, pretty-printed with CRLF, fed a byte at a time with multi-byte characters split', () => {
+  const doc = { trail: { name: 'a "}{" ]' }, Records: [record({ eventName: 'A', userAgent: 'José 日本 😀 \\"' }), record({ eventName: 'B' })], more: [1, { Records: [] }] };
+  const text = JSON.stringify(doc, null, 2).replaceAll('\n', '\r\n');
+  const whole = run(text);
+  assert.deepEqual(names(whole), ['A', 'B']);
+  assert.equal(f(whole[0]).userAgent, 'José 日本 😀 \\"');
+  const d = new CloudTrailDecoder(ctx());
+  const bytes = Buffer.from(text);
+  const events: AwsEvent[] = [];
+  for (let i = 0; i < bytes.length; i++) events.push(...d.push(bytes.subarray(i, i + 1)));
+  assert.deepEqual([...events, ...d.end()], whole);
+});
+
+test('a truncated file: the records before the cut are emitted, then an error naming where it ends', () => {
+  const d = new CloudTrailDecoder(ctx());
+  const text = `{"Records":[${JSON.stringify(record({ eventName: 'A' }))},{"eventName":"B"`;
+  assert.deepEqual(names(d.push(Buffer.from(text))), ['A']);
+  assert.throws(() => d.end(), (e: unknown) => e instanceof ObjectDecodeError && e.code === 'TLD_ERR_DECODE_JSON' && /ends at byte \d+ inside record 2/.test(e.message));
+});

@@ -105,7 +105,7 @@ test('a record JSON.parse refuses, a scalar, and a record over the cap are items
   const deep = scan(`[${'['.repeat(1001)}${']'.repeat(1001)}, {"ok": 1}]`, 7);
   assert.equal(deep.error, undefined);
   assert.match(deep.items[0]?.error ?? '', /record 1 \(from byte 1\) is nested deeper than 1000 levels/);
-  assert.deepEqual(deep.items[1]?.value, { ok: 1 });
+  assert.deepEqual(values(deep)[1], { ok: 1 });
 });
 
 test('a broken document structure stops the scan with an error naming the byte; the records before it are kept', () => {
@@ -144,5 +144,5 @@ test('chunks are copied: a caller reusing its buffer does not change records sti
     const n = text.copy(buf, 0, at, at + 8);
     items.push(...scanner.push(buf.subarray(0, n)));
   }
-  assert.deepEqual(items.map((i) => i.value), [{ name: 'abcdef' }]);
+  assert.deepEqual(items.map((i) => (i.error === undefined ? i.value : i.error)), [{ name: 'abcdef' }]);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { AwsEvent } from '../../shared/events.js';
 import type { DecodeContext } from '../decoder.js';
 import { ObjectDecodeError } from '../errors.js';
-import { VpcFlowDecoder } from './decode.js';
+import { MAX_LINE_CHARS, VpcFlowDecoder } from './decode.js';
 
 const logInfo = { aws_account_alias: '', log_file: 'k', s3bucket: 'b' };
 const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
@@ -72,13 +72,47 @@ test('header-less: 14 fields read as the default format; anything else is a clea
   assert.throws(() => run('hello world, this is not a flow log\n'), (e: unknown) => e instanceof ObjectDecodeError && e.code === 'TLD_ERR_DECODE_FORMAT');
 });
 
-test('values: "-" omitted, numbers typed, unparsable numbers kept as text, unknown future fields kept, IPv6 kept', () => {
-  const text = 'version srcaddr packets start reject-reason some-future-field\n8 2001:db8::1 - 99999999999 BPA x-y\n8 - 12x - - -\n';
-  const { events } = run(text);
+test('values: "-" omitted, numbers typed, unknown future fields kept, IPv6 kept', () => {
+  const text = 'version srcaddr packets start reject-reason some-future-field\n8 2001:db8::1 - 99999999999 BPA x-y\n8 - 9007199254740991 - - -\n';
+  const { events, errors } = run(text);
+  assert.deepEqual(errors, []);
   const { log_info: _a, ...a } = f(events[0]);
   assert.deepEqual(a, { version: 8, srcaddr: '2001:db8::1', start: '5138-11-16T09:46:39Z', reject_reason: 'BPA', some_future_field: 'x-y', source: 'vpc' });
   const { log_info: _b, ...b } = f(events[1]);
-  assert.deepEqual(b, { version: 8, packets: '12x', source: 'vpc' });
+  assert.deepEqual(b, { version: 8, packets: Number.MAX_SAFE_INTEGER, source: 'vpc' });
+});
+
+test('text where a column holds a number is reported with the line, field and value, and the line skipped', () => {
+  const text = `${HEADER}\n${LINE}\n${LINE.replace(' 20 4249 ', ' 12x 4249 ')}\n${LINE.replace('1418530010', '-5')}\n${LINE.replace(' 6 ', ' 9007199254740993 ')}\n${LINE.replace(' 22 ', ' "\u0007<b>\u0007 ')}\n${LINE}\n`;
+  const { events, errors } = run(text, {}, 7);
+  assert.equal(events.length, 2);
+  assert.deepEqual(errors, [
+    '3: field 9 (packets) is "12x", not a whole number; line skipped',
+    '4: field 11 (start) is "-5", not Unix seconds; line skipped',
+    '5: field 8 (protocol) is "9007199254740993", not a whole number; line skipped',
+    '6: field 7 (dstport) is "\\"\\u0007<b>\\u0007", not a whole number; line skipped',
+  ]);
+});
+
+test('an over-long line (no line break within the limit) is reported with its number and skipped whole; the lines after it are read', () => {
+  const long = `2 123456789010 eni-1 ${'9'.repeat(MAX_LINE_CHARS + 10)} 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK`;
+  const text = `${HEADER}\n${LINE}\n${long}\n${LINE.replace('eni-1', 'eni-after')}\n`;
+  for (const piece of [64 * 1024, 256 * 1024]) {
+    const { events, errors } = run(text, {}, piece);
+    assert.deepEqual(events.map((e) => f(e).interface_id), ['eni-1', 'eni-after'], 'the long line is neither emitted nor split into records');
+    assert.deepEqual(errors, [`3: longer than ${MAX_LINE_CHARS} characters; line skipped`]);
+  }
+  const last = run(`${HEADER}\n${LINE}\n${long}`, {}, 256 * 1024);
+  assert.equal(last.events.length, 1);
+  assert.equal(last.errors.length, 1, 'a long last line without a newline is reported once');
+  assert.throws(() => run(`${long}\n${HEADER}\n`, {}, 256 * 1024), (e: unknown) => e instanceof ObjectDecodeError && /line 1 is longer than \d+ characters and comes before any header line/.test(e.message));
+});
+
+test('without an onRecordError handler a bad line fails the object after the events before it (never dropped unseen)', () => {
+  const d = new VpcFlowDecoder({ bucketType: 'vpcflow', logInfo });
+  const events = d.push(Buffer.from(`${HEADER}\n${LINE}\n2 x\n${LINE}\n`));
+  assert.equal(events.length, 1);
+  assert.throws(() => d.end(), (e: unknown) => e instanceof ObjectDecodeError && e.code === 'TLD_ERR_DECODE_FORMAT' && e.message === 'line 3: 2 fields where the header has 14');
 });
 
 test('aws_account_id comes from the key; header fields cannot overwrite the event’s own keys', () => {

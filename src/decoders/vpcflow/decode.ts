@@ -4,31 +4,40 @@
  * The header is not an event; a later header re-sets the columns; NODATA/SKIPDATA lines are kept as status
  * records. A header-less file is read with the default v2 format when its lines have exactly 14 fields.
  *
+ * A line that cannot be read (field count differs from the header, text where the column holds a number,
+ * longer than MAX_LINE_CHARS) is reported through `onRecordError` with its line number and skipped; without
+ * a handler the object fails after the events before it (nothing is dropped unseen).
+ *
  * Hot path: lines are scanned in place with indexOf (no split, no regex per data line); the converters of
  * each column are computed once per header.
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { AwsEvent } from '../../shared/events.js';
-import type { DecodeContext, ObjectDecoder } from '../decoder.js';
+import type { DecodeContext, ObjectDecoder, RecordErrorInfo } from '../decoder.js';
 import { ObjectDecodeError } from '../errors.js';
 import { compileDiscard, type DiscardTest } from '../discard.js';
 import { DEFAULT_FORMAT, FieldKind, KNOWN_FIELDS, columnsFor, isHeaderLine, isoSeconds, type Columns } from './fields.js';
 
-/** A line longer than this (no newline in sight) is not a flow log. */
-const MAX_LINE_CHARS = 1 << 20;
+/** A line longer than this (no newline in sight) is not a flow record: reported and skipped to its end. */
+export const MAX_LINE_CHARS = 1 << 20;
 const DASH = 45;
 const CR = 13;
 
 /** Digits-only text → number; -1 when the text is not a plain non-negative integer that fits a double exactly. */
 function parseUint(text: string, from: number, to: number): number {
-  if (to - from > 15 || to === from) return -1;
+  if (to - from > 16 || to === from) return -1;
   let n = 0;
   for (let i = from; i < to; i++) {
     const d = text.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return -1;
     n = n * 10 + d;
   }
-  return n;
+  return n <= Number.MAX_SAFE_INTEGER ? n : -1;
+}
+
+/** A field value quoted for a message: JSON-escaped (control characters visible), long values cut. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
 
 function startsWithKnownField(text: string, from: number, end: number): boolean {
@@ -51,6 +60,10 @@ export class VpcFlowDecoder implements ObjectDecoder {
   #lastIso: string[] = [];
   #lineNo = 0;
   #sawLine = false;
+  /** inside an over-long line (already reported): everything up to the next newline is dropped */
+  #skipping = false;
+  /** a record error met without an `onRecordError` handler; thrown by the next call */
+  #deferred: ObjectDecodeError | undefined;
 
   constructor(ctx: DecodeContext) {
     this.#ctx = ctx;
@@ -61,30 +74,60 @@ export class VpcFlowDecoder implements ObjectDecoder {
   }
 
   push(chunk: Buffer): AwsEvent[] {
-    const decoded = this.#text.write(chunk);
+    if (this.#deferred) throw this.#deferred;
+    let decoded = this.#text.write(chunk);
+    if (this.#skipping) {
+      const nl = decoded.indexOf('\n');
+      if (nl === -1) return [];
+      this.#skipping = false;
+      decoded = decoded.slice(nl + 1);
+    }
     const text = this.#rest.length === 0 ? decoded : this.#rest + decoded;
     const out: AwsEvent[] = [];
     let start = 0;
     let nl = text.indexOf('\n');
-    while (nl !== -1) {
+    while (nl !== -1 && !this.#deferred) {
       this.#handleLine(text, start, nl, out);
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
     this.#rest = start === 0 ? text : text.slice(start);
-    if (this.#rest.length > MAX_LINE_CHARS) {
-      throw new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `line ${this.#lineNo + 1} is longer than ${MAX_LINE_CHARS} characters: not a flow log`);
-    }
+    if (this.#rest.length > MAX_LINE_CHARS && !this.#deferred) this.#overlong();
     return out;
   }
 
   end(): AwsEvent[] {
-    const text = this.#rest + this.#text.end();
+    if (this.#deferred) throw this.#deferred;
+    const text = this.#skipping ? '' : this.#rest + this.#text.end();
     this.#rest = '';
     const out: AwsEvent[] = [];
     if (text.length > 0) this.#handleLine(text, 0, text.length, out);
+    if (this.#deferred) throw this.#deferred;
     if (!this.#sawLine) throw new ObjectDecodeError('TLD_ERR_DECODE_EMPTY_OBJECT', 'the object holds no lines');
     return out;
+  }
+
+  /** The unfinished line passed MAX_LINE_CHARS: it is reported now and dropped up to its line break. */
+  #overlong(): void {
+    this.#lineNo++;
+    this.#rest = '';
+    this.#skipping = true;
+    this.#tooLong();
+  }
+
+  /** Line `#lineNo` is longer than MAX_LINE_CHARS: before any header the object is no flow log; after, the line is skipped. */
+  #tooLong(): void {
+    if (this.#columns === undefined) {
+      throw new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `line ${this.#lineNo} is longer than ${MAX_LINE_CHARS} characters and comes before any header line: not a flow log`);
+    }
+    this.#recordError(`longer than ${MAX_LINE_CHARS} characters`);
+  }
+
+  /** Reports line `#lineNo` as unreadable (skipped); without a handler the object fails at the next call. */
+  #recordError(cause: string): void {
+    const info: RecordErrorInfo = { cause };
+    if (this.#ctx.onRecordError) this.#ctx.onRecordError(this.#lineNo, `${cause}; line skipped`, info);
+    else this.#deferred ??= new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `line ${this.#lineNo}: ${cause}`);
   }
 
   #template: AwsEvent['aws'] = { log_info: { aws_account_alias: '', log_file: '', s3bucket: '' } };
@@ -109,6 +152,7 @@ export class VpcFlowDecoder implements ObjectDecoder {
 
   #handleLine(text: string, from: number, to: number, out: AwsEvent[]): void {
     this.#lineNo++;
+    if (to - from > MAX_LINE_CHARS) return this.#tooLong(); // its line break came in the same chunk as its end
     let end = to;
     if (end > from && text.charCodeAt(end - 1) === CR) end--;
     if (!this.#sawLine && end > from && text.charCodeAt(from) === 0xfeff) from++; // BOM
@@ -172,8 +216,8 @@ export class VpcFlowDecoder implements ObjectDecoder {
         if (kind === FieldKind.Text) value = text.slice(pos, stop);
         else {
           const num = parseUint(text, pos, stop);
-          if (num < 0) value = text.slice(pos, stop);
-          else if (kind === FieldKind.Int) value = num;
+          if (num < 0) return this.#notANumber(text.slice(pos, stop), i, columns);
+          if (kind === FieldKind.Int) value = num;
           else if (this.#lastSeconds[i] === num) value = this.#lastIso[i] as string;
           else {
             value = isoSeconds(num);
@@ -196,6 +240,12 @@ export class VpcFlowDecoder implements ObjectDecoder {
   #mismatch(text: string, from: number, end: number, expected: number, columns: Columns): void {
     const count = text.slice(from, end).split(' ').length;
     const against = columns.fromHeader ? 'the header has' : 'the header-less default format has';
-    this.#ctx.onRecordError?.(this.#lineNo, `${count} fields where ${against} ${expected}; line skipped`);
+    this.#recordError(`${count} fields where ${against} ${expected}`);
+  }
+
+  #notANumber(value: string, column: number, columns: Columns): void {
+    const name = columns.keys[column] as string;
+    const wanted = columns.kinds[column] === FieldKind.Time ? 'Unix seconds' : 'a whole number';
+    this.#recordError(`field ${column + 1} (${name}) is ${quote(value)}, not ${wanted}`);
   }
 }

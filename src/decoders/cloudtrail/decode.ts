@@ -9,8 +9,9 @@
  * record is parsed and yielded at once, so a file of any size decodes in memory bounded by its largest
  * record (a 400k-record, 190 MB file used to need the whole text plus its parsed tree: over 600 MB of heap).
  * A record that cannot be read (invalid JSON, over MAX_RECORD_BYTES, not an object) is reported through
- * `onRecordError` with its index, byte offset and cause, and skipped; a broken document structure is an
- * ObjectDecodeError after the records before it.
+ * `onRecordError` with its index, byte offset and cause, and skipped (without a handler the object fails
+ * after the records before it); a broken document structure is an ObjectDecodeError after the records
+ * before it.
  */
 import type { AwsEvent } from '../../shared/events.js';
 import type { DecodeContext, ObjectDecoder } from '../decoder.js';
@@ -83,7 +84,8 @@ export class CloudTrailDecoder implements ObjectDecoder {
     const r = item.value;
     if (!isObject(r)) {
       const cause = `record ${item.index} (from byte ${item.offset}) is not a JSON object`;
-      this.#ctx.onRecordError?.(item.line, `${cause}; record skipped`, { record: item.index, offset: item.offset, cause });
+      if (this.#ctx.onRecordError) this.#ctx.onRecordError(item.line, `${cause}; record skipped`, { record: item.index, offset: item.offset, cause });
+      else this.#deferred = new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', cause, { offset: item.offset });
       return;
     }
     if (isInsight(r)) return;

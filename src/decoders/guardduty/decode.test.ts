@@ -137,3 +137,31 @@ test('discard_regex sees the raw record with its source; a __proto__ key stays d
   assert.equal(Object.getPrototypeOf(proto[0]!.aws), Object.prototype);
   assert.deepEqual(Object.getOwnPropertyDescriptor(proto[0]!.aws, '__proto__')?.value, { polluted: 1 });
 });
+
+test('Firehose object with one invalid record among good ones (no delimiter): reported with its number, offset and cause; the others kept', () => {
+  const bad = '{"version":"0","detail":{"id": "x", }}';
+  const text = envelope(finding('a')) + bad + envelope(finding('c')) + envelope(finding('d'));
+  const at = Buffer.byteLength(envelope(finding('a')));
+  for (const piece of [0, 1, 100]) {
+    const infos: unknown[] = [];
+    const r = run(text, { onRecordError: (l, m, info) => infos.push([l, m, info]) }, piece);
+    assert.equal(r.error, undefined);
+    assert.deepEqual(r.events.map((e) => f(e).title), ['a', 'c', 'd']);
+    assert.equal(infos.length, 1);
+    const [line, message, info] = infos[0] as [number, string, { record: number; offset: number; cause: string }];
+    assert.equal(line, 1);
+    assert.match(message, new RegExp(`^object 2 \\(from byte ${at}\\) is not valid JSON: .+; object skipped$`));
+    assert.deepEqual({ record: info.record, offset: info.offset }, { record: 2, offset: at });
+    assert.match(info.cause, /is not valid JSON/);
+  }
+});
+
+test('a finding larger than 4 MiB is reported and skipped without being held; the findings after it are read', () => {
+  const huge = envelope(finding('huge', { description: 'x'.repeat(5 * 1024 * 1024) }));
+  const text = [envelope(finding('a')), huge, envelope(finding('c'))].join('\n');
+  const r = run(text, {}, 256 * 1024);
+  assert.equal(r.error, undefined);
+  assert.deepEqual(r.events.map((e) => f(e).title), ['a', 'c']);
+  const at = Buffer.byteLength(envelope(finding('a'))) + 1;
+  assert.deepEqual(r.errors, [`2: object 2 (from byte ${at}) is larger than ${4 * 1024 * 1024} bytes; object skipped`]);
+});

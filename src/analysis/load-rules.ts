@@ -21,6 +21,8 @@ export interface CompiledRuleset {
   /** rules without a parent, in load order */
   roots: Rule[];
   files: string[];
+  /** every CDB list file loaded (shipped and the user's) */
+  lists: string[];
 }
 
 const LOOKUPS = new Set(['match_key', 'not_match_key', 'match_key_value', 'not_match_key_value', 'address_match_key', 'not_address_match_key']);
@@ -227,14 +229,17 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
     try {
       lists.push(loadCdbList(path));
     } catch (e) {
-      problems.push((e as Error).message.includes(path) ? (e as Error).message : `${path}: ${(e as Error).message}`);
+      const message = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'CDB list file not found' : (e as Error).message;
+      problems.push(message.startsWith(`${path}:`) ? message : `${path}: ${message}`);
     }
   }
   const files = [
     ...xmlFiles(SHIPPED_RULES_DIR).filter((f) => !cfg.ruleExcludes.includes(basename(f))),
     ...cfg.ruleDirs.flatMap((d) => {
       if (!existsSync(d)) problems.push(`${d}: rule folder not found`);
-      return xmlFiles(d);
+      else if (!statSync(d).isDirectory()) problems.push(`${d}: not a folder (use <rule_include> for one rule file)`);
+      else return xmlFiles(d);
+      return [];
     }),
     ...cfg.ruleFiles,
   ];
@@ -287,5 +292,5 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
     }
   }
   if (problems.length) throw new RuleLoadError(problems);
-  return { rules, roots, files };
+  return { rules, roots, files, lists: lists.map((l) => l.path) };
 }

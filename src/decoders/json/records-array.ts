@@ -249,7 +249,8 @@ export class RecordsArrayScanner {
   /**
    * The document's members other than the streamed array, as one parsed object (JSON.parse semantics,
    * `__proto__` an own key); `undefined` when the document is an array, or when they were larger than
-   * `maxRecordBytes` in all. Call after `finish()` returned no error.
+   * `maxRecordBytes` in all. For a document without the array (members after the array are not kept):
+   * call after `finish()` returned no error and `foundArray` is false.
    */
   otherMembers(): Record<string, unknown> | undefined {
     if (this.#topArray || this.#membersDropped) return undefined;
@@ -437,7 +438,7 @@ export class RecordsArrayScanner {
       return;
     }
     this.#state = State.AfterMember;
-    if (this.#membersDropped) return;
+    if (this.#membersDropped || this.#arrays > 0) return; // once the array is found, the other members are not needed
     const size = (text?.length ?? this.#max) + (this.#keyParts[0]?.length ?? 0);
     if (text === undefined || this.#membersBytes + size > this.#max) {
       this.#membersDropped = true;

@@ -2,6 +2,7 @@
 import cliProgress from 'cli-progress';
 import { ConfigError, formatIssue } from '../config/errors.js';
 import { openRuntime, runCycle } from '../pipeline/runtime.js';
+import { applyRetention, type RetentionOutcome } from '../pipeline/retention.js';
 import type { BucketSummary } from '../sources/s3/collect-bucket.js';
 import { CliError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -55,6 +56,9 @@ export async function runCollection(opts: RunCollectionOptions): Promise<number>
   const bar = opts.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bucket} | {objects} objects | {records} records | {mb} | {key}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
   bar?.start(1, 0, { bucket: '', objects: 0, records: 0, mb: '0 MB', key: '' });
   try {
+    // run-once prunes the store as `tld start` does at its start, before collecting; a replay (backfill) never does
+    let retention: RetentionOutcome | undefined;
+    if (!opts.window && rt.store) retention = await applyRetention(rt.store, rt.config.store, new Date(), logger, rt.metrics).catch((e: Error) => void process.stderr.write(`Retention failed: ${e.message} (old rows stay until the next run)\n`));
     const summaries = await runCycle(rt, logger, {
       signal: controller.signal,
       ...(opts.buckets.length ? { bucketNames: opts.buckets } : {}),
@@ -64,6 +68,8 @@ export async function runCollection(opts: RunCollectionOptions): Promise<number>
     bar?.stop();
     const failed = printSummary(summaries);
     process.stdout.write(`\nAlerts written: ${rt.sink.counters.alerts}  (${opts.dataDir}/logs/alerts/alerts.json)\n`);
+    const r = retention?.removed;
+    if (r && r.flows + r.alerts + r.objects > 0) process.stdout.write(`Retention removed ${r.flows} flows, ${r.alerts} alerts and ${r.objects} object health rows past <store> flow_retention_days/alert_retention_days.\n`);
     if (controller.signal.aborted) process.stdout.write('Stopped early by a signal; everything read so far is committed.\n');
     return failed;
   } finally {

@@ -112,11 +112,17 @@ export async function cloudtrail(s: Store, r: Range) {
 
 export interface AlertFilter extends Range {
   level?: number;
-  rule?: string;
+  /** any of these rule ids */
+  rules?: string[];
   ip?: string;
   account?: string;
   q?: string;
   limit?: number;
+}
+
+/** A LIKE pattern matching `text` literally: `%`, `_` and the escape character `\` itself are escaped. */
+export function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 export async function alerts(s: Store, f: AlertFilter) {
@@ -127,10 +133,14 @@ export async function alerts(s: Store, f: AlertFilter) {
     where.push(sql.replaceAll('?', `$${params.length}`));
   };
   if (f.level !== undefined) add('level >= ?', f.level);
-  if (f.rule) add('rule_id = ?', f.rule);
+  if (f.rules?.length) {
+    const first = params.length + 1;
+    params.push(...f.rules);
+    where.push(`rule_id IN (${f.rules.map((_, i) => `$${first + i}`).join(', ')})`);
+  }
   if (f.ip) add('(src_ip = ? OR dst_ip = ?)', f.ip);
   if (f.account) add('account = ?', f.account);
-  if (f.q) add("(description ILIKE '%' || ? || '%' OR json ILIKE '%' || ? || '%')", f.q);
+  if (f.q) add("(description ILIKE ? ESCAPE '\\' OR json ILIKE ? ESCAPE '\\')", `%${likeEscape(f.q)}%`);
   params.push(Math.min(f.limit ?? 200, 1000));
   return s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account, region, src_ip, dst_ip FROM alerts WHERE ${where.join(' AND ')} ORDER BY t DESC LIMIT $${params.length}`, params);
 }

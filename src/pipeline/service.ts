@@ -1,21 +1,57 @@
 /**
  * The long-running service (`tld start`): collection cycles on the configured schedule (never overlapping),
- * SIGHUP reloads configuration and rules (a bad new configuration is refused and the old one keeps running),
- * SIGTERM/SIGINT stop after the object being read. The dashboard, when this build has one, runs alongside.
+ * store retention at start and then daily, SIGHUP reloads configuration and rules (a bad new configuration is
+ * refused and the old one keeps running; options that only a restart takes up are named, never claimed as
+ * reloaded), SIGTERM/SIGINT stop after the object being read. The dashboard, when this build has one, runs
+ * alongside.
  */
 import type { Logger } from 'pino';
 import { ConfigError, formatIssue } from '../config/errors.js';
+import { section } from '../config/schema.js';
+import type { TldConfig } from '../config/types.js';
 import { openRuntime, runCycle, type Runtime } from './runtime.js';
 import { firstRun, nextRun, type ScheduleSpec } from './schedule.js';
+import { applyRetention, RetentionSchedule } from './retention.js';
+
+/** What a reload did to a part of the service; entries name the options (`<dashboard> token`). */
+export interface ReloadReport {
+  /** in force from now on */
+  applied: string[];
+  /** changed in the file, taken up only by a restart: the running values stay */
+  restartNeeded: string[];
+  /** could not be applied, with the reason: the running values stay */
+  failed: string[];
+}
+
+/** Something running beside the collector (the dashboard). */
+export interface ServiceAddOn {
+  close(): Promise<void>;
+  /** takes a reloaded configuration (SIGHUP) */
+  reconfigure?(config: TldConfig): Promise<ReloadReport>;
+}
 
 export interface ServiceOptions {
   configFiles: string[];
   dataDir: string;
   logger: Logger;
   /** called once the runtime is open (the CLI starts the dashboard here) */
-  onReady?: (rt: Runtime) => Promise<(() => Promise<void>) | void>;
+  onReady?: (rt: Runtime) => Promise<ServiceAddOn | void>;
   /** signals the service listens to (default: the process) */
   signals?: NodeJS.EventEmitter;
+  /** time between retention runs after the one at start (default a day) */
+  retentionEveryMs?: number;
+}
+
+/** Options the running service took at start and keeps until a restart, changed in `next`. */
+function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global'>, next: TldConfig): string[] {
+  const out: string[] = [];
+  for (const o of section('store').options) {
+    const key = o.key as keyof TldConfig['store'];
+    if (next.store[key] !== openedWith.store[key]) out.push(`<store> ${o.tag}`);
+  }
+  // the archives file is opened (or not) with the runtime
+  if (next.global.logallJson !== openedWith.global.logallJson) out.push('<global> logall_json');
+  return out;
 }
 
 function specOf(rt: Runtime): ScheduleSpec | undefined {
@@ -29,7 +65,18 @@ export async function runService(opts: ServiceOptions): Promise<void> {
   const { logger } = opts;
   const signals = opts.signals ?? process;
   const rt = await openRuntime({ configFiles: opts.configFiles, dataDir: opts.dataDir, logger });
-  const stopExtra = await opts.onReady?.(rt);
+  // the store prunes by the configuration it was opened with; a reloaded <store> needs a restart
+  const openedWith = { store: rt.config.store, global: rt.config.global };
+  const retention = new RetentionSchedule(async () => {
+    if (rt.store) await applyRetention(rt.store, openedWith.store, new Date(), logger, rt.metrics);
+  }, opts.retentionEveryMs);
+  let addOn: ServiceAddOn | void;
+  try {
+    addOn = await opts.onReady?.(rt);
+  } catch (e) {
+    await rt.close();
+    throw e;
+  }
   const controller = new AbortController();
   let wake: (() => void) | undefined;
   let reloadWanted = false;
@@ -40,11 +87,28 @@ export async function runService(opts: ServiceOptions): Promise<void> {
     try {
       const warnings = await rt.reload();
       for (const w of warnings) logger.warn(w);
-      logger.info({ files: opts.configFiles }, 'Configuration and rules reloaded.');
     } catch (e) {
       const details = e instanceof ConfigError ? e.issues.filter((i) => i.severity === 'error').map(formatIssue) : [(e as Error).message];
       logger.error({ errors: details }, 'The new configuration was refused; the previous one keeps running.');
+      wake?.();
+      return;
     }
+    const report: ReloadReport = { applied: [], restartNeeded: restartOnlyChanges(openedWith, rt.config), failed: [] };
+    if (addOn && addOn.reconfigure) {
+      try {
+        const r = await addOn.reconfigure(rt.config);
+        report.applied.push(...r.applied);
+        report.restartNeeded.push(...r.restartNeeded);
+        report.failed.push(...r.failed);
+      } catch (e) {
+        report.failed.push((e as Error).message);
+      }
+    }
+    const fields = { files: opts.configFiles, ...(report.applied.length ? { applied: report.applied } : {}) };
+    if (report.restartNeeded.length || report.failed.length) logger.info(fields, 'Configuration and rules reloaded, except the options named next.');
+    else logger.info(fields, 'Configuration and rules reloaded.');
+    if (report.restartNeeded.length) logger.warn({ options: report.restartNeeded }, `Not reloaded, a restart is needed for: ${report.restartNeeded.join(', ')}. The running values stay until then.`);
+    if (report.failed.length) logger.error({ errors: report.failed }, 'Not reloaded: the running values stay.');
     wake?.();
   };
   const onHup = () => {
@@ -75,6 +139,8 @@ export async function runService(opts: ServiceOptions): Promise<void> {
     });
 
   try {
+    // at start, before the first cycle reads anything (what it adds is never pruned in the same breath), then daily
+    await retention.runNow();
     logger.info('Module AWS started.');
     let spec = specOf(rt);
     let scheduled = spec ? firstRun(spec, new Date()) : undefined;
@@ -120,7 +186,8 @@ export async function runService(opts: ServiceOptions): Promise<void> {
     signals.off('SIGHUP', onHup);
     signals.off('SIGTERM', onTerm);
     signals.off('SIGINT', onInt);
-    if (stopExtra) await stopExtra();
+    await retention.stop();
+    if (addOn) await addOn.close();
     await rt.close();
     logger.info('Stopped.');
   }

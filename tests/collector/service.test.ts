@@ -1,6 +1,6 @@
 /**
  * `tld start` as a real process against the loopback S3 server: cycles on the schedule, SIGHUP reload with a
- * bad then a good configuration, SIGTERM stops cleanly.
+ * bad then a good configuration, SIGTERM stops cleanly; retention at start; a reload reaching the dashboard.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -133,4 +133,53 @@ test('tld start serves the dashboard and Prometheus metrics behind its token; a 
     child.kill('SIGTERM');
   }
   assert.equal(await exited, 0, log.slice(-2000));
+});
+
+test('tld start: retention at start shows in the log and /metrics; SIGHUP rotates the dashboard token and names what needs a restart', async () => {
+  const { agedStore, countsIn, AGED } = await import('./aged-store.js');
+  const data = join(dir, 'data-retention');
+  await agedStore(data);
+  const port = await freePort();
+  const conf = join(dir, 'ossec-reload.conf');
+  const OLD = 'first-token-0123456789abcdef';
+  const NEW = 'second-token-0123456789abcdef';
+  const write = (token: string, extra = '', p = port) => writeFileSync(conf, `<ossec_config><dashboard><port>${p}</port><token>${token}</token></dashboard>${extra}</ossec_config>`);
+  write(OLD);
+  const child = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', conf, '--data-dir', data, '--log-level', 'info'], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } });
+  let log = '';
+  child.stderr?.on('data', (d) => (log += d));
+  child.stdout?.on('data', (d) => (log += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const base = `http://127.0.0.1:${port}`;
+  const status = (token: string) => fetch(`${base}/api/range`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status, () => 0);
+  try {
+    await until('retention at start', () => /Retention applied/.test(log));
+    let metrics = '';
+    for (let i = 0; i < 100 && !/^tld_retention_last_run_timestamp_seconds [1-9]/m.test(metrics); i++) {
+      metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${OLD}` } }).then((r) => r.text(), () => '');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(metrics, new RegExp(`^tld_retention_removed_rows_total\\{table="flows"\\} ${AGED.oldFlows}$`, 'm'));
+    assert.match(metrics, new RegExp(`^tld_retention_removed_rows_total\\{table="alerts"\\} ${AGED.oldAlerts}$`, 'm'));
+    assert.match(metrics, new RegExp(`^tld_retention_removed_rows_total\\{table="objects"\\} ${AGED.oldObjects}$`, 'm'));
+    assert.match(log, new RegExp(`"removed":\\{"flows":${AGED.oldFlows},"alerts":${AGED.oldAlerts},"objects":${AGED.oldObjects}\\}`));
+
+    assert.equal(await status(OLD), 200);
+    write(NEW);
+    child.kill('SIGHUP');
+    await until('reload applied', () => /Configuration and rules reloaded\./.test(log));
+    assert.equal(await status(OLD), 401, 'the rotated-out token no longer opens the API');
+    assert.equal(await status(NEW), 200);
+
+    write(NEW, '<store><flow_retention_days>7</flow_retention_days></store>', port + 1);
+    child.kill('SIGHUP');
+    await until('a partial reload', () => /a restart is needed for/.test(log));
+    assert.match(log, /Configuration and rules reloaded, except the options named next/);
+    assert.match(log, /a restart is needed for: <store> flow_retention_days, <dashboard> port\. The running values stay/);
+    assert.equal(await status(NEW), 200, 'still serving on the old port');
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, log.slice(-2000));
+  assert.deepEqual(await countsIn(data), { flows: AGED.recentFlows, alerts: AGED.recentAlerts, objects: AGED.recentObjects }, 'old rows gone, recent ones kept');
 });

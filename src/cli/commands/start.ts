@@ -22,7 +22,23 @@ export function register(program: Command): void {
           configFiles: opts.config,
           dataDir: dataDirOf(opts.dataDir),
           logger,
-          ...(opts.dashboard ? { onReady: async (rt) => { const server = await startDashboardFor(rt, logger); return server ? () => server.close() : undefined; } } : {}),
+          ...(opts.dashboard
+            ? {
+                onReady: async (rt) => {
+                  const server = await startDashboardFor(rt, logger);
+                  if (!server) return undefined;
+                  // SIGHUP: sign-in settings and host names apply to the running dashboard; host, port and HTTP↔HTTPS need a restart
+                  const named = (list: string[]) => list.map((o) => `<dashboard> ${o}`);
+                  return {
+                    close: () => server.close(),
+                    reconfigure: async (config) => {
+                      const r = await server.reconfigure(config.dashboard);
+                      return { applied: named(r.applied), restartNeeded: named(r.restartNeeded), failed: named(r.failed) };
+                    },
+                  };
+                },
+              }
+            : {}),
         });
       } catch (e) {
         if (e instanceof ConfigError) throw new CliError('the configuration has errors; the service did not start.', { exitCode: 2, details: e.issues.map(formatIssue) });

@@ -111,7 +111,7 @@ async function api(path, extra = {}) {
   const params = new URLSearchParams({ from: String(Math.floor(r.from)), to: String(Math.ceil(r.to)), ...extra });
   const res = await fetch(`${path}${path.includes('?') ? '&' : '?'}${params}`);
   if (res.status === 401) location.href = '/login.html';
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}${res.status === 400 ? ` (${(await res.json().catch(() => ({}))).error ?? 'bad request'})` : ''}`);
   return res.json();
 }
 

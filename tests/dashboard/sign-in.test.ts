@@ -1,0 +1,140 @@
+/**
+ * Sign-in under attack: password checks run off the event loop (the collector keeps running), an unknown user
+ * name costs the same check as a wrong password, and repeated failures lock out the client address and the
+ * user name for a while (429 + Retry-After), doubling up to a cap.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, scryptSync } from 'node:crypto';
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../../src/dashboard/server.js';
+import { LoginThrottle } from '../../src/dashboard/throttle.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import type { DashboardConfig } from '../../src/config/types.js';
+
+const PASSWORD = 'correct horse battery';
+function scryptHash(password: string, N: number, p: number): string {
+  const salt = randomBytes(16);
+  const hash = scryptSync(password, salt, 32, { N, r: 8, p });
+  return `scrypt$${N}$8$${p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+/** costlier than `tld dashboard hash-password` makes (p = 4), so one check takes clearly measurable time */
+const COSTLY = scryptHash(PASSWORD, 16384, 4);
+/** cheap, for the lockout tests, which count answers and not time */
+const CHEAP = scryptHash(PASSWORD, 1024, 1);
+const logger = pino({ level: 'silent' });
+let store: Store;
+let clock = Date.now();
+let app: FastifyInstance;
+
+before(async () => {
+  store = await openStore(mkdtempSync(join(tmpdir(), 'tld-signin-')), { flowRetentionDays: 0, alertRetentionDays: 0 });
+});
+after(async () => store?.close());
+
+async function server(passwordHash = CHEAP): Promise<FastifyInstance> {
+  await app?.close();
+  const config: DashboardConfig = { host: '127.0.0.1', port: 0, user: 'admin', passwordHash };
+  app = await buildServer({ store, config, logger, now: () => clock });
+  return app;
+}
+after(async () => app?.close());
+
+function login(a: FastifyInstance, from: string, user: string, password: string) {
+  return a.inject({ method: 'POST', url: '/api/login', remoteAddress: from, payload: { user, password } });
+}
+
+test('a password check leaves the event loop free: timers keep firing during the check', async () => {
+  const a = await server(COSTLY);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 2);
+  try {
+    for (const [i, user] of ['admin', 'nobody'].entries()) {
+      ticks = 0;
+      const started = Date.now();
+      const r = await login(a, `192.0.2.${10 + i}`, user, 'wrong password');
+      assert.equal(r.statusCode, 401);
+      // a blocking check runs in one go: no tick in between
+      assert.ok(ticks >= 10, `${user}: ${ticks} timer ticks during a ${Date.now() - started} ms sign-in`);
+    }
+  } finally {
+    clearInterval(timer);
+  }
+});
+
+test('an unknown user name costs the same check as a wrong password: the time tells nothing', async () => {
+  const a = await server(COSTLY);
+  const time = async (from: string, user: string) => {
+    const started = process.hrtime.bigint();
+    const r = await login(a, from, user, 'wrong password');
+    assert.equal(r.statusCode, 401);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const known: number[] = [];
+  const unknown: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    known.push(await time(`198.51.100.${i}`, 'admin'));
+    unknown.push(await time(`198.51.100.${50 + i}`, `someone-${i}`));
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[1]!;
+  // the same scrypt either way; a wrong name that skips it answers ~100× faster
+  assert.ok(median(unknown) > median(known) / 3, `unknown user ${unknown.map(Math.round)} ms, known user ${known.map(Math.round)} ms`);
+});
+
+test('an address is locked out after 5 failures (429 + Retry-After), the lock doubles, other addresses sign in', async () => {
+  const a = await server();
+  for (let i = 0; i < 5; i++) assert.equal((await login(a, '203.0.113.7', 'admin', `guess-${i}`)).statusCode, 401);
+  const locked = await login(a, '203.0.113.7', 'admin', PASSWORD);
+  assert.equal(locked.statusCode, 429, 'even the right password waits');
+  assert.equal(locked.headers['retry-after'], '60');
+  assert.match(locked.json().error, /too many failed sign-ins: try again in 60 s/);
+  assert.equal((await login(a, '203.0.113.8', 'admin', PASSWORD)).statusCode, 200, 'another address signs in');
+
+  clock += 61_000;
+  assert.equal((await login(a, '203.0.113.7', 'admin', 'guess-5')).statusCode, 401, 'lock over: tried again');
+  const again = await login(a, '203.0.113.7', 'admin', PASSWORD);
+  assert.equal(again.statusCode, 429);
+  assert.equal(again.headers['retry-after'], '120', 'each failure past the limit doubles the lock');
+  clock += 121_000;
+  assert.equal((await login(a, '203.0.113.7', 'admin', PASSWORD)).statusCode, 200);
+});
+
+test('a user name is locked out after 10 failures from any addresses; an unknown name the same way', async () => {
+  const a = await server();
+  for (const user of ['admin', 'not-a-user']) {
+    for (let i = 0; i < 10; i++) assert.equal((await login(a, `10.1.${user.length}.${i}`, user, 'wrong')).statusCode, 401);
+    const r = await login(a, '10.9.9.9', user, PASSWORD);
+    assert.equal(r.statusCode, 429, user);
+    assert.equal(r.headers['retry-after'], '60');
+  }
+  clock += 61_000;
+  assert.equal((await login(a, '10.9.9.9', 'admin', PASSWORD)).statusCode, 200);
+});
+
+test('a burst of 30 wrong passwords: 5 are checked, the rest are turned away at once', async () => {
+  const a = await server();
+  const codes: number[] = [];
+  for (let i = 0; i < 30; i++) codes.push((await login(a, '192.0.2.99', 'admin', `burst-${i}`)).statusCode);
+  assert.deepEqual(codes, [...Array(5).fill(401), ...Array(25).fill(429)]);
+});
+
+test('password checks pass a gate: at most 2 at once, a bounded queue, then "busy"', async () => {
+  const t = new LoginThrottle({ concurrent: 2, queue: 3 });
+  let running = 0;
+  let most = 0;
+  const work = async () => {
+    running++;
+    most = Math.max(most, running);
+    await new Promise((r) => setTimeout(r, 20));
+    running--;
+    return true;
+  };
+  const results = await Promise.all(Array.from({ length: 7 }, () => t.gate(work)));
+  assert.equal(most, 2);
+  assert.deepEqual(results, [true, true, true, true, true, undefined, undefined]);
+  assert.equal(await t.gate(work), true, 'the gate opens again');
+});

@@ -45,6 +45,7 @@ test('bad values are a 400 whose message names the parameter, never a 500', asyn
     [`/api/alerts?from=0&from=5&to=${T0}`, 'from'],
     [`/api/alerts?${ALL}&ip=1.2.3.4&ip=5.6.7.8`, 'ip'],
     [`/api/alerts?${ALL}&q=a&q=b`, 'q'],
+    [`/api/alerts?${ALL}&${Array.from({ length: 51 }, (_, i) => `rule=${80000 + i}`).join('&')}`, 'rule'],
   ];
   for (const [url, param] of cases) {
     const r = await get(url);
@@ -91,7 +92,7 @@ test('free text is literal: % and _ are not wildcards, the escape character is a
 });
 
 test('every API answer, errors and sign-in included, carries Cache-Control: no-store', async () => {
-  for (const url of [`/api/vpc?${ALL}`, '/api/range', '/api/session', '/api/alerts?limit=x', '/api/alerts/nope', '/api/nope']) {
+  for (const url of [`/api/vpc?${ALL}`, '/api/range', '/api/session', '/api/alerts?limit=x', '/api/alerts/nope', '/api/nope', '/metrics']) {
     const r = await app.inject({ method: 'GET', url });
     assert.equal(r.headers['cache-control'], 'no-store', url);
   }

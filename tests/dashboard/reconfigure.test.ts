@@ -95,3 +95,35 @@ test('beyond loopback, a reload that would drop authentication is refused for th
     await app.close();
   }
 });
+
+test('HTTPS: a renewed certificate is re-read by a reload and served to new connections', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { connect } = await import('node:tls');
+  const { startDashboard } = await import('../../src/dashboard/server.js');
+  const dir = mkdtempSync(join(tmpdir(), 'tld-reconf-tls-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const make = (cn: string) => execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${cn}`], { stdio: 'ignore' });
+  make('first.test');
+  const base: DashboardConfig = { host: '127.0.0.1', port: 0, user: 'admin', tlsCert: cert, tlsKey: key };
+  const server = await startDashboard({ store, config: base, logger });
+  const served = () =>
+    new Promise<string>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port: Number(new URL(server.url).port), rejectUnauthorized: false }, () => {
+        resolve(String(s.getPeerCertificate().subject.CN));
+        s.end();
+      }).on('error', reject);
+    });
+  try {
+    assert.equal(await served(), 'first.test');
+    assert.deepEqual(await server.reconfigure(base), { applied: [], restartNeeded: [], failed: [] }, 'unchanged files: nothing to report');
+    make('second.test');
+    assert.deepEqual((await server.reconfigure(base)).applied, ['tls_cert, tls_key (certificate re-read)']);
+    assert.equal(await served(), 'second.test');
+    const missing = await server.reconfigure({ ...base, tlsCert: join(dir, 'gone.pem') });
+    assert.match(missing.failed.join(), /cannot read <tls_cert> .*gone\.pem.*the certificate in use stays/);
+    assert.equal(await served(), 'second.test');
+  } finally {
+    await server.close();
+  }
+});

@@ -115,6 +115,23 @@ test('a user name is locked out after 10 failures from any addresses; an unknown
   assert.equal((await login(a, '10.9.9.9', 'admin', PASSWORD)).statusCode, 200);
 });
 
+test('a successful sign-in clears its address; failures are forgotten 30 minutes after the last one', async () => {
+  const a = await server();
+  const fail4 = async (from: string) => {
+    for (let i = 0; i < 4; i++) assert.equal((await login(a, from, 'admin', `nope-${i}`)).statusCode, 401);
+  };
+  await fail4('192.0.2.50');
+  assert.equal((await login(a, '192.0.2.50', 'admin', PASSWORD)).statusCode, 200);
+  await fail4('192.0.2.50');
+  assert.equal((await login(a, '192.0.2.50', 'admin', PASSWORD)).statusCode, 200, '4 + 4 failures with a success between: no lock');
+  clock += 31 * 60_000; // (the user name's 8 failures are forgotten too)
+  await fail4('192.0.2.51');
+  clock += 31 * 60_000;
+  await fail4('192.0.2.51');
+  assert.equal((await login(a, '192.0.2.51', 'admin', 'nope')).statusCode, 401, '4 forgotten + 5: the fifth failure locks');
+  assert.equal((await login(a, '192.0.2.51', 'admin', PASSWORD)).statusCode, 429);
+});
+
 test('a burst of 30 wrong passwords: 5 are checked, the rest are turned away at once', async () => {
   const a = await server();
   const codes: number[] = [];
@@ -123,7 +140,7 @@ test('a burst of 30 wrong passwords: 5 are checked, the rest are turned away at 
 });
 
 test('password checks pass a gate: at most 2 at once, a bounded queue, then "busy"', async () => {
-  const t = new LoginThrottle({ concurrent: 2, queue: 3 });
+  const t = new LoginThrottle({ queue: 3 }); // the default: 2 at once
   let running = 0;
   let most = 0;
   const work = async () => {

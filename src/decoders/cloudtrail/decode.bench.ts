@@ -1,6 +1,6 @@
 /**
  * CloudTrail decode throughput on one core: `node --import tsx src/decoders/cloudtrail/decode.bench.ts [records]`.
- * Builds a `{"Records":[…]}` file (100k records of about 480 bytes unless given), feeds it in 256 KiB chunks
+ * Builds a `{"Records":[…]}` file (100k records of about 520 bytes unless given), feeds it in 256 KiB chunks
  * as the collector does after gunzip, and prints records/s (best of a few rounds, after warm-up).
  * Memory under a heap limit: tests/decoders/decode-memory.ts.
  */

@@ -6,6 +6,10 @@ import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { collect } from '../options.js';
 
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
 export function register(program: Command): void {
   program
     .command('check-config')
@@ -26,7 +30,7 @@ export function register(program: Command): void {
         return;
       }
       process.stdout.write(`Configuration OK (${config.files.join(', ')}).\n`);
-      if (rules) process.stdout.write(`Rules: ${rules.rules} rules from ${rules.files} files, ${rules.lists} CDB lists.\n`);
+      if (rules) process.stdout.write(`Rules: ${rules.rules} rules from ${plural(rules.files, 'file')}, ${plural(rules.lists, 'CDB list')}.\n`);
       const aws = config.awsS3;
       if (!aws) {
         process.stdout.write('No <wodle name="aws-s3"> block: nothing will be collected.\n');

@@ -61,7 +61,8 @@ for (const [when, killAt, bucket] of [
   test(`SIGKILL ${when}, then a restart: every record exactly once`, async () => {
     const { objects: OBJECTS, lines: LINES } = BUCKETS[bucket];
     const conf = join(dir, `ossec-${killAt}.conf`);
-    writeFileSync(conf, `<ossec_config><global><logall_json>yes</logall_json></global><wodle name="aws-s3"><bucket type="vpcflow"><name>${bucket}</name><service_endpoint>${s3.endpoint}</service_endpoint><only_logs_after>2025-JUN-01</only_logs_after><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key></bucket></wodle></ossec_config>`);
+    // the samples are from June 2025: no retention, or the restart's run-once would prune what the first run stored
+    writeFileSync(conf, `<ossec_config><global><logall_json>yes</logall_json></global><store><flow_retention_days>0</flow_retention_days><alert_retention_days>0</alert_retention_days></store><wodle name="aws-s3"><bucket type="vpcflow"><name>${bucket}</name><service_endpoint>${s3.endpoint}</service_endpoint><only_logs_after>2025-JUN-01</only_logs_after><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key></bucket></wodle></ossec_config>`);
     const data = join(dir, `data-${killAt}`);
     assert.equal(await run(conf, data, killAt), -1, 'the first run was killed');
     const partial = readFileSync(join(data, 'logs/archives/archives.json'), 'utf8').split('\n').filter(Boolean).length;

@@ -61,8 +61,10 @@ before(async () => {
     await s3.put('flows', `AWSLogs/111111111111/vpcflowlogs/us-west-2/2025/06/26/111111111111_vpcflowlogs_us-west-2_fl-0aaaaaaaaaaaaaaaa_20250626T19${String(i % 60).padStart(2, '0')}Z_${n}abcd.log.gz`, gzipSync(VPC));
   }
   config = join(dir, 'ossec.conf');
+  // the samples are from June 2025: no retention, or run-once would prune what the first run stored
   writeFileSync(config, `<ossec_config>
   <global><logall_json>yes</logall_json></global>
+  <store><flow_retention_days>0</flow_retention_days><alert_retention_days>0</alert_retention_days></store>
   <wodle name="aws-s3">
     <skip_on_error>yes</skip_on_error>
     <bucket type="vpcflow"><name>flows</name><aws_profile>tld-test</aws_profile><service_endpoint>${s3.endpoint}</service_endpoint><only_logs_after>2025-JUN-01</only_logs_after></bucket>

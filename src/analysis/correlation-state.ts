@@ -330,19 +330,39 @@ export class CorrelationState {
 
   // ---------------------------------------------------------------- encoding (one JSON array per line)
 
-  /** Lines for what changed since the last save (clears the marks). */
+  /**
+   * Lines for what changed since the last save (clears the marks): removed windows, rewritten ones, then the
+   * contributions added to the others, in one columnar record per rule (a few large arrays encode much faster
+   * than thousands of small lines). A window no longer current for its key is skipped: the current one says it all.
+   */
   encodeChanges(): string {
     let out = '';
     for (const o of this.changedObjects) out += objectLine(o);
     this.changedObjects.clear();
     out += firedLine(this.persistedFired());
+    let rewritten = '';
+    const appended = new Map<string, Window[]>();
     for (const w of this.dirty) {
-      if (w.dirty === DELETED) out += JSON.stringify(['d', w.rule, w.key]) + '\n';
-      else if (w.dirty === APPENDED) out += JSON.stringify(['a', w.rule, w.key, encodeWindow(w, Math.min(w.saved, w.times.length), false)]) + '\n';
-      else if (w.dirty === REWRITE) out += JSON.stringify(['w', w.rule, w.key, encodeWindow(w, w.head, true)]) + '\n';
+      const flag = w.dirty;
       w.dirty = CLEAN;
-      w.saved = w.times.length;
+      if (flag === DELETED) {
+        out += JSON.stringify(['d', w.rule, w.key]) + '\n';
+        continue;
+      }
+      if (this.windows.get(w.rule)?.get(w.key) !== w) continue;
+      if (flag === REWRITE && (w.until !== undefined || w.prev !== undefined)) {
+        rewritten += JSON.stringify(['w', w.rule, w.key, encodeWindow(w, w.head, true)]) + '\n';
+        w.saved = w.times.length;
+        continue;
+      }
+      // a window still counting: its new contributions, or all of it (replacing what the file has) when rewritten
+      if (flag === REWRITE) w.saved = -1;
+      let list = appended.get(w.rule);
+      if (!list) appended.set(w.rule, (list = []));
+      list.push(w);
     }
+    out += rewritten;
+    for (const [rule, list] of appended) out += encodeColumns(rule, list, (w) => (w.saved < 0 ? w.head : Math.min(w.saved, w.times.length)), (w) => w.saved < 0);
     this.dirty = [];
     return out;
   }
@@ -354,12 +374,19 @@ export class CorrelationState {
     let out = JSON.stringify(['tld-correlation', 1, rules]) + '\n';
     for (const o of this.objects.values()) if (o.seq !== undefined) out += objectLine(o);
     out += firedLine(this.persistedFired());
-    for (const windows of this.windows.values()) {
+    for (const [rule, windows] of this.windows) {
+      let plain: Window[] = [];
       for (const w of windows.values()) {
-        out += JSON.stringify(['w', w.rule, w.key, encodeWindow(w, w.head, true)]) + '\n';
         w.dirty = CLEAN;
-        w.saved = w.times.length;
+        if (w.until !== undefined || w.prev !== undefined) {
+          out += JSON.stringify(['w', w.rule, w.key, encodeWindow(w, w.head, true)]) + '\n';
+          w.saved = w.times.length;
+        } else if (plain.push(w) >= 10_000) {
+          out += encodeColumns(rule, plain, (x) => x.head, () => true);
+          plain = [];
+        }
       }
+      if (plain.length > 0) out += encodeColumns(rule, plain, (x) => x.head, () => true);
     }
     for (const w of this.dirty) w.dirty = CLEAN;
     this.dirty = [];
@@ -402,6 +429,15 @@ export class CorrelationState {
         case 'd':
           loaded.get(String(rec[1]))?.delete(String(rec[2]));
           break;
+        case 'A': {
+          const rule = String(rec[1]);
+          const shape = this.rules.get(rule);
+          if (!shape || savedRules[rule] !== shape.fingerprint) break; // the rule is gone or changed
+          let windows = loaded.get(rule);
+          if (!windows) loaded.set(rule, (windows = new Map()));
+          decodeColumns(rule, shape.distinct, rec as ColumnRecord, windows, obj);
+          break;
+        }
         case 'w':
         case 'a': {
           const rule = String(rec[1]);
@@ -479,6 +515,68 @@ interface EncodedWindow {
   u?: number;
   f?: string;
   p?: EncodedWindow;
+}
+
+/**
+ * Contributions added to many counting windows of one rule: ['A', rule, keys, counts, times, indexes, values (0
+ * without different_field), object runs [id, count…] over all of them, newest times, fresh flags]. Reading it
+ * appends to each window (a fresh one replaces what was read before for its key). Marks each window saved.
+ */
+type ColumnRecord = ['A', string, string[], number[], number[], number[], string[] | 0, (string | number)[], number[], number[]];
+
+function encodeColumns(rule: string, list: Window[], from: (w: Window) => number, fresh: (w: Window) => boolean): string {
+  const keys: string[] = [];
+  const counts: number[] = [];
+  const times: number[] = [];
+  const idxs: number[] = [];
+  const vals: string[] | undefined = list[0]?.vals ? [] : undefined;
+  const runs: (string | number)[] = [];
+  const lasts: number[] = [];
+  const fresh01: number[] = [];
+  let prev: CorrObject | undefined;
+  for (const w of list) {
+    const n = w.times.length;
+    const f = from(w);
+    fresh01.push(fresh(w) ? 1 : 0);
+    keys.push(w.key);
+    counts.push(n - f);
+    lasts.push(w.last);
+    for (let k = f; k < n; k++) {
+      times.push(w.times[k] as number);
+      idxs.push(w.idxs[k] as number);
+      if (vals) vals.push(w.vals?.[k] as string);
+      const o = w.objs[k] as CorrObject;
+      if (o === prev) runs[runs.length - 1] = (runs[runs.length - 1] as number) + 1;
+      else runs.push(o.id, 1);
+      prev = o;
+    }
+    w.saved = n;
+  }
+  const rec: ColumnRecord = ['A', rule, keys, counts, times, idxs, vals ?? 0, runs, lasts, fresh01];
+  return JSON.stringify(rec) + '\n';
+}
+
+function decodeColumns(rule: string, distinct: boolean, rec: ColumnRecord, windows: Map<string, Window>, obj: (id: string) => CorrObject): void {
+  const [, , keys, counts, times, idxs, vals, runs, lasts, fresh] = rec;
+  const objs = decodeObjects({ t: [], i: [], o: runs, l: 0 }, obj);
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (keys.length !== counts.length || keys.length !== lasts.length || keys.length !== fresh?.length || times.length !== total || idxs.length !== total || objs.length !== total || (distinct && (!Array.isArray(vals) || vals.length !== total))) {
+    throw new Error(`contributions of rule ${rule} have different lengths`);
+  }
+  let at = 0;
+  keys.forEach((key, k) => {
+    const n = counts[k] as number;
+    let w = fresh[k] ? undefined : windows.get(key);
+    if (!w) windows.set(key, (w = newWindow(rule, key, distinct, lasts[k] as number, undefined)));
+    for (let j = at; j < at + n; j++) {
+      w.times.push(times[j] as number);
+      w.idxs.push(idxs[j] as number);
+      w.objs.push(objs[j] as CorrObject);
+      if (w.vals && Array.isArray(vals)) w.vals.push(vals[j] as string);
+    }
+    if ((lasts[k] as number) > w.last) w.last = lasts[k] as number;
+    at += n;
+  });
 }
 
 function encodeWindow(w: Window, from: number, full: boolean): EncodedWindow {

@@ -16,8 +16,8 @@ import type { FieldCondition, Rule } from './rule-types.js';
 import { APPENDED, CLEAN, CorrelationState, newWindow, type CorrObject, type RuleShape, type Window } from './correlation-state.js';
 import { CorrelationFile, CorrelationFileError } from './correlation-file.js';
 
-/** a snapshot replaces the appended saves once they outgrow this and twice the last snapshot */
-const SNAPSHOT_MIN_BYTES = 8 * 1024 * 1024;
+/** a snapshot replaces the appended saves once they outgrow this and three times the last snapshot */
+const SNAPSHOT_MIN_BYTES = 16 * 1024 * 1024;
 
 export interface AnalyzerOptions {
   logAlertLevel: number;
@@ -137,20 +137,22 @@ export class Analyzer {
   /**
    * Saves what changed since the last save (a snapshot now and then) so the file holds every contribution of
    * objects up to `upToSeq`. `committedSeq` (the last object marked processed, from the state store) lets hits of
-   * earlier objects forget how to be undone; without a file, objects up to `upToSeq` are taken as settled.
+   * objects up to it forget how to be undone (without it they keep that); without a file, objects up to
+   * `upToSeq` are taken as settled.
    */
   async persistCorrelation(upToSeq: number, committedSeq?: number): Promise<void> {
     const st = this.#state;
     st.purge();
     const file = st.file;
-    const settledTo = committedSeq ?? (file ? undefined : upToSeq);
+    // in memory only nothing is restored: an object is settled once its group is durable
+    const settledTo = file ? committedSeq : upToSeq;
     if (settledTo !== undefined) st.settle(settledTo);
     if (!file) {
       st.prune(false);
       return;
     }
     try {
-      if (st.needSnapshot || file.journalBytes > Math.max(SNAPSHOT_MIN_BYTES, 2 * file.snapshotBytes)) {
+      if (st.needSnapshot || file.journalBytes > Math.max(SNAPSHOT_MIN_BYTES, 3 * file.snapshotBytes)) {
         st.prune(true);
         await file.replace(st.encodeAll());
       } else {

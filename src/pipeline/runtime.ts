@@ -16,10 +16,9 @@ import type { ObjectSource } from '../sources/s3/client.js';
 import type { BucketConfig } from '../config/types.js';
 import { alertsFilePath, openAlertsFile, openArchivesFile, type JsonLinesFile } from '../outputs/json-lines-file.js';
 import { PipelineSink, recoverOutputs } from './pipeline-sink.js';
-import type { AnalyzerPort } from './ports.js';
 import type { Store } from '../store/index.js';
 import { CollectorMetrics } from './metrics.js';
-import { buildAnalyzer, openEmbeddedStore } from './stages.js';
+import { buildAnalyzer, openEmbeddedStore, type PipelineAnalyzer } from './stages.js';
 
 export interface RuntimeOptions {
   configFiles: string[];
@@ -83,9 +82,12 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const loaded = await loadConfig(opts.configFiles);
   let config = loaded.config;
   for (const w of loaded.warnings) logger.warn(formatIssue(w));
-  let analyzer: AnalyzerPort = await buildAnalyzer(config, now);
+  // the frequency rules' state is saved next to the collector state and restored below; a replay reads objects
+  // already processed without marking them, so it keeps its windows in memory only (it neither restores nor saves)
+  const stateDir = join(dataDir, 'state');
+  let analyzer: PipelineAnalyzer = await buildAnalyzer(config, now, opts.replay ? undefined : stateDir);
 
-  const state = openStateStore(join(dataDir, 'state'), { lookbackDays: lookback(config) });
+  const state = openStateStore(stateDir, { lookbackDays: lookback(config) });
   const alertsFile: JsonLinesFile = openAlertsFile(dataDir);
   const archivesFile: JsonLinesFile | undefined = config.global.logallJson ? openArchivesFile(dataDir) : undefined;
   const removed = recoverOutputs(state.lastCheckpoint(), { alerts: alertsFile, archives: archivesFile });
@@ -98,10 +100,26 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   if (base.alerts === undefined || (archivesFile && base.archives === undefined)) {
     state.recordCheckpoint({ ...base, alerts: alertsFile.size(), ...(archivesFile ? { archives: archivesFile.size() } : {}) });
   }
+  // windows as of the last object marked processed: what later objects added was cut with their alerts above
+  try {
+    await analyzer.restoreCorrelation?.(state.lastCheckpoint()?.seq ?? 0);
+  } catch (e) {
+    state.close();
+    alertsFile.close();
+    archivesFile?.close();
+    throw e;
+  }
   const store = opts.store === false ? undefined : await openEmbeddedStore(dataDir, config);
   const metrics = new CollectorMetrics();
   const sink = new PipelineSink({
-    analyzer: { analyze: (batch, emit) => analyzer.analyze(batch, emit) },
+    // the analyzer is replaced on a reload: every call goes to the current one
+    analyzer: {
+      analyze: (batch, emit) => analyzer.analyze(batch, emit),
+      objectDone: (objectId, seq) => analyzer.objectDone?.(objectId, seq),
+      discardObject: (objectId) => analyzer.discardObject?.(objectId),
+      persistCorrelation: (upToSeq) => analyzer.persistCorrelation(upToSeq, state.lastCheckpoint()?.seq ?? 0),
+      restoreCorrelation: (committedSeq) => analyzer.restoreCorrelation?.(committedSeq) ?? Promise.resolve(),
+    },
     alertsFile,
     ...(archivesFile ? { archivesFile } : {}),
     ...(store ? { store } : {}),
@@ -121,6 +139,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     metrics,
     async reload() {
       const next = await loadConfig(opts.configFiles);
+      // the new analyzer takes over the state (with the file it is saved to): it opens nothing itself
       const nextAnalyzer = await buildAnalyzer(next.config, now);
       nextAnalyzer.adoptState?.(analyzer);
       config = next.config;
@@ -129,6 +148,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     },
     async close() {
       await sink.commitPending();
+      await analyzer.closeCorrelation();
       alertsFile.close();
       archivesFile?.close();
       await store?.close();

@@ -6,11 +6,22 @@ import type { TldConfig } from '../config/types.js';
 import type { Store } from '../store/index.js';
 import type { AnalyzerPort } from './ports.js';
 
-/** The rules engine for a configuration; throws the engine's own error (file, line, rule id) on bad rules. */
-export async function buildAnalyzer(config: TldConfig, now: () => Date): Promise<AnalyzerPort> {
+/** The rules engine as the pipeline uses it: the port, plus closing the correlation file at the end. */
+export type PipelineAnalyzer = AnalyzerPort & {
+  /** `committedSeq`: seq of the last object marked processed (hits up to it can no longer be undone) */
+  persistCorrelation(upToSeq: number, committedSeq?: number): Promise<void>;
+  closeCorrelation(): Promise<void>;
+};
+
+/**
+ * The rules engine for a configuration; throws the engine's own error (file, line, rule id) on bad rules.
+ * `correlationDir`: where `restoreCorrelation` / `persistCorrelation` keep the frequency rules' state
+ * (without it the state lives in memory only).
+ */
+export async function buildAnalyzer(config: TldConfig, now: () => Date, correlationDir?: string): Promise<PipelineAnalyzer> {
   const { loadRuleset, createAnalyzer } = await import('../analysis/index.js');
   const ruleset = await loadRuleset(config.ruleset);
-  return createAnalyzer(ruleset, { logAlertLevel: config.alerts.logAlertLevel, now });
+  return createAnalyzer(ruleset, { logAlertLevel: config.alerts.logAlertLevel, now, ...(correlationDir === undefined ? {} : { correlationDir }) });
 }
 
 /** The embedded store (DuckDB) of a data folder. */

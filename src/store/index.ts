@@ -12,7 +12,8 @@ import { DuckDBInstance, DuckDBTimestampValue, type DuckDBAppender, type DuckDBC
 import type { StoreConfig } from '../config/types.js';
 import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
 import { SCHEMA } from './schema.js';
-import { alertRow, findingRow, ms, type AlertRow, type FindingRow } from './extract.js';
+import type { AlertRow, FindingRow } from './extract.js';
+import { storeRowsOf, type StoreRows } from './store-rows.js';
 import { FlowChunkWriter } from './flow-chunk-writer.js';
 
 export interface ObjectHealth {
@@ -74,10 +75,26 @@ const COMMIT_ROWS = 100_000;
 /** flow rows written in one opening of the database before it is opened again (see Store.#reopen) */
 const REOPEN_ROWS = 10_000_000;
 
-const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-export class Store {
+/**
+ * What the rest of the product uses of the store, whichever thread it runs on: `EmbeddedStore` in this thread, or
+ * `ThreadedStore` (threaded-store.ts) forwarding to one on a thread of its own (the collector's default).
+ */
+export interface Store {
+  readonly readOnly: boolean;
+  /** the database file, for error messages */
+  readonly path: string;
+  ingest(batch: EventBatch, alerts: Alert[]): Promise<void>;
+  ingestRows(rows: StoreRows): Promise<void>;
+  recordObject(info: ObjectHealth): void;
+  discardObject(object: { objectId: string; bucket: string; key: string }): Promise<void>;
+  flush(): Promise<void>;
+  applyRetention(now: Date): Promise<unknown>;
+  query(sql: string, params?: (string | number | null)[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+export class EmbeddedStore implements Store {
   #conn: DuckDBConnection;
   #instance: DuckDBInstance;
   readonly #cfg: StoreConfig;
@@ -132,44 +149,44 @@ export class Store {
 
   /** Appends a batch's flows (an object's first batch first drops rows of an earlier read of it). */
   ingest(batch: EventBatch, alerts: Alert[]): Promise<void> {
-    return this.#exclusive(() => this.#ingest(batch, alerts));
+    return this.ingestRows(storeRowsOf(batch, alerts));
   }
 
-  async #ingest(batch: EventBatch, alerts: Alert[]): Promise<void> {
-    const { objectId, bucket } = batch.object;
-    if (batch.firstIndex === 0) await this.#replaceEarlierRead(batch.object);
-    const region = batch.object.region ?? null;
-    let idx = batch.firstIndex;
-    const readingKey = `${bucket}\n${batch.object.key}`;
-    let reading = this.#reading.get(readingKey);
-    let w = reading ? this.#flows : undefined;
-    for (const e of batch.events) {
-      const f = e.aws;
-      const src = f.source;
-      if (src === 'vpc') {
-        if (w === undefined || reading === undefined) {
-          w = await this.#flowWriter();
-          if (reading === undefined) {
-            reading = { id: objectId, rows: 0, first: Infinity, last: -Infinity, untimed: false };
-            this.#reading.set(readingKey, reading);
-          }
-        }
-        if (w.handedRows >= COMMIT_ROWS) await this.#commitFlows().catch((e: Error) => Promise.reject(this.#explain(e)));
-        const start = ms(f.start);
-        reading.rows++;
-        if (start === null) reading.untimed = true;
-        else {
-          if (start < reading.first) reading.first = start;
-          if (start > reading.last) reading.last = start;
-        }
-        w.add(objectId, idx, start, ms(f.end), text(f.aws_account_id) ?? text(f.account_id), text(f.region) ?? region, text(f.interface_id), text(f.srcaddr), text(f.dstaddr), int(f.srcport), int(f.dstport), int(f.protocol), int(f.packets), int(f.bytes), text(f.action), text(f.log_status), bucket);
-      } else if (src === 'guardduty') {
-        const row = findingRow(e);
-        if (row) this.#findings.push(row);
+  /** `ingest` with the rows already taken out of the events (see store-rows.ts). */
+  ingestRows(rows: StoreRows): Promise<void> {
+    return this.#exclusive(() => this.#ingest(rows));
+  }
+
+  async #ingest({ object, firstIndex, flows, findings, alerts }: StoreRows): Promise<void> {
+    const { objectId, bucket } = object;
+    if (firstIndex === 0) await this.#replaceEarlierRead(object);
+    if (flows && flows.rows > 0) {
+      const readingKey = `${bucket}\n${object.key}`;
+      let reading = this.#reading.get(readingKey);
+      if (reading === undefined) {
+        reading = { id: objectId, rows: 0, first: Infinity, last: -Infinity, untimed: false };
+        this.#reading.set(readingKey, reading);
       }
-      idx++;
+      let w = await this.#flowWriter();
+      const { idx, start, end, sport, dport, proto, packets, bytes, account, region, eni, src, dst, action, logStatus } = flows;
+      const orNull = (v: number) => (Number.isNaN(v) ? null : v);
+      for (let r = 0; r < flows.rows; r++) {
+        if (w.handedRows >= COMMIT_ROWS) {
+          await this.#commitFlows().catch((e: Error) => Promise.reject(this.#explain(e)));
+          w = await this.#flowWriter();
+        }
+        const t = start[r]!;
+        reading.rows++;
+        if (Number.isNaN(t)) reading.untimed = true;
+        else {
+          if (t < reading.first) reading.first = t;
+          if (t > reading.last) reading.last = t;
+        }
+        w.add(objectId, idx[r]!, orNull(t), orNull(end[r]!), account[r]!, region[r]!, eni[r]!, src[r]!, dst[r]!, orNull(sport[r]!), orNull(dport[r]!), orNull(proto[r]!), orNull(packets[r]!), orNull(bytes[r]!), action[r]!, logStatus[r]!, bucket);
+      }
     }
-    for (const al of alerts) this.#alerts.push(alertRow(al));
+    for (const f of findings) this.#findings.push(f);
+    for (const a of alerts) this.#alerts.push(a);
   }
 
   async #flowWriter(): Promise<FlowChunkWriter> {
@@ -507,7 +524,7 @@ export interface OpenOptions {
 }
 
 /** Opens (creating) the store of a data directory. */
-export async function openStore(dataDir: string, cfg: StoreConfig, opts: OpenOptions = {}): Promise<Store> {
+export async function openStore(dataDir: string, cfg: StoreConfig, opts: OpenOptions = {}): Promise<EmbeddedStore> {
   const dir = join(dataDir, 'store');
   if (!opts.readOnly) mkdirSync(dir, { recursive: true });
   const settings: Record<string, string> = opts.readOnly ? { access_mode: 'READ_ONLY' } : {};
@@ -515,10 +532,10 @@ export async function openStore(dataDir: string, cfg: StoreConfig, opts: OpenOpt
   const path = join(dir, 'tld.duckdb');
   const instance = await DuckDBInstance.create(path, settings);
   const conn = await instance.connect();
-  if (opts.readOnly) return new Store(instance, conn, cfg, true, { path, settings, reopenRows: Infinity, reopen: reopenDatabase });
+  if (opts.readOnly) return new EmbeddedStore(instance, conn, cfg, true, { path, settings, reopenRows: Infinity, reopen: reopenDatabase });
   for (const sql of SCHEMA) await conn.run(sql);
   // rows of objects whose read was cut off by a crash after part of them was committed: they are read again
   await conn.run('DELETE FROM flows WHERE object_id IN (SELECT object_id FROM open_objects)');
   await conn.run('DELETE FROM open_objects');
-  return new Store(instance, conn, cfg, false, { path, settings, reopenRows: opts.reopenRows ?? REOPEN_ROWS, reopen: opts.reopen ?? reopenDatabase });
+  return new EmbeddedStore(instance, conn, cfg, false, { path, settings, reopenRows: opts.reopenRows ?? REOPEN_ROWS, reopen: opts.reopen ?? reopenDatabase });
 }

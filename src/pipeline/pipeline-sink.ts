@@ -179,9 +179,12 @@ export class PipelineSink implements EventSink {
         }
         await analyzer.persistCorrelation?.(last.seq ?? this.#seq);
       } catch (e) {
-        // the group's objects are still in #open: the failure takes them back with the others
-        this.#broken ??= outputError('the outputs', e);
-        this.#rollback = this.#takeBack();
+        // the group's objects are still in #open: the failure takes them back with the others (when a write
+        // failed meanwhile, its rollback, queued after this commit, does it)
+        if (!this.#broken) {
+          this.#broken = outputError('the outputs', e);
+          this.#rollback = this.#takeBack();
+        }
         for (const w of group) w.reject(this.#broken);
         return;
       }

@@ -89,11 +89,6 @@ export class PipelineSink implements EventSink {
     return { alerts: alertsFile.logicalSize(), ...(archivesFile ? { archives: archivesFile.logicalSize() } : {}) };
   }
 
-  /** the failure that stopped the sink, if any (the collector stops reading on it) */
-  get failure(): OutputError | undefined {
-    return this.#broken;
-  }
-
   async write(batch: EventBatch): Promise<void> {
     if (this.#broken) throw this.#broken;
     const { analyzer, alertsFile, archivesFile, store } = this.#deps;

@@ -156,6 +156,33 @@ test('a failed output write fails every unfinished object, takes back what they 
   assert.deepEqual(lines(archivesFile.path).map((a) => a.id), ['c1-0', 'c1-1', 'w1-0', 'w1-1', 'w2-0', 'w2-1', 'r1-0', 'r1-1']);
 });
 
+test('a commit that fails while the next group gathers fails that group too (no object is left waiting forever)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-sink-'));
+  const alertsFile = new JsonLinesFile(join(dir, 'a.json'));
+  let release!: () => void;
+  const flushing = new Promise<void>((r) => (release = r));
+  const archivesFile = new (class extends JsonLinesFile {
+    override async flush(): Promise<number> {
+      await flushing;
+      throw Object.assign(new Error('EFBIG: file too large, write'), { code: 'EFBIG' });
+    }
+  })(join(dir, 'r.json'));
+  const sink = new PipelineSink({ analyzer, alertsFile, archivesFile, groupMs: 10 });
+  const obj = (id: string) => ({ ...batch(), object: { ...batch().object, objectId: id } });
+  await sink.write(obj('g1'));
+  const g1 = sink.objectDone(obj('g1').object, { status: 'ok', records: 2 });
+  const committing = sink.commitPending();
+  // finished while the first group's flush is in flight: it waits for the next group
+  await sink.write(obj('g2'));
+  const g2 = sink.objectDone(obj('g2').object, { status: 'ok', records: 2 });
+  const outcome = (p: Promise<unknown>) => p.then(() => 'resolved', (e: Error) => `rejected: ${e.message.slice(0, 40)}`);
+  const answers = Promise.all([outcome(g1), outcome(g2)]);
+  release();
+  await committing;
+  // the next group's timer fires after the failure: both objects must be answered (rejected: read again)
+  assert.deepEqual(await answers, ['rejected: cannot write the outputs: file too large', 'rejected: cannot write the outputs: file too large']);
+});
+
 test('a state mark that fails takes the object (and later ones) back to the state\'s last checkpoint', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tld-sink-'));
   const alertsFile = new JsonLinesFile(join(dir, 'a.json'));

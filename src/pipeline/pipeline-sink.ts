@@ -156,7 +156,13 @@ export class PipelineSink implements EventSink {
     const group = this.#group;
     this.#group = [];
     this.#groupRecords = 0;
-    if (group.length === 0 || this.#broken) return this.#commitChain;
+    if (group.length === 0) return this.#commitChain;
+    // objects that finished while a failing commit was in flight: they are taken back with the others (never
+    // dropped without an answer, which would leave the collector waiting for them forever)
+    if (this.#broken) {
+      for (const w of group) w.reject(this.#broken);
+      return this.#commitChain;
+    }
     this.#commitChain = this.#commitChain.then(async () => {
       if (this.#broken) {
         for (const w of group) w.reject(this.#broken);
@@ -181,6 +187,11 @@ export class PipelineSink implements EventSink {
           this.#rollback = this.#takeBack();
         }
         for (const w of group) w.reject(this.#broken);
+        // and the next group, gathered while this one was being written
+        if (this.#timer) clearTimeout(this.#timer);
+        this.#timer = undefined;
+        for (const w of this.#group.splice(0)) w.reject(this.#broken);
+        this.#groupRecords = 0;
         return;
       }
       this.#committed = last;

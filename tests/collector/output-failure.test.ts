@@ -33,7 +33,7 @@ function runOnce(dataDir: string, limitKib?: number): Promise<{ status: number |
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('close', (status) => resolve({ status, out, err }));
+    child.on('close', (status, signal) => resolve({ status, out, err: err + (signal ? ` [signal ${signal}]` : '') }));
   });
 }
 
@@ -90,7 +90,7 @@ test('archives.json hitting the file-size limit mid-run: nothing is lost or doub
   const data = join(dir, 'data');
   const limited = await runOnce(data, limitKib);
   assert.notEqual(limited.status, 0, 'a failed output fails the run');
-  assert.match(limited.out, /cannot write \S*logs\/archives\/archives\.json: file too large/, limited.out + limited.err);
+  assert.match(limited.out, /cannot write \S*logs\/archives\/archives\.json: file too large/, `exit ${limited.status}: ${limited.out}${limited.err}`);
   assert.doesNotMatch(limited.out + limited.err, /unexpected error while decoding/);
   const partial = lines(join(data, 'logs/archives/archives.json')).length;
   assert.ok(partial < total, 'the limit cut the first run short');

@@ -37,7 +37,7 @@ test("the issue's example config (in a multi-root ossec.conf with && in a comman
   assert.equal(config.global.logallJson, true);
   assert.equal(config.alerts.logAlertLevel, 3);
   assert.deepEqual(config.awsS3 && { ...config.awsS3, buckets: undefined }, {
-    disabled: false, intervalSeconds: 600, runOnStart: true, skipOnError: true, schedule: {}, buckets: undefined,
+    disabled: false, intervalSeconds: 600, runOnStart: true, skipOnError: true, workers: 0, schedule: {}, buckets: undefined,
   });
   assert.deepEqual(config.awsS3?.buckets, [
     { type: 'vpcflow', name: 'wazuh-aws-wodle', path: '', pathSuffix: '', awsAccountAlias: '', removeFromBucket: false, lookbackDays: 1, awsProfile: 'default', origin: { file, line: 16 } },

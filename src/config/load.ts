@@ -157,6 +157,7 @@ function readWodle(el: XmlElement, c: Collector): AwsS3Config {
     intervalSeconds: interval,
     runOnStart: w.runOnStart as boolean,
     skipOnError: w.skipOnError as boolean,
+    workers: w.workers as number,
     schedule: {
       ...(day !== undefined ? { day } : {}),
       ...(wday !== undefined ? { wday } : {}),

@@ -66,6 +66,7 @@ export const SECTIONS: SectionDef[] = [
       { tag: 'day', key: 'day', type: 'integer', allowed: '1–31', description: 'Day of the month for monthly runs (interval becomes a multiple of 1M). Not together with `wday`.', parse: v.integer(1, 31) },
       { tag: 'wday', key: 'wday', type: 'week day', allowed: 'sunday … saturday or sun … sat', description: 'Day of the week for weekly runs (interval becomes a multiple of 1w).', parse: v.weekday },
       { tag: 'time', key: 'time', type: 'hh:mm', description: 'Time of day (UTC) for daily, weekly or monthly runs (interval becomes a multiple of 1d).', parse: v.clockTime },
+      { tag: 'workers', key: 'workers', type: 'integer', default: '0', allowed: '0–64 (0 = one per core)', description: 'ThreatLockDown: threads that fetch objects (GetObject through the AWS SDK) and decompress them beside the thread that decodes, runs the rules and writes; several objects are read at once on each. 0 starts one per core. Read when collection starts: a reload keeps the threads running.', parse: v.integer(0, 64) },
       { tag: 'bucket', key: 'buckets', type: 'block', repeatable: true, attributes: ['type'], allowed: `type="${BUCKET_TYPES.join('|')}"`, description: 'One S3 bucket to read; see the bucket options.', parse: v.text },
     ],
   },

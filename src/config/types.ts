@@ -58,6 +58,8 @@ export interface AwsS3Config {
   intervalSeconds: number;
   runOnStart: boolean;
   skipOnError: boolean;
+  /** `<workers>`: fetch threads, 0 = one per core */
+  workers: number;
   schedule: Schedule;
   buckets: BucketConfig[];
 }

@@ -18,6 +18,7 @@ import { alertsFilePath, openAlertsFile, openArchivesFile, type JsonLinesFile } 
 import { PipelineSink, recoverOutputs } from './pipeline-sink.js';
 import type { Store } from '../store/index.js';
 import { CollectorMetrics } from './metrics.js';
+import { FetchPool, fetchThreadCount } from '../sources/s3/fetch-pool.js';
 import { buildAnalyzer, openEmbeddedStore, type PipelineAnalyzer } from './stages.js';
 
 export interface RuntimeOptions {
@@ -55,6 +56,8 @@ export interface Runtime {
   readonly sink: PipelineSink;
   readonly store: Store | undefined;
   readonly metrics: CollectorMetrics;
+  /** the fetch threads (started by the first cycle; `<workers>` is read then) */
+  readonly fetchPool: FetchPool | undefined;
   /** Re-reads configuration and rules; throws (and changes nothing) when either has errors. Returns warnings. */
   reload(): Promise<string[]>;
   close(): Promise<void>;
@@ -128,9 +131,17 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     now,
   });
 
+  let fetchPool: FetchPool | undefined;
   return {
     get config() {
       return config;
+    },
+    get fetchPool() {
+      if (fetchPool === undefined && config.awsS3 && !config.awsS3.disabled) {
+        fetchPool = new FetchPool(fetchThreadCount(config.awsS3.workers));
+        logger.info({ threads: fetchPool.size }, 'Objects are fetched and decompressed on %d threads.', fetchPool.size);
+      }
+      return fetchPool;
     },
     dataDir,
     state,
@@ -152,6 +163,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
       alertsFile.close();
       archivesFile?.close();
       await store?.close();
+      await fetchPool?.close();
       state.close();
     },
   };
@@ -175,7 +187,8 @@ export async function runCycle(rt: Runtime, logger: Logger, opts: CycleOptions):
     now: () => new Date(),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.window ? { window: opts.window } : {}),
-    ...(opts.sourceFor ? { sourceFor: opts.sourceFor } : {}),
+    // a source given by the caller cannot cross to another thread: then objects are read on this one
+    ...(opts.sourceFor ? { sourceFor: opts.sourceFor } : { fetchPool: rt.fetchPool }),
   });
   rt.metrics.cycleSeconds.observe((Date.now() - started) / 1000);
   rt.metrics.alerts.inc(rt.sink.counters.alerts - before.alerts);

@@ -10,8 +10,10 @@ import type { BucketConfig } from '../../config/types.js';
 import type { AwsEvent, ObjectRef } from '../../shared/events.js';
 import type { EventSink } from '../../shared/sink.js';
 import type { ScopeKey, StateStore } from './state/types.js';
-import { createObjectDecoder, decompressStream, ObjectDecodeError } from '../../decoders/index.js';
-import { createS3Source, type ListedObject, type ObjectBody, type ObjectSource } from './client.js';
+import { createObjectDecoder, ObjectDecodeError } from '../../decoders/index.js';
+import { createS3Source, type ListedObject, type ObjectSource } from './client.js';
+import { readContent, TransientReadError, type ObjectContent } from './read-object.js';
+import type { FetchPool } from './fetch-pool.js';
 import { S3AccessError } from './errors.js';
 import { OutputError } from '../../outputs/output-error.js';
 import { flowLogIdOf } from './layout.js';
@@ -64,10 +66,19 @@ export interface CollectDeps {
   window?: { from: string; to: string };
   /** collectAll: buckets read at the same time (default 1) */
   concurrency?: number;
+  /**
+   * threads that fetch and decompress objects; without it (or with `sourceFor`, whose source cannot cross to
+   * another thread) objects are read on this thread
+   */
+  fetchPool?: FetchPool;
 }
 
-/** GetObject requests started ahead of the object being read (hides the request latency of small objects). */
+/**
+ * Reads started ahead of the object being decoded (hides the request latency of small objects); with fetch
+ * threads, enough to keep each of them busy with two.
+ */
 const PREFETCH = 4;
+const prefetchFor = (pool: FetchPool | undefined) => (pool ? Math.max(PREFETCH, 2 * pool.size + 2) : PREFETCH);
 
 interface Ahead {
   key: ScopeKey;
@@ -75,7 +86,7 @@ interface Ahead {
   obj: ListedObject;
   refusal: string | undefined;
   done: boolean;
-  body: Promise<ObjectBody> | undefined;
+  content: ObjectContent | undefined;
 }
 
 /** Events per `sink.write` at most. */
@@ -95,12 +106,6 @@ function shiftDay(day: string, days: number): string {
 export function objectIdOf(bucket: string, key: string): string {
   return createHash('sha1').update(`${bucket}/${key}`).digest('hex').slice(0, 16);
 }
-
-/**
- * The body stream broke (connection reset mid-object…) or ended before the size the listing gave: the object is
- * read again at once, and if that keeps failing, left unmarked for the next cycle.
- */
-class TransientReadError extends Error {}
 
 /** Reads of one object before it is left for the next cycle, and the pause before each new attempt (ms). */
 const READ_ATTEMPTS = 3;
@@ -181,26 +186,30 @@ class BucketRun {
         this.summary.skipped++;
         continue;
       }
-      ahead.push({ key, day, obj, refusal, done, body: refusal ? undefined : this.#prefetch(obj.key) });
-      if (ahead.length > PREFETCH) await this.#next(scope, ahead);
+      ahead.push({ key, day, obj, refusal, done, content: refusal ? undefined : this.#startRead(obj) });
+      if (ahead.length > prefetchFor(this.deps.fetchPool)) await this.#next(scope, ahead);
     }
     while (ahead.length > 0 && !this.#stopped && !this.deps.signal.aborted) await this.#next(scope, ahead);
-    for (const a of ahead.splice(0)) void a.body?.then((o) => o.discard(), () => undefined);
+    for (const a of ahead.splice(0)) a.content?.discard();
     if (listing.outside > 0) {
       logger.warn({ bucket: this.b.name, prefix: scope.prefix, count: listing.outside, example: listing.outsideExample }, 'Objects without YYYY/MM/DD/ folders right after the path were not read (Firehose layout expected).');
     }
   }
 
-  /** Starts a GetObject early; a failure surfaces when the object's turn comes (read again then). */
-  #prefetch(key: string): Promise<ObjectBody> {
-    const p = this.source.get(key);
-    p.catch(() => undefined);
-    return p;
+  /**
+   * Starts reading an object (on a fetch thread when there are some); a failure surfaces when the object's turn
+   * comes, and it is read again then.
+   */
+  #startRead(obj: ListedObject): ObjectContent {
+    const req = { key: obj.key, listedSize: obj.size, ...(obj.lastModified ? { listedModified: obj.lastModified.getTime() } : {}) };
+    const counted = (n: number) => (this.summary.bytes += n);
+    const pool = this.deps.fetchPool;
+    return pool ? pool.read(this.b, req, counted) : readContent(this.source, req, counted);
   }
 
   async #next(scope: Scope, ahead: Ahead[]): Promise<void> {
     const a = ahead.shift()!;
-    await this.#object(scope, a.key, a.day, a.obj, a.refusal, a.done, a.body);
+    await this.#object(scope, a.key, a.day, a.obj, a.refusal, a.done, a.content);
   }
 
   #ref(scope: Scope, stateKey: ScopeKey, obj: ListedObject, replayed: boolean): ObjectRef {
@@ -224,7 +233,7 @@ class BucketRun {
    * records that could not be read, or throws: ObjectDecodeError (bad content), S3AccessError (GetObject
    * refused), TransientReadError (the body broke or came short), OutputError (an output failed).
    */
-  async #read(scope: Scope, ref: ObjectRef, written: { events: number }, prefetched?: Promise<ObjectBody>): Promise<{ records: number; recordErrors: { count: number; first: string[] } }> {
+  async #read(scope: Scope, ref: ObjectRef, written: { events: number }, content: ObjectContent): Promise<{ records: number; recordErrors: { count: number; first: string[] } }> {
     const b = this.b;
     const logInfo = { aws_account_alias: b.awsAccountAlias, log_file: ref.key, s3bucket: b.name };
     // a count and the first few: an object of millions of bad lines must not hold millions of messages
@@ -238,10 +247,6 @@ class BucketRun {
         if (recordErrors.count++ < QUOTED_RECORD_ERRORS) recordErrors.first.push(`line ${line}: ${message}`);
       },
     });
-    const object = await (prefetched ?? this.source.get(ref.key));
-    // the size the listing gave, unless the object was replaced since (then the GET's own Content-Length)
-    const replaced = object.lastModified !== undefined && ref.lastModified !== undefined && object.lastModified.getTime() > ref.lastModified.getTime();
-    const expected = replaced ? object.size : ref.size;
     let index = 0;
     let batch: AwsEvent[] = [];
     const flush = async () => {
@@ -251,22 +256,8 @@ class BucketRun {
       await this.deps.sink.write({ object: ref, firstIndex: index - events.length, events });
       written.events += events.length;
     };
-    const counted = (async function* (src: AsyncIterable<Uint8Array>, onBytes: (n: number) => void) {
-      let read = 0;
-      try {
-        for await (const chunk of src) {
-          read += chunk.byteLength;
-          onBytes(chunk.byteLength);
-          yield chunk;
-        }
-      } catch (e) {
-        throw new TransientReadError(`the object's body could not be read to the end (${(e as Error).message})`, { cause: e });
-      }
-      // a body cut short with a Content-Length that matches it ends "normally": only the listed size tells
-      if (read < expected) throw new TransientReadError(`the object's body ended after ${read} of its ${expected} bytes`);
-    })(object.body, (n) => (this.summary.bytes += n));
     try {
-      for await (const chunk of decompressStream(counted)) {
+      for await (const chunk of content.chunks) {
         for (const e of decoder.push(chunk)) {
           batch.push(e);
           index++;
@@ -280,7 +271,7 @@ class BucketRun {
       }
       await flush();
     } catch (e) {
-      object.discard();
+      content.discard();
       if (e instanceof OutputError) throw e;
       const cause = (e as { cause?: unknown }).cause;
       if (cause instanceof OutputError) throw cause;
@@ -292,7 +283,7 @@ class BucketRun {
     return { records: index, recordErrors };
   }
 
-  async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean, prefetched?: Promise<ObjectBody>): Promise<void> {
+  async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean, started?: ObjectContent): Promise<void> {
     const { sink, state, logger, skipOnError } = this.deps;
     const b = this.b;
     const ref = this.#ref(scope, stateKey, obj, replayed);
@@ -304,7 +295,7 @@ class BucketRun {
     } else {
       for (let attempt = 1; ; attempt++) {
         try {
-          const read = await this.#read(scope, ref, written, attempt === 1 ? prefetched : undefined);
+          const read = await this.#read(scope, ref, written, (attempt === 1 ? started : undefined) ?? this.#startRead(obj));
           records = read.records;
           if (read.recordErrors.count > 0) {
             const n = read.recordErrors.count;

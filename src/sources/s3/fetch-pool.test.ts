@@ -1,0 +1,109 @@
+/**
+ * The fetch threads against a real S3-compatible server (s3rver over HTTP, the AWS SDK on each thread): content
+ * arrives whole and in order (large objects too, past the per-stream credit), failures keep their kind across the
+ * thread boundary, and a thread that dies fails only its reads, as transient, and is replaced.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { ObjectDecodeError } from '../../decoders/index.js';
+import { startS3Server, type TestS3Server } from '../../../tests/helpers/s3-server.js';
+import { bucketConfig } from '../../../tests/helpers/collector.js';
+import { FetchPool, fetchThreadCount } from './fetch-pool.js';
+import { S3AccessError } from './errors.js';
+import { TransientReadError, type ObjectContent } from './read-object.js';
+import { STREAM_CREDIT } from './fetch-messages.js';
+
+let s3: TestS3Server;
+let pool: FetchPool;
+const BUCKET = 'fetch-pool';
+// text that compresses a little, so the decompressed size is several times the per-stream credit
+const big = Buffer.from(Array.from({ length: 120_000 }, (_, i) => `line ${i} ${randomBytes(12).toString('hex')}\n`).join(''));
+const small = Buffer.from('2 111111111111 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 1 ACCEPT OK\n');
+
+before(async () => {
+  s3 = await startS3Server();
+  await s3.putObject(BUCKET, 'big.gz', gzipSync(big));
+  await s3.putObject(BUCKET, 'small.log', small);
+  const gz = gzipSync(big);
+  await s3.putObject(BUCKET, 'truncated.gz', gz.subarray(0, gz.length - 1000));
+  pool = new FetchPool(2);
+});
+after(async () => {
+  await pool?.close();
+  await s3?.close();
+});
+
+const cfg = () => bucketConfig({ type: 'vpcflow', name: BUCKET, serviceEndpoint: s3.endpoint, accessKey: 'S3RVER', secretKey: 'S3RVER' });
+
+async function drain(content: ObjectContent): Promise<{ bytes: Buffer; error: unknown }> {
+  const parts: Buffer[] = [];
+  try {
+    for await (const c of content.chunks) parts.push(Buffer.from(c));
+    return { bytes: Buffer.concat(parts), error: undefined };
+  } catch (e) {
+    return { bytes: Buffer.concat(parts), error: e };
+  }
+}
+
+test('objects come back decompressed, whole and in order, several at once, larger than the per-stream credit', async () => {
+  assert.ok(big.length > 4 * STREAM_CREDIT);
+  let compressed = 0;
+  const reads = [pool.read(cfg(), { key: 'big.gz', listedSize: gzipSync(big).length }, (n) => (compressed += n)), pool.read(cfg(), { key: 'small.log', listedSize: small.length }, (n) => (compressed += n)), pool.read(cfg(), { key: 'big.gz', listedSize: 1 }, () => undefined)];
+  // consumed one after another, as the collector does: the others wait within their credit meanwhile
+  const [a, b, c] = [await drain(reads[0]!), await drain(reads[1]!), await drain(reads[2]!)];
+  assert.equal(a.error, undefined);
+  assert.ok(a.bytes.equals(big));
+  assert.ok(b.bytes.equals(small));
+  assert.ok(c.bytes.equals(big));
+  assert.ok(compressed >= small.length + 1000, 'compressed bytes are counted');
+});
+
+test('failures keep their kind: a missing key, a body shorter than listed, a truncated gzip after its readable part', async () => {
+  const missing = await drain(pool.read(cfg(), { key: 'nope.gz', listedSize: 10 }, () => undefined));
+  assert.ok(missing.error instanceof S3AccessError, String(missing.error));
+  assert.equal(missing.error.code, 'TLD_ERR_S3_NO_SUCH_KEY');
+  const short = await drain(pool.read(cfg(), { key: 'small.log', listedSize: small.length + 50 }, () => undefined));
+  assert.ok(short.error instanceof TransientReadError, String(short.error));
+  assert.match(short.error.message, /ended after \d+ of its \d+ bytes/);
+  const cut = await drain(pool.read(cfg(), { key: 'truncated.gz', listedSize: 0 }, () => undefined));
+  assert.ok(cut.error instanceof ObjectDecodeError, String(cut.error));
+  assert.equal(cut.error.code, 'TLD_ERR_DECODE_GZIP_TRUNCATED');
+  assert.ok(cut.bytes.length > 0 && big.subarray(0, cut.bytes.length).equals(cut.bytes), 'what came before the cut is delivered');
+});
+
+test('a read given up early frees its stream; the pool goes on', async () => {
+  const content = pool.read(cfg(), { key: 'big.gz', listedSize: 0 }, () => undefined);
+  for await (const _ of content.chunks) break;
+  content.discard();
+  const again = await drain(pool.read(cfg(), { key: 'big.gz', listedSize: 0 }, () => undefined));
+  assert.ok(again.bytes.equals(big));
+});
+
+test('a fetch thread that dies fails its reads as transient (read again, never marked bad) and is replaced', async () => {
+  const one = new FetchPool(1);
+  try {
+    const content = one.read(cfg(), { key: 'big.gz', listedSize: 0 }, () => undefined);
+    const it = content.chunks[Symbol.asyncIterator]();
+    await it.next();
+    await one.workers[0]!.terminate();
+    let error: unknown;
+    try {
+      while (!(await it.next()).done);
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof TransientReadError, String(error));
+    assert.match(error.message, /fetch thread reading it stopped/);
+    const after = await drain(one.read(cfg(), { key: 'small.log', listedSize: small.length }, () => undefined));
+    assert.ok(after.bytes.equals(small), 'the replacement thread reads');
+  } finally {
+    await one.close();
+  }
+});
+
+test('<workers> 0 means one thread per core', () => {
+  assert.ok(fetchThreadCount(0) >= 1);
+  assert.equal(fetchThreadCount(3), 3);
+});

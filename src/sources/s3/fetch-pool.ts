@@ -1,0 +1,170 @@
+/**
+ * The fetch threads, seen from the collector's thread: `read` hands an object to the least busy thread and gives
+ * back its content as it arrives (the same `ObjectContent` that `readContent` gives in-process), so the AWS SDK's
+ * per-request work, the network wait and decompression run on other cores. The collector keeps the order: it
+ * starts reads ahead (prefetch) and consumes them one object after another.
+ *
+ * A thread that dies fails the objects it was reading as a transient read error (they are read again, never marked
+ * bad) and is replaced.
+ */
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import type { BucketConfig } from '../../config/types.js';
+import { ObjectDecodeError, type DecodeErrorCode } from '../../decoders/index.js';
+import { startThread } from '../../shared/threads.js';
+import { S3AccessError, type S3ErrorCode } from './errors.js';
+import type { FetchFailure, FromFetchThread, ToFetchThread } from './fetch-messages.js';
+import { TransientReadError, type ContentRequest, type ObjectContent } from './read-object.js';
+
+interface Thread {
+  worker: Worker;
+  /** streams being read on it */
+  open: Set<number>;
+}
+
+interface Stream {
+  thread: Thread;
+  chunks: Uint8Array[];
+  ended: boolean;
+  error: Error | undefined;
+  wake: (() => void) | undefined;
+  onBytes: (n: number) => void;
+}
+
+/** The fetch threads a `<workers>` setting asks for: 0 means one per core. */
+export function fetchThreadCount(workers: number): number {
+  return workers > 0 ? workers : Math.max(1, availableParallelism());
+}
+
+function errorOf(f: FetchFailure): Error {
+  switch (f.kind) {
+    case 'access':
+      return new S3AccessError(f.code as S3ErrorCode, f.message);
+    case 'transient':
+      return new TransientReadError(f.message);
+    case 'decode':
+      return new ObjectDecodeError(f.code as DecodeErrorCode, f.message);
+    case 'other':
+      return new Error(f.message);
+  }
+}
+
+export class FetchPool {
+  readonly #threads: Thread[] = [];
+  readonly #streams = new Map<number, Stream>();
+  #next = 1;
+  #closed = false;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.#threads.push(this.#start());
+  }
+
+  #start(): Thread {
+    // a fetch thread holds little JavaScript (the SDK's requests, pieces in flight): a small heap keeps RSS low
+    const worker = startThread(import.meta.url, 'fetch-thread', { resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 } });
+    const thread: Thread = { worker, open: new Set() };
+    // an idle thread does not keep the process alive; one reading an object does
+    worker.unref();
+    worker.on('message', (m: FromFetchThread) => this.#receive(m));
+    const died = (why: string) => {
+      const at = this.#threads.indexOf(thread);
+      if (at < 0) return;
+      for (const id of thread.open) this.#fail(id, new TransientReadError(`the fetch thread reading it stopped (${why})`));
+      thread.open.clear();
+      if (this.#closed) this.#threads.splice(at, 1);
+      else this.#threads[at] = this.#start();
+    };
+    worker.on('error', (e) => died(e.message));
+    worker.on('exit', (code) => died(`exit code ${code}`));
+    return thread;
+  }
+
+  #receive(m: FromFetchThread): void {
+    const s = this.#streams.get(m.id);
+    if (!s) return;
+    if (m.compressed > 0) s.onBytes(m.compressed);
+    if (m.op === 'data') s.chunks.push(m.chunk);
+    else if (m.op === 'end') s.ended = true;
+    else s.error = errorOf(m.error);
+    if (m.op !== 'data') this.#closedStream(s.thread, m.id);
+    s.wake?.();
+  }
+
+  #opened(thread: Thread, id: number): void {
+    if (thread.open.size === 0) thread.worker.ref();
+    thread.open.add(id);
+  }
+
+  #closedStream(thread: Thread, id: number): void {
+    if (thread.open.delete(id) && thread.open.size === 0) thread.worker.unref();
+  }
+
+  #fail(id: number, e: Error): void {
+    const s = this.#streams.get(id);
+    if (!s || s.ended || s.error) return;
+    s.error = e;
+    s.wake?.();
+  }
+
+  #post(thread: Thread, m: ToFetchThread): void {
+    thread.worker.postMessage(m);
+  }
+
+  /** Starts reading an object on the least busy thread; its content is consumed through `chunks`, once. */
+  read(bucket: BucketConfig, req: ContentRequest, onBytes: (n: number) => void): ObjectContent {
+    if (this.#closed) throw new Error('the fetch threads were stopped');
+    const thread = this.#threads.reduce((a, b) => (b.open.size < a.open.size ? b : a));
+    const id = this.#next++;
+    const stream: Stream = { thread, chunks: [], ended: false, error: undefined, wake: undefined, onBytes };
+    this.#streams.set(id, stream);
+    this.#opened(thread, id);
+    this.#post(thread, { op: 'open', id, bucket, req });
+    const streams = this.#streams;
+    const post = (m: ToFetchThread) => {
+      if (streams.has(id)) this.#post(stream.thread, m);
+    };
+    const release = () => {
+      streams.delete(id);
+      this.#closedStream(stream.thread, id);
+    };
+    async function* chunks(): AsyncGenerator<Buffer> {
+      try {
+        for (;;) {
+          const chunk = stream.chunks.shift();
+          if (chunk !== undefined) {
+            post({ op: 'ack', id, bytes: chunk.byteLength });
+            // a Buffer view of the transferred bytes (the decoders take Buffers), no copy
+            yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+            continue;
+          }
+          if (stream.error) throw stream.error;
+          if (stream.ended) return;
+          await new Promise<void>((r) => (stream.wake = r));
+          stream.wake = undefined;
+        }
+      } finally {
+        if (!stream.ended && !stream.error) post({ op: 'discard', id });
+        release();
+      }
+    }
+    return {
+      chunks: chunks(),
+      discard: () => {
+        if (!streams.has(id)) return;
+        if (!stream.ended && !stream.error) post({ op: 'discard', id });
+        release();
+      },
+    };
+  }
+
+  /** The threads (for tests and diagnostics). */
+  get workers(): readonly Worker[] {
+    return this.#threads.map((t) => t.worker);
+  }
+
+  /** Stops the threads; reads still open fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#threads.map((t) => t.worker.terminate()));
+  }
+}

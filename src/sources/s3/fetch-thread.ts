@@ -1,0 +1,129 @@
+/**
+ * A fetch thread (started by fetch-pool.ts): reads the objects the collector's thread asks for — GetObject through
+ * the AWS SDK, the length check, decompression (read-object.ts) — and sends their plain content back in pieces,
+ * at most STREAM_CREDIT bytes of each object ahead of what was acknowledged. Several objects are read at once,
+ * so request latency and the SDK's per-request work overlap with the collector's decoding.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { BucketConfig } from '../../config/types.js';
+import { ObjectDecodeError } from '../../decoders/index.js';
+import { createS3Source, type ObjectSource } from './client.js';
+import { S3AccessError } from './errors.js';
+import { MESSAGE_BYTES, STREAM_CREDIT, type FetchFailure, type FromFetchThread, type ToFetchThread } from './fetch-messages.js';
+import { readContent, TransientReadError, type ObjectContent } from './read-object.js';
+
+const port = parentPort!;
+
+/** one S3 client per bucket configuration, made at its first object */
+const sources = new Map<string, Promise<ObjectSource>>();
+
+interface Stream {
+  content: ObjectContent | undefined;
+  /** bytes sent and not acknowledged */
+  inFlight: number;
+  /** wakes the stream waiting for credit */
+  wake: (() => void) | undefined;
+  discarded: boolean;
+}
+const streams = new Map<number, Stream>();
+
+function send(m: FromFetchThread, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(m, transfer);
+}
+
+function failureOf(e: unknown): FetchFailure {
+  const cause = (e as { cause?: unknown }).cause;
+  if (e instanceof TransientReadError || cause instanceof TransientReadError) return { kind: 'transient', message: (e instanceof TransientReadError ? e : (cause as Error)).message };
+  if (e instanceof S3AccessError) return { kind: 'access', code: e.code, message: e.message };
+  if (e instanceof ObjectDecodeError) return { kind: 'decode', code: e.code, message: e.message };
+  return { kind: 'other', message: e instanceof Error ? e.message : String(e) };
+}
+
+function sourceFor(bucket: BucketConfig): Promise<ObjectSource> {
+  const id = JSON.stringify(bucket);
+  let s = sources.get(id);
+  if (!s) {
+    s = createS3Source(bucket);
+    s.catch(() => sources.delete(id));
+    sources.set(id, s);
+  }
+  return s;
+}
+
+/** Copies the gathered pieces into one buffer of its own, which is transferred to the collector's thread. */
+function joined(pieces: Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+async function read(id: number, bucket: BucketConfig, req: Extract<ToFetchThread, { op: 'open' }>['req']): Promise<void> {
+  const stream: Stream = { content: undefined, inFlight: 0, wake: undefined, discarded: false };
+  streams.set(id, stream);
+  let compressed = 0;
+  let pieces: Uint8Array[] = [];
+  let gathered = 0;
+  /** sends what was gathered; waits while the collector is more than STREAM_CREDIT behind */
+  const flush = async () => {
+    if (gathered === 0) return;
+    const chunk = joined(pieces, gathered);
+    pieces = [];
+    stream.inFlight += gathered;
+    gathered = 0;
+    send({ op: 'data', id, chunk, compressed }, [chunk.buffer as ArrayBuffer]);
+    compressed = 0;
+    while (stream.inFlight > STREAM_CREDIT && !stream.discarded) await new Promise<void>((r) => (stream.wake = r));
+  };
+  try {
+    const source = await sourceFor(bucket);
+    const content = readContent(source, req, (n) => (compressed += n));
+    stream.content = content;
+    for await (const piece of content.chunks) {
+      if (stream.discarded) break;
+      pieces.push(piece);
+      gathered += piece.byteLength;
+      if (gathered >= MESSAGE_BYTES) await flush();
+    }
+    if (!stream.discarded) {
+      await flush();
+      send({ op: 'end', id, compressed });
+    }
+  } catch (e) {
+    if (!stream.discarded) {
+      // what was decompressed before the failure is delivered first, as on the collector's own thread (the
+      // records before a cut in a truncated gzip are kept)
+      await flush().catch(() => undefined);
+      if (!stream.discarded) send({ op: 'error', id, compressed, error: failureOf(e) });
+    }
+  } finally {
+    stream.content?.discard();
+    streams.delete(id);
+  }
+}
+
+port.on('message', (m: ToFetchThread) => {
+  switch (m.op) {
+    case 'open':
+      void read(m.id, m.bucket, m.req);
+      break;
+    case 'ack': {
+      const s = streams.get(m.id);
+      if (!s) break;
+      s.inFlight -= m.bytes;
+      if (s.inFlight <= STREAM_CREDIT) s.wake?.();
+      break;
+    }
+    case 'discard': {
+      const s = streams.get(m.id);
+      if (!s) break;
+      s.discarded = true;
+      s.content?.discard();
+      s.wake?.();
+      break;
+    }
+  }
+});

@@ -1,8 +1,10 @@
 /**
  * Reads one configured bucket: finds its scopes (discovery.ts), lists each from the start of its look-back
- * window, and hands every object not yet processed to the pipeline exactly once, in key order:
- * GetObject (streamed) → decompress (sniffed from the bytes) → decode → `sink.write` batches →
- * `sink.objectDone` → `state.markProcessed` (per object) → optional DeleteObject (only when it was read fine).
+ * window (listing.ts), and hands every object not yet processed to the pipeline exactly once, in key order.
+ * Per object: its read is started ahead (read-object.ts, on the fetch threads of fetch-pool.ts when there are
+ * some), its content decoded into the sink (decode-object.ts), a body that broke read again, a bad object
+ * reported (and, without skip_on_error, the bucket stopped there); then object-commits.ts marks it processed
+ * once durable and deletes it with remove_from_bucket.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -10,9 +12,11 @@ import type { BucketConfig } from '../../config/types.js';
 import type { AwsEvent, ObjectRef } from '../../shared/events.js';
 import type { EventSink } from '../../shared/sink.js';
 import type { ScopeKey, StateStore } from './state/types.js';
-import { createObjectDecoder, ObjectDecodeError } from '../../decoders/index.js';
+import { ObjectDecodeError } from '../../decoders/index.js';
 import { createS3Source, type ListedObject, type ObjectSource } from './client.js';
 import { readContent, TransientReadError, type ObjectContent } from './read-object.js';
+import { decodeObject, QUOTED_RECORD_ERRORS } from './decode-object.js';
+import { ObjectCommits } from './object-commits.js';
 import type { FetchPool } from './fetch-pool.js';
 import { S3AccessError } from './errors.js';
 import { OutputError } from '../../outputs/output-error.js';
@@ -89,8 +93,6 @@ interface Ahead {
   content: ObjectContent | undefined;
 }
 
-/** Events per `sink.write` at most. */
-export const BATCH_SIZE = 5000;
 
 function today(now: Date): string {
   return now.toISOString().slice(0, 10);
@@ -111,12 +113,18 @@ export function objectIdOf(bucket: string, key: string): string {
 const READ_ATTEMPTS = 3;
 const RETRY_PAUSE_MS = 200;
 
-/** At most this many record errors are quoted in an object's error line (the count says how many in all). */
-const QUOTED_RECORD_ERRORS = 3;
 
 class BucketRun {
   readonly summary: BucketSummary;
-  #stopped = false;
+  /** a bad object without skip_on_error stopped the bucket */
+  #halted = false;
+  /** objects read and waiting to be durable, marked and deleted */
+  readonly #commits: ObjectCommits;
+
+  /** whether the bucket stopped reading (a bad object without skip_on_error, a failed commit or mark) */
+  get #stopped(): boolean {
+    return this.#halted || this.#commits.stopped;
+  }
 
   constructor(
     readonly b: BucketConfig,
@@ -124,6 +132,7 @@ class BucketRun {
     readonly deps: CollectDeps,
   ) {
     this.summary = { bucket: b.name, type: b.type, path: b.path, objects: 0, records: 0, bytes: 0, skipped: 0, retryLater: 0, errors: [], failed: false };
+    this.#commits = new ObjectCommits({ sink: deps.sink, state: deps.state, logger: deps.logger, ...(b.removeFromBucket ? { remove: (key: string) => this.#remove(key) } : {}) });
   }
 
   /** First day to list in a scope: the look-back window behind the newest day seen, or (first run) only_logs_after / today. */
@@ -146,25 +155,9 @@ class BucketRun {
         await this.#scope(scope);
       }
     } finally {
-      await this.#settle();
+      await this.#commits.settle();
     }
     return this.summary;
-  }
-
-  /** Objects read but not yet durable (group commit): their marks and deletions wait for their group. */
-  #commits: Promise<void>[] = [];
-  #commitError: unknown;
-
-  /** Waits until every finished object is durable, marked and (with remove_from_bucket) deleted. */
-  async #settle(): Promise<void> {
-    await this.deps.sink.commitPending?.();
-    await Promise.all(this.#commits);
-    this.#commits = [];
-    if (this.#commitError !== undefined) {
-      const e = this.#commitError;
-      this.#commitError = undefined;
-      throw e;
-    }
   }
 
   async #scope(scope: Scope): Promise<void> {
@@ -228,63 +221,8 @@ class BucketRun {
     };
   }
 
-  /**
-   * Streams one object through decompression and the decoder into the sink. Returns the record count and the
-   * records that could not be read, or throws: ObjectDecodeError (bad content), S3AccessError (GetObject
-   * refused), TransientReadError (the body broke or came short), OutputError (an output failed).
-   */
-  async #read(scope: Scope, ref: ObjectRef, written: { events: number }, content: ObjectContent): Promise<{ records: number; recordErrors: { count: number; first: string[] } }> {
-    const b = this.b;
-    const logInfo = { aws_account_alias: b.awsAccountAlias, log_file: ref.key, s3bucket: b.name };
-    // a count and the first few: an object of millions of bad lines must not hold millions of messages
-    const recordErrors = { count: 0, first: [] as string[] };
-    const decoder = createObjectDecoder({
-      bucketType: b.type,
-      logInfo,
-      ...(scope.account && b.type !== 'guardduty' ? { accountId: scope.account } : {}),
-      ...(b.discardRegex ? { discard: b.discardRegex } : {}),
-      onRecordError: (line, message) => {
-        if (recordErrors.count++ < QUOTED_RECORD_ERRORS) recordErrors.first.push(`line ${line}: ${message}`);
-      },
-    });
-    let index = 0;
-    let batch: AwsEvent[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const events = batch;
-      batch = [];
-      await this.deps.sink.write({ object: ref, firstIndex: index - events.length, events });
-      written.events += events.length;
-    };
-    try {
-      for await (const chunk of content.chunks) {
-        for (const e of decoder.push(chunk)) {
-          batch.push(e);
-          index++;
-          if (batch.length >= BATCH_SIZE) await flush();
-        }
-      }
-      for (const e of decoder.end()) {
-        batch.push(e);
-        index++;
-        if (batch.length >= BATCH_SIZE) await flush();
-      }
-      await flush();
-    } catch (e) {
-      content.discard();
-      if (e instanceof OutputError) throw e;
-      const cause = (e as { cause?: unknown }).cause;
-      if (cause instanceof OutputError) throw cause;
-      await flush();
-      if (e instanceof TransientReadError || e instanceof ObjectDecodeError) throw e;
-      if (cause instanceof TransientReadError) throw cause;
-      throw new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `unexpected error while decoding: ${(e as Error).message}`, { cause: e });
-    }
-    return { records: index, recordErrors };
-  }
-
   async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean, started?: ObjectContent): Promise<void> {
-    const { sink, state, logger, skipOnError } = this.deps;
+    const { sink, logger, skipOnError } = this.deps;
     const b = this.b;
     const ref = this.#ref(scope, stateKey, obj, replayed);
     const written = { events: 0 };
@@ -295,7 +233,7 @@ class BucketRun {
     } else {
       for (let attempt = 1; ; attempt++) {
         try {
-          const read = await this.#read(scope, ref, written, (attempt === 1 ? started : undefined) ?? this.#startRead(obj));
+          const read = await decodeObject(b, scope.account, ref, (attempt === 1 ? started : undefined) ?? this.#startRead(obj), sink, written);
           records = read.records;
           if (read.recordErrors.count > 0) {
             const n = read.recordErrors.count;
@@ -345,7 +283,7 @@ class BucketRun {
         if (written.events > 0) await sink.abortObject?.(ref);
         this.summary.failed = true;
         this.summary.failure = `stopped at s3://${b.name}/${obj.key} (skip_on_error is off; it is read again next cycle): ${failure.message}`;
-        this.#stopped = true;
+        this.#halted = true;
         return;
       }
       // events decoded before (or around) the failure stay delivered; the error event follows them
@@ -362,30 +300,8 @@ class BucketRun {
     this.summary.records += records;
     if (obj.lastModified && (!this.summary.newest || obj.lastModified > this.summary.newest)) this.summary.newest = obj.lastModified;
     this.deps.onProgress?.({ bucket: b.name, objects: this.summary.objects, records: this.summary.records, bytes: this.summary.bytes, key: obj.key });
-    // the object is marked processed (and deleted) once the sink made it durable; reading goes on meanwhile
-    const committed = sink.objectDone(ref, { status, records, ...(failure ? { error: failure.message } : {}) }).then(async (checkpoint) => {
-      if (!replayed) {
-        // marks happen in commit order; after one failed, none of the later objects may be marked either
-        try {
-          if (this.#commitError !== undefined) throw this.#commitError;
-          state.markProcessed(stateKey, day, obj.key, { status, ...(checkpoint ? { checkpoint } : {}) });
-        } catch (e) {
-          this.#commitError ??= e;
-          this.#stopped = true;
-          await sink.markFailed?.(e, state.lastCheckpoint(), [ref]);
-          return;
-        }
-      }
-      // only an object read whole is deleted: one with unreadable records stays for a look
-      if (b.removeFromBucket && status === 'ok' && !replayed) await this.#remove(obj.key);
-    });
-    this.#commits.push(
-      committed.catch((e: unknown) => {
-        this.#commitError ??= e;
-        this.#stopped = true;
-      }),
-    );
-    if (this.#commits.length >= 1024) await this.#settle();
+    // marked processed (and deleted) once the sink made it durable; reading goes on meanwhile
+    await this.#commits.objectRead(ref, { status, records, ...(failure ? { error: failure.message } : {}) }, { stateKey, day });
   }
 
   async #remove(key: string): Promise<void> {

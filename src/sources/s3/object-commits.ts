@@ -3,11 +3,12 @@
  * docs/architecture.md): an object that was read is marked processed in the state store only once the sink made
  * everything it wrote durable, marks happen in commit order, and after one failed no later object is marked;
  * only then, and only for an object read whole, DeleteObject (`remove_from_bucket`). Reading goes on meanwhile.
+ * The marks of one group commit are written together: one state-store sync per group, not one per object.
  */
 import type { Logger } from 'pino';
 import type { ObjectRef } from '../../shared/events.js';
 import type { EventSink, ObjectOutcome } from '../../shared/sink.js';
-import type { ScopeKey, StateStore } from './state/types.js';
+import type { Mark, ScopeKey, StateStore } from './state/types.js';
 
 /** Objects waiting for their group commit at most before the collector waits for them. */
 const MAX_WAITING = 1024;
@@ -40,19 +41,10 @@ export class ObjectCommits {
    * (with `remove`, when it was read whole). Waits only when too many objects are waiting for their commit.
    */
   async objectRead(ref: ObjectRef, outcome: ObjectOutcome, place: MarkPlace): Promise<void> {
-    const { sink, state } = this.deps;
-    const committed = sink.objectDone(ref, outcome).then(async (checkpoint) => {
+    const committed = this.deps.sink.objectDone(ref, outcome).then(async (checkpoint) => {
       if (!ref.replayed) {
-        // marks happen in commit order; after one failed, none of the later objects may be marked either
-        try {
-          if (this.#error !== undefined) throw this.#error;
-          state.markProcessed(place.stateKey, place.day, ref.key, { status: outcome.status, ...(checkpoint ? { checkpoint } : {}) });
-        } catch (e) {
-          this.#error ??= e;
-          this.stopped = true;
-          await sink.markFailed?.(e, state.lastCheckpoint(), [ref]);
-          return;
-        }
+        const marked = await this.#mark({ scope: place.stateKey, day: place.day, key: ref.key, info: { status: outcome.status, ...(checkpoint ? { checkpoint } : {}) } }, ref);
+        if (!marked) return;
       }
       // only an object read whole is deleted: one with unreadable records stays for a look
       if (this.deps.remove && outcome.status === 'ok' && !ref.replayed) await this.deps.remove(ref.key);
@@ -64,6 +56,37 @@ export class ObjectCommits {
       }),
     );
     if (this.#waiting.length >= MAX_WAITING) await this.settle();
+  }
+
+  /** marks of objects whose group is durable, written together (see #writeMarks) */
+  #marks: { mark: Mark; ref: ObjectRef; done: (marked: boolean) => void }[] = [];
+
+  /**
+   * Queues the object's mark; a group commit resolves all its objects at once, and their marks are written by one
+   * `markProcessedAll` (one fsync) right after. Resolves false when the mark was not made.
+   */
+  #mark(mark: Mark, ref: ObjectRef): Promise<boolean> {
+    return new Promise<boolean>((done) => {
+      if (this.#marks.length === 0) queueMicrotask(() => void this.#writeMarks());
+      this.#marks.push({ mark, ref, done });
+    });
+  }
+
+  async #writeMarks(): Promise<void> {
+    const batch = this.#marks.splice(0);
+    const { state, sink } = this.deps;
+    // marks happen in commit order; after one failed, none of the later objects may be marked either
+    try {
+      if (this.#error !== undefined) throw this.#error;
+      state.markProcessedAll(batch.map((m) => m.mark));
+    } catch (e) {
+      this.#error ??= e;
+      this.stopped = true;
+      await sink.markFailed?.(e, state.lastCheckpoint(), batch.map((m) => m.ref));
+      for (const m of batch) m.done(false);
+      return;
+    }
+    for (const m of batch) m.done(true);
   }
 
   /** Waits until every object read is durable, marked and deleted; throws the first commit or mark failure. */

@@ -283,3 +283,30 @@ test('recordCheckpoint stores output sizes before any object is marked, durably'
   assert.throws(() => r.recordCheckpoint({ alerts: 1.5 }), /checkpoint/);
   r.close();
 });
+
+test('markProcessedAll: several marks (a new scope among them) durable together, all or none, the last checkpoint wins', () => {
+  const dir = tmp();
+  const s = openStateStore(dir, { lookbackDays: 1 });
+  s.markProcessed(scope(), '2025-01-02', 'before', { status: 'ok', checkpoint: { alerts: 5 } });
+  const other = scope({ region: 'eu-west-1' });
+  // the third mark is invalid: none of the three is recorded
+  assert.throws(() => s.markProcessedAll([
+    { scope: scope(), day: '2025-01-02', key: 'x1', info: { status: 'ok', checkpoint: { alerts: 10 } } },
+    { scope: other, day: '2025-01-02', key: 'x2', info: { status: 'ok' } },
+    { scope: scope(), day: '2025/01/02', key: 'x3', info: { status: 'ok' } },
+  ]), /YYYY-MM-DD/);
+  assert.equal(s.isProcessed(scope(), '2025-01-02', 'x1'), false);
+  assert.equal(s.isProcessed(other, '2025-01-02', 'x2'), false);
+  s.markProcessedAll([
+    { scope: scope(), day: '2025-01-02', key: 'a', info: { status: 'ok', checkpoint: { alerts: 10 } } },
+    { scope: other, day: '2025-01-03', key: 'b', info: { status: 'error', checkpoint: { alerts: 20 } } },
+    { scope: other, day: '2025-01-03', key: 'c', info: { status: 'ok', checkpoint: { alerts: 30 } } },
+  ]);
+  assert.deepEqual(s.lastCheckpoint(), { alerts: 30 });
+  s.close();
+  const r = openStateStore(dir, { lookbackDays: 1 });
+  for (const [sc, day, key] of [[scope(), '2025-01-02', 'before'], [scope(), '2025-01-02', 'a'], [other, '2025-01-03', 'b'], [other, '2025-01-03', 'c']] as const) assert.equal(r.isProcessed(sc, day, key, { exact: true }), true, key);
+  assert.deepEqual(r.lastCheckpoint(), { alerts: 30 });
+  assert.equal(r.newestDay(other), '2025-01-03');
+  r.close();
+});

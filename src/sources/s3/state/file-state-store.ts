@@ -13,7 +13,7 @@ import { StateStoreError } from './errors.js';
 import { acquireLock, lockState, readLockHolder, releaseLock, type LockHolder } from './lock.js';
 import { checkpointLine, hashKey, isCheckpoint, isDayShape, isScopeKey, loadState, markLine, scopeLine, snapshotText, stateFiles, type StateFiles } from './state-files.js';
 import { scopeId, type StateModel } from './state-model.js';
-import type { MarkInfo, ScopeKey, StateStore } from './types.js';
+import type { Mark, MarkInfo, ScopeKey, StateStore } from './types.js';
 
 export { StateStoreError } from './errors.js';
 
@@ -133,21 +133,40 @@ class JournaledStateStore implements FileStateStore {
   }
 
   markProcessed(scope: ScopeKey, day: string, key: string, info: MarkInfo): void {
+    this.markProcessedAll([{ scope, day, key, info }]);
+  }
+
+  markProcessedAll(marks: Mark[]): void {
     this.#usable();
     this.#writable();
-    this.#checkInput(scope, day, key);
-    if (info.status !== 'ok' && info.status !== 'error') throw new StateStoreError('TLD_ERR_STATE_INPUT', `status must be 'ok' or 'error', got ${JSON.stringify(info.status)}`);
-    if (info.checkpoint !== undefined && !isCheckpoint(info.checkpoint)) throw new StateStoreError('TLD_ERR_STATE_INPUT', 'a checkpoint maps output names to byte sizes (whole numbers ≥ 0)');
-    const id = scopeId(scope);
-    let ref = this.#refs.get(id);
-    const newRef = ref === undefined;
-    if (ref === undefined) ref = this.#refs.size;
-    const [hi, lo] = hashKey(this.#saltHex, key);
-    const text = (newRef ? scopeLine(ref, scope) : '') + markLine(ref, day, hi, lo, info.status, info.checkpoint);
-    this.#append(text);
-    if (newRef) this.#refs.set(id, ref);
-    this.#model.apply(this.#model.obtain(scope, id), day, hi, lo, info.status);
-    if (info.checkpoint) this.#model.checkpoint = { ...info.checkpoint };
+    for (const { scope, day, key, info } of marks) {
+      this.#checkInput(scope, day, key);
+      if (info.status !== 'ok' && info.status !== 'error') throw new StateStoreError('TLD_ERR_STATE_INPUT', `status must be 'ok' or 'error', got ${JSON.stringify(info.status)}`);
+      if (info.checkpoint !== undefined && !isCheckpoint(info.checkpoint)) throw new StateStoreError('TLD_ERR_STATE_INPUT', 'a checkpoint maps output names to byte sizes (whole numbers ≥ 0)');
+    }
+    // every line first, one append (one sync); the model changes only once they are durable
+    const added = new Map<string, number>();
+    const lines: string[] = [];
+    const applied: { id: string; scope: ScopeKey; day: string; hi: number; lo: number; info: MarkInfo }[] = [];
+    for (const { scope, day, key, info } of marks) {
+      const id = scopeId(scope);
+      let ref = this.#refs.get(id) ?? added.get(id);
+      if (ref === undefined) {
+        ref = this.#refs.size + added.size;
+        added.set(id, ref);
+        lines.push(scopeLine(ref, scope));
+      }
+      const [hi, lo] = hashKey(this.#saltHex, key);
+      lines.push(markLine(ref, day, hi, lo, info.status, info.checkpoint));
+      applied.push({ id, scope, day, hi, lo, info });
+    }
+    if (lines.length === 0) return;
+    this.#append(lines.join(''));
+    for (const [id, ref] of added) this.#refs.set(id, ref);
+    for (const m of applied) {
+      this.#model.apply(this.#model.obtain(m.scope, m.id), m.day, m.hi, m.lo, m.info.status);
+      if (m.info.checkpoint) this.#model.checkpoint = { ...m.info.checkpoint };
+    }
     if (this.#journalBytes >= Math.max(this.#compactAt, 2 * this.#snapshotBytes)) this.#compactQuietly();
   }
 

@@ -26,6 +26,14 @@ export interface MarkInfo {
   checkpoint?: OutputCheckpoint;
 }
 
+/** One object's mark (see `markProcessed`). */
+export interface Mark {
+  scope: ScopeKey;
+  day: string;
+  key: string;
+  info: MarkInfo;
+}
+
 export interface StateStore {
   /**
    * `day` is the object's day folder as `YYYY-MM-DD` (UTC). Days older than the window count as processed
@@ -34,6 +42,11 @@ export interface StateStore {
   isProcessed(scope: ScopeKey, day: string, key: string, opts?: { exact?: boolean }): boolean;
   /** Durable when it returns. Advances the scope's newest day and prunes days older than the window. */
   markProcessed(scope: ScopeKey, day: string, key: string, info: MarkInfo): void;
+  /**
+   * Several marks, durable together when it returns (one write and one sync: a group commit's objects cost one
+   * fsync, not one each). All or none are recorded; a crash in the middle keeps a leading part of them, in order.
+   */
+  markProcessedAll(marks: Mark[]): void;
   /** newest day folder with a processed object in this scope, or undefined on the first run */
   newestDay(scope: ScopeKey): string | undefined;
   /** checkpoint of the last markProcessed (any scope), used to truncate outputs written by an uncommitted object */

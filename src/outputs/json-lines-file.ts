@@ -5,7 +5,10 @@
  * an OutputError naming the file; the buffered lines are kept and the bytes of the torn write are cut off, so
  * the file stays a sequence of whole lines and the caller decides what to take back.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const fsyncAsync = promisify(fsync);
 import { dirname, join } from 'node:path';
 import { OutputError } from './output-error.js';
 
@@ -52,14 +55,16 @@ export class JsonLinesFile {
     this.#size += buf.length;
   }
 
+  /** Writes what is buffered and syncs it; the sync runs off the event loop (the collector goes on meanwhile). */
   async flush(): Promise<number> {
     this.#write();
+    const size = this.#size;
     try {
-      fsyncSync(this.#fd);
+      await fsyncAsync(this.#fd);
     } catch (e) {
       throw new OutputError(this.path, e);
     }
-    return this.#size;
+    return size;
   }
 
   /** Bytes written so far (lines still buffered are not counted). */

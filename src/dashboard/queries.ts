@@ -64,7 +64,7 @@ export async function vpcSeries(s: Store, r: Range, b = bucketSeconds(r)) {
 export async function topTalkers(s: Store, r: Range) {
   return s.query(`SELECT ip_text(src4, src_text) AS src, ip_text(dst4, dst_text) AS dst, bytes, packets, flows, rejected FROM (
       SELECT src4, src_text, dst4, dst_text, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*)::INTEGER AS flows, count(*) FILTER (WHERE ${REJECTED})::INTEGER AS rejected
-      FROM flows WHERE ${flowsIn} AND (src4 IS NOT NULL OR src_text IS NOT NULL) GROUP BY ALL ORDER BY bytes DESC LIMIT 20) ORDER BY bytes DESC`, [r.from, r.to]);
+      FROM flows WHERE ${flowsIn} AND (src4 IS NOT NULL OR src_text IS NOT NULL) GROUP BY ALL ORDER BY bytes DESC, src4, src_text, dst4, dst_text LIMIT 20) ORDER BY bytes DESC, src4, src_text, dst4, dst_text`, [r.from, r.to]);
 }
 
 export async function vpc(s: Store, r: Range) {
@@ -74,14 +74,15 @@ export async function vpc(s: Store, r: Range) {
     series: await vpcSeries(s, r, b),
     talkers: await topTalkers(s, r),
     // a row's source is a number or a text, never both: the distinct sources are the sum of the two counts
-    rejectedPorts: await s.query(`SELECT dport, count(*)::INTEGER AS n, (count(DISTINCT src4) + count(DISTINCT src_text))::INTEGER AS sources FROM flows WHERE ${flowsIn} AND ${REJECTED} GROUP BY dport ORDER BY n DESC LIMIT 15`, [r.from, r.to]),
-    actions: await s.query(`SELECT coalesce(action::VARCHAR, log_status::VARCHAR) AS k, sum(n)::INTEGER AS n FROM (SELECT action, log_status, count(*) AS n FROM flows WHERE ${flowsIn} GROUP BY ALL) GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
+    rejectedPorts: await s.query(`SELECT dport, count(*)::INTEGER AS n, (count(DISTINCT src4) + count(DISTINCT src_text))::INTEGER AS sources FROM flows WHERE ${flowsIn} AND ${REJECTED} GROUP BY dport ORDER BY n DESC, dport LIMIT 15`, [r.from, r.to]),
+    actions: await s.query(`SELECT coalesce(action::VARCHAR, log_status::VARCHAR) AS k, sum(n)::INTEGER AS n FROM (SELECT action, log_status, count(*) AS n FROM flows WHERE ${flowsIn} GROUP BY ALL) GROUP BY 1 ORDER BY n DESC, k`, [r.from, r.to]),
     byEni: await s.query(`SELECT i.eni, i.account, i.region, sum(f.bytes)::BIGINT AS bytes, sum(f.flows)::INTEGER AS flows
-        FROM (SELECT iface, sum(bytes) AS bytes, count(*) AS flows FROM flows WHERE ${flowsIn} GROUP BY iface) f LEFT JOIN flow_interfaces i USING (iface) GROUP BY ALL ORDER BY bytes DESC LIMIT 15`, [r.from, r.to]),
+        FROM (SELECT iface, sum(bytes) AS bytes, count(*) AS flows FROM flows WHERE ${flowsIn} GROUP BY iface) f LEFT JOIN flow_interfaces i USING (iface) GROUP BY ALL ORDER BY bytes DESC, eni, account, region LIMIT 15`, [r.from, r.to]),
   };
 }
 
 export async function ipPivot(s: Store, ip: string, r: Range) {
+  // Ties are broken by the stored values, so a panel shows the same rows each time.
   // Plain IPv4 text is only ever stored as its number (exact: 10.0.1.1 is not 10.0.1.10); anything else as text.
   // A CIDR search would be a range on the numbers: src4 BETWEEN ipv4('10.0.0.0') AND ipv4('10.0.255.255').
   const n = ipv4Number(ip);
@@ -94,9 +95,9 @@ export async function ipPivot(s: Store, ip: string, r: Range) {
         epoch_ms(min(ts)) AS first, epoch_ms(max(ts)) AS last FROM flows WHERE ${where}`, p))[0] ?? {},
     peers: await s.query(`SELECT ip_text(p4, pt) AS peer, bytes, flows FROM (
         SELECT CASE WHEN ${src} THEN dst4 ELSE src4 END AS p4, CASE WHEN ${src} THEN dst_text ELSE src_text END AS pt, sum(bytes)::BIGINT bytes, count(*)::INTEGER flows
-        FROM flows WHERE ${where} GROUP BY 1, 2 ORDER BY bytes DESC LIMIT 15) ORDER BY bytes DESC`, p),
+        FROM flows WHERE ${where} GROUP BY 1, 2 ORDER BY bytes DESC, p4, pt LIMIT 15) ORDER BY bytes DESC, p4, pt`, p),
     flows: await s.query(`SELECT epoch_ms(f.ts) AS t, ip_text(f.src4, f.src_text) AS src, f.sport, ip_text(f.dst4, f.dst_text) AS dst, f.dport, f.proto, f.packets, f.bytes, f.action::VARCHAR AS action, i.eni, i.account, i.region
-        FROM (SELECT * FROM flows WHERE ${where} ORDER BY ts DESC LIMIT 200) f LEFT JOIN flow_interfaces i USING (iface) ORDER BY f.ts DESC`, p),
+        FROM (SELECT * FROM flows WHERE ${where} ORDER BY ts DESC, object_id, idx LIMIT 200) f LEFT JOIN flow_interfaces i USING (iface) ORDER BY f.ts DESC, f.object_id, f.idx`, p),
     alerts: await s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account FROM alerts
         WHERE src_ip = $1 OR dst_ip = $1 OR position($1 IN description) > 0 OR position('"' || $1 || '"' IN json) > 0 ORDER BY level DESC, t DESC LIMIT 200`, [ip]),
   };

@@ -31,10 +31,10 @@ export const flowsTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} 
 
 /** Types and tables that do not depend on the flows layout (both formats have them, or they are new). */
 export const BASE_SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR, value VARCHAR)`,
   `CREATE TYPE IF NOT EXISTS flow_action AS ENUM (${enumList(FLOW_ACTIONS)})`,
   `CREATE TYPE IF NOT EXISTS flow_log_status AS ENUM (${enumList(FLOW_LOG_STATUSES)})`,
-  `CREATE TABLE IF NOT EXISTS flow_interfaces (iface UINTEGER PRIMARY KEY, eni VARCHAR, account VARCHAR, region VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS flow_interfaces (iface UINTEGER, eni VARCHAR, account VARCHAR, region VARCHAR)`,
   `CREATE TABLE IF NOT EXISTS alerts (
      id VARCHAR, ts TIMESTAMP, event_ts TIMESTAMP, level INTEGER, rule_id VARCHAR, description VARCHAR, groups VARCHAR,
      source VARCHAR, account VARCHAR, region VARCHAR, src_ip VARCHAR, dst_ip VARCHAR, bucket VARCHAR, json VARCHAR)`,

@@ -19,6 +19,11 @@ export async function storeFormat(conn: DuckDBConnection): Promise<number> {
   return (await exists(conn, 'flows')) ? 1 : 0;
 }
 
+async function recordFormat(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`DELETE FROM store_meta WHERE key = 'format'`);
+  await conn.run(`INSERT INTO store_meta VALUES ('format', '${STORE_FORMAT}')`);
+}
+
 /** Says what to do with a database this code cannot read or write as it is. */
 export function checkFormat(format: number, path: string, readOnly: boolean): void {
   if (format > STORE_FORMAT) throw new Error(`the store ${path} was written by a newer ThreatLockDown (store format ${format}; this version reads format ${STORE_FORMAT}): upgrade tld, or move the store directory aside to start a new one`);
@@ -51,7 +56,7 @@ async function migrateFormat1(conn: DuckDBConnection): Promise<void> {
     await conn.run('ALTER TABLE flows_format2 RENAME TO flows');
     // the collector's object id is the SHA-1 of bucket/key (collect-bucket.ts objectIdOf)
     await conn.run(`UPDATE objects SET object_id = ('0x' || left(sha1(bucket || '/' || key), 16))::UBIGINT WHERE object_id IS NULL`);
-    await conn.run(`INSERT OR REPLACE INTO store_meta VALUES ('format', '${STORE_FORMAT}')`);
+    await recordFormat(conn);
     await conn.run('COMMIT');
   } catch (e) {
     await conn.run('ROLLBACK').catch(() => undefined);
@@ -74,7 +79,7 @@ export async function prepareDatabase(conn: DuckDBConnection, path: string): Pro
   }
   for (const sql of FLOW_SCHEMA) await conn.run(sql);
   for (const sql of VIEWS) await conn.run(sql);
-  await conn.run(`INSERT OR REPLACE INTO store_meta VALUES ('format', '${STORE_FORMAT}')`);
+  if (format !== STORE_FORMAT) await recordFormat(conn);
   // rows of objects whose read was cut off by a crash after part of them was committed: they are read again
   await conn.run('DELETE FROM flows WHERE object_id IN (SELECT object_id FROM open_objects)');
   await conn.run('DELETE FROM open_objects');

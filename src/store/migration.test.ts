@@ -52,7 +52,7 @@ const FORMAT_1 = [
 ];
 
 /** A format 1 store holding `events` as the previous code stored them, plus the rows of an object a crash cut off. */
-async function format1Store(dir: string, prepare?: (c: DuckDBConnection) => Promise<void>): Promise<void> {
+async function format1Store(dir: string, prepare?: (c: DuckDBConnection) => Promise<unknown>): Promise<void> {
   mkdirSync(join(dir, 'store'));
   const db = await DuckDBInstance.create(join(dir, 'store', 'tld.duckdb'));
   const c = await db.connect();

@@ -76,9 +76,10 @@ export class InterfaceDictionary {
         a.endRow();
       }
       a.flushSync();
+      // committed: never written twice, even if closing the appender fails
+      this.#pending = [];
     } finally {
       a.closeSync();
     }
-    this.#pending = [];
   }
 }

@@ -83,8 +83,3 @@ export const VIEWS = [
      FROM flows f LEFT JOIN flow_interfaces i USING (iface)`,
 ];
 
-/** The flows table as format 1 wrote it (for the migration and its test). */
-export const FORMAT_1_FLOWS = `CREATE TABLE flows (
-     object_id VARCHAR, idx INTEGER, ts TIMESTAMP, end_ts TIMESTAMP, account VARCHAR, region VARCHAR, eni VARCHAR,
-     src VARCHAR, dst VARCHAR, sport INTEGER, dport INTEGER, proto SMALLINT, packets BIGINT, bytes BIGINT,
-     action VARCHAR, log_status VARCHAR, bucket VARCHAR)`;

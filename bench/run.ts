@@ -58,6 +58,7 @@ const tasks: [string, Record<string, unknown>][] = [
   ['e2e-sized', { records: Math.min(records, 2_000_000), mixed: 1 }],
   ['e2e-small', { objects: small }],
   ['state', { objects: stateObjects }],
+  ['store-ingest', { records }],
   ['dashboard', { flows }],
   ...(bigFlows > 0 ? ([['dashboard', { flows: bigFlows }]] as [string, Record<string, unknown>][]) : []),
   ...(scaleRecords > 0 ? ([['e2e-large', { records: scaleRecords, server: 'synthetic' }]] as [string, Record<string, unknown>][]) : []),

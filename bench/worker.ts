@@ -1,5 +1,8 @@
 /** One benchmark measurement per process (see run.ts); prints one JSON result line. */
 import { gunzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +18,8 @@ import { S3Client, PutObjectCommand, CreateBucketCommand, GetObjectCommand, pagi
 import { openStore } from '../src/store/index.js';
 import { defaults } from '../src/config/schema.js';
 import * as q from '../src/dashboard/queries.js';
-import { cloudtrailObject, guarddutyObject, vpcObject } from './corpus.js';
+import { cloudtrailObject, guarddutyObject, vpcObject, vpcText } from './corpus.js';
+import { storeRowsOf, type StoreRows } from '../src/store/store-rows.js';
 
 const [task, raw] = process.argv.slice(2);
 const p = JSON.parse(raw ?? '{}') as Record<string, number | string>;
@@ -123,6 +127,12 @@ function mulberry(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A full garbage collection (between untimed preparation and a timed part). */
+const collectGarbage = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
 
 const key = (i: number) => `AWSLogs/111111111111/vpcflowlogs/us-east-1/2025/06/26/111111111111_vpcflowlogs_us-east-1_fl-0aaaaaaaaaaaaaaaa_20250626T${String(Math.floor(i / 60) % 24).padStart(2, '0')}${String(i % 60).padStart(2, '0')}Z_${String(i).padStart(8, '0')}.log.gz`;
 
@@ -238,6 +248,53 @@ switch (task) {
     emit({ name: 'state store: objects marked (2,880 per day, look-back 1 day)', records: n, seconds, perSecond: n / seconds, unit: 'marks/s', extra: { stateBytesOnDisk: size, storeReadBeforeCheckMs: Number(checkMs.toFixed(2)) }, peakRssMb: stateRssMb });
     break;
   }
+  case 'store-ingest': {
+    // The store's ingest path alone (rows into the flows table: chunk writer, appender, commits), one thread:
+    // objects of 100k flow records (bench/corpus.ts: 512 addresses, 16 ENIs), each taken out of its events
+    // untimed (storeRowsOf, 1 MiB decode steps as the pipeline's; their garbage collected), then timed: ingestRows
+    // of its batches, its health row and the flush (the group commit, as the pipeline makes one per object of
+    // more than 50,000 records). rowsPerCpuSecond counts the CPU time of all the process's threads in the timed
+    // parts: on a shared machine it moves less than the wall-clock rate. The store commits by itself every 100k rows within that.
+    const dir = mkdtempSync(join(tmpdir(), 'tld-bench-store-'));
+    const store = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0, memoryLimitMb: defaults('store').memoryLimitMb as number });
+    const total = Number(p.records);
+    let ns = 0n;
+    let cpuUs = 0;
+    let rows = 0;
+    for (let i = 0, done = 0; done < total; i++) {
+      const n = Math.min(LINES_PER_OBJECT, total - done);
+      const text = Buffer.from(vpcText(n, 'default', i + 1));
+      const objectKey = key(i);
+      const object = { bucket: 'bench', key: objectKey, objectId: createHash('sha1').update(`bench/${objectKey}`).digest('hex').slice(0, 16), bucketType: 'vpcflow' as const, size: text.length, region: 'us-east-1', accountId: '111111111111' };
+      const dec = createObjectDecoder({ bucketType: 'vpcflow', logInfo: { aws_account_alias: '', log_file: objectKey, s3bucket: 'bench' }, accountId: '111111111111' });
+      const batches: StoreRows[] = [];
+      let first = 0;
+      const take = (events: AwsEvent[]) => {
+        if (events.length === 0) return;
+        batches.push(storeRowsOf({ object, firstIndex: first, events }, []));
+        first += events.length;
+      };
+      for (let at = 0; at < text.length; at += 1 << 20) take(dec.push(text.subarray(at, at + (1 << 20))));
+      take(dec.end());
+      collectGarbage(); // the decoder's garbage is not the store's: collected before the timed part
+      const t = process.hrtime.bigint();
+      const cpu = process.cpuUsage();
+      for (const b of batches) await store.ingestRows(b);
+      store.recordObject({ bucket: 'bench', key: objectKey, type: 'vpcflow', status: 'ok', records: first, bytes: text.length, processedAt: new Date() });
+      await store.flush();
+      ns += process.hrtime.bigint() - t;
+      const used = process.cpuUsage(cpu);
+      cpuUs += used.user + used.system;
+      rows += first;
+      done += n;
+    }
+    await store.close();
+    const dbBytes = readdirSync(join(dir, 'store')).reduce((a, f) => a + statSync(join(dir, 'store', f)).size, 0);
+    rmSync(dir, { recursive: true, force: true });
+    const seconds = Number(ns) / 1e9;
+    emit({ name: 'store ingest: flow rows into the embedded store (chunk writer + appender + commits, 1 thread)', records: rows, seconds, perSecond: rows / seconds, unit: 'rows/s', extra: { rowsPerCpuSecond: Math.round(rows / (cpuUs / 1e6)), storeMb: Math.round(dbBytes / 1e6), bytesPerFlow: +(dbBytes / rows).toFixed(1) } });
+    break;
+  }
   case 'dashboard': {
     // N flow records over 7 days (5,000 sources, 300 destinations, 1 in 9 rejected). Each panel query runs on
     // 20 ranges (the week, single days, single hours: what a person clicks) after one warm-up; p50 and p95.
@@ -248,13 +305,16 @@ switch (task) {
     const t0 = Date.UTC(2025, 5, 20);
     const WEEK = 7 * 86_400_000;
     const tFill = process.hrtime.bigint();
+    await store.query(`INSERT INTO flow_interfaces SELECT i::UINTEGER, 'eni-' || i::VARCHAR, '111111111111', 'us-east-1' FROM range(40) t(i)`);
     for (let done = 0; done < n; done += 10_000_000) {
       const part = Math.min(10_000_000, n - done);
-      await store.query(`INSERT INTO flows SELECT printf('%016x', i // 100000), (i % 100000)::INTEGER,
-          make_timestamp(($1::BIGINT + (i * ${WEEK} // $2) + ((i * 7919) % 3600000)) * 1000), NULL, '111111111111', 'us-east-1', 'eni-' || (i % 40)::VARCHAR,
-          '10.0.' || ((i * 31) % 5000 // 250)::VARCHAR || '.' || ((i * 31) % 250)::VARCHAR, '10.1.' || ((i * 17) % 300 // 250)::VARCHAR || '.' || ((i * 17) % 250)::VARCHAR,
+      // store format 2 (src/store/schema.ts): addresses as numbers (10.0.x.y = 167772160 + 256x + y), the 40
+      // ENIs of one account and region as interface numbers
+      await store.query(`INSERT INTO flows SELECT (i // 100000)::UBIGINT, (i % 100000)::INTEGER,
+          make_timestamp(($1::BIGINT + (i * ${WEEK} // $2) + ((i * 7919) % 3600000)) * 1000), NULL, (i % 40)::UINTEGER,
+          (167772160 + ((i * 31) % 5000 // 250) * 256 + (i * 31) % 250)::UINTEGER, (167837696 + ((i * 17) % 300 // 250) * 256 + (i * 17) % 250)::UINTEGER, NULL, NULL,
           (1024 + i % 60000)::INTEGER, [443, 80, 22, 3389, 8080, 5432][i % 6 + 1]::INTEGER, 6::SMALLINT, (1 + i % 50)::BIGINT, (64 + (i * 131) % 90000)::BIGINT,
-          CASE WHEN i % 9 = 0 THEN 'REJECT' ELSE 'ACCEPT' END, 'OK', 'bench' FROM range($3::BIGINT, $4::BIGINT) t(i)`, [t0, n, done, done + part]);
+          CASE WHEN i % 9 = 0 THEN 'REJECT' ELSE 'ACCEPT' END::flow_action, 'OK'::flow_log_status FROM range($3::BIGINT, $4::BIGINT) t(i)`, [t0, n, done, done + part]);
     }
     const fillSeconds = Number(process.hrtime.bigint() - tFill) / 1e9;
     const ranges = [
@@ -284,7 +344,7 @@ switch (task) {
     // object's health row (count and time range, as the collector writes it) and without one (a full scan)
     const replay = async (k: number, withHealth: boolean) => {
       const objectId = k.toString(16).padStart(16, '0');
-      if (withHealth) await store.query(`INSERT INTO objects SELECT 'bench', 'key-' || object_id, 'vpcflow', 'ok', NULL, count(*), 0, NULL, now(), count(*), min(ts), max(ts) FROM flows WHERE object_id = '${objectId}' GROUP BY object_id`);
+      if (withHealth) await store.query(`INSERT INTO objects SELECT 'bench', 'key-' || printf('%016x', object_id), 'vpcflow', 'ok', NULL, count(*), 0, NULL, now(), count(*), min(ts), max(ts), object_id FROM flows WHERE object_id = ${k} GROUP BY object_id`);
       const t = process.hrtime.bigint();
       await store.ingest({ object: { bucket: 'bench', key: `key-${objectId}`, objectId, bucketType: 'vpcflow', size: 1, replayed: true }, firstIndex: 0, events: [] }, []);
       return Number(process.hrtime.bigint() - t) / 1e6;

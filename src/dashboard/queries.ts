@@ -1,5 +1,12 @@
-/** The SQL behind every panel; all take a time range (epoch ms) and only ever bind values as parameters. */
+/**
+ * The SQL behind every panel; all take a time range (epoch ms) and only ever bind values as parameters.
+ * Flows are stored compactly (src/store/schema.ts): addresses as numbers where they are IPv4 (`src4`/`dst4`)
+ * and as text otherwise (`src_text`/`dst_text`), (ENI, account, region) as a number into `flow_interfaces`,
+ * actions as an ENUM. Queries filter and group on those columns and turn only the rows they return into text
+ * (`ip_text`), so a panel costs what it did when the columns were text, or less.
+ */
 import type { Store } from '../store/index.js';
+import { ipv4Number } from '../store/addresses.js';
 
 export interface Range {
   from: number;
@@ -44,17 +51,20 @@ export async function overview(s: Store, r: Range) {
 }
 
 const flowsIn = `ts BETWEEN ${T(1)} AND ${T(2)}`;
+/** compared as the ENUM (a text literal would turn every row's action into text first) */
+const REJECTED = `action = 'REJECT'::flow_action`;
 
 /** Bytes, packets, flows and rejected flows per time bucket, by record time (where peaks show). */
 export async function vpcSeries(s: Store, r: Range, b = bucketSeconds(r)) {
   return s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), ts)) AS t, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*)::INTEGER AS flows,
-      count(*) FILTER (WHERE action = 'REJECT')::INTEGER AS rejected FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [r.from, r.to, b]);
+      count(*) FILTER (WHERE ${REJECTED})::INTEGER AS rejected FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [r.from, r.to, b]);
 }
 
 /** Which IP pairs talked most (bytes) in the range. */
 export async function topTalkers(s: Store, r: Range) {
-  return s.query(`SELECT src, dst, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*)::INTEGER AS flows, count(*) FILTER (WHERE action = 'REJECT')::INTEGER AS rejected
-      FROM flows WHERE ${flowsIn} AND src IS NOT NULL GROUP BY src, dst ORDER BY bytes DESC LIMIT 20`, [r.from, r.to]);
+  return s.query(`SELECT ip_text(src4, src_text) AS src, ip_text(dst4, dst_text) AS dst, bytes, packets, flows, rejected FROM (
+      SELECT src4, src_text, dst4, dst_text, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*)::INTEGER AS flows, count(*) FILTER (WHERE ${REJECTED})::INTEGER AS rejected
+      FROM flows WHERE ${flowsIn} AND (src4 IS NOT NULL OR src_text IS NOT NULL) GROUP BY ALL ORDER BY bytes DESC, src4, src_text, dst4, dst_text LIMIT 20) ORDER BY bytes DESC, src4, src_text, dst4, dst_text`, [r.from, r.to]);
 }
 
 export async function vpc(s: Store, r: Range) {
@@ -63,20 +73,31 @@ export async function vpc(s: Store, r: Range) {
     bucketSeconds: b,
     series: await vpcSeries(s, r, b),
     talkers: await topTalkers(s, r),
-    rejectedPorts: await s.query(`SELECT dport, count(*)::INTEGER AS n, count(DISTINCT src)::INTEGER AS sources FROM flows WHERE ${flowsIn} AND action = 'REJECT' GROUP BY dport ORDER BY n DESC LIMIT 15`, [r.from, r.to]),
-    actions: await s.query(`SELECT coalesce(action, log_status) AS k, count(*)::INTEGER AS n FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
-    byEni: await s.query(`SELECT eni, account, region, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows FROM flows WHERE ${flowsIn} GROUP BY ALL ORDER BY bytes DESC LIMIT 15`, [r.from, r.to]),
+    // a row's source is a number or a text, never both: the distinct sources are the sum of the two counts
+    rejectedPorts: await s.query(`SELECT dport, count(*)::INTEGER AS n, (count(DISTINCT src4) + count(DISTINCT src_text))::INTEGER AS sources FROM flows WHERE ${flowsIn} AND ${REJECTED} GROUP BY dport ORDER BY n DESC, dport LIMIT 15`, [r.from, r.to]),
+    actions: await s.query(`SELECT coalesce(action::VARCHAR, log_status::VARCHAR) AS k, sum(n)::INTEGER AS n FROM (SELECT action, log_status, count(*) AS n FROM flows WHERE ${flowsIn} GROUP BY ALL) GROUP BY 1 ORDER BY n DESC, k`, [r.from, r.to]),
+    byEni: await s.query(`SELECT i.eni, i.account, i.region, sum(f.bytes)::BIGINT AS bytes, sum(f.flows)::INTEGER AS flows
+        FROM (SELECT iface, sum(bytes) AS bytes, count(*) AS flows FROM flows WHERE ${flowsIn} GROUP BY iface) f LEFT JOIN flow_interfaces i USING (iface) GROUP BY ALL ORDER BY bytes DESC, eni, account, region LIMIT 15`, [r.from, r.to]),
   };
 }
 
 export async function ipPivot(s: Store, ip: string, r: Range) {
-  const where = `ts BETWEEN ${T(1)} AND ${T(2)} AND (src = $3 OR dst = $3)`;
+  // Ties are broken by the stored values, so a panel shows the same rows each time.
+  // Plain IPv4 text is only ever stored as its number (exact: 10.0.1.1 is not 10.0.1.10); anything else as text.
+  // A CIDR search would be a range on the numbers: src4 BETWEEN ipv4('10.0.0.0') AND ipv4('10.0.255.255').
+  const n = ipv4Number(ip);
+  const [src, dst, value] = n >= 0 ? ['src4 = $3::UINTEGER', 'dst4 = $3::UINTEGER', n] : ['src_text = $3', 'dst_text = $3', ip];
+  const where = `ts BETWEEN ${T(1)} AND ${T(2)} AND (${src} OR ${dst})`;
+  const p = [r.from, r.to, value];
   return {
     ip,
-    summary: (await s.query(`SELECT count(*)::INTEGER flows, sum(bytes)::BIGINT bytes, count(*) FILTER (WHERE action = 'REJECT')::INTEGER rejected, count(DISTINCT dport)::INTEGER ports,
-        epoch_ms(min(ts)) AS first, epoch_ms(max(ts)) AS last FROM flows WHERE ${where}`, [r.from, r.to, ip]))[0] ?? {},
-    peers: await s.query(`SELECT CASE WHEN src = $3 THEN dst ELSE src END peer, sum(bytes)::BIGINT bytes, count(*)::INTEGER flows FROM flows WHERE ${where} GROUP BY 1 ORDER BY bytes DESC LIMIT 15`, [r.from, r.to, ip]),
-    flows: await s.query(`SELECT epoch_ms(ts) AS t, src, sport, dst, dport, proto, packets, bytes, action, eni, account, region FROM flows WHERE ${where} ORDER BY ts DESC LIMIT 200`, [r.from, r.to, ip]),
+    summary: (await s.query(`SELECT count(*)::INTEGER flows, sum(bytes)::BIGINT bytes, count(*) FILTER (WHERE ${REJECTED})::INTEGER rejected, count(DISTINCT dport)::INTEGER ports,
+        epoch_ms(min(ts)) AS first, epoch_ms(max(ts)) AS last FROM flows WHERE ${where}`, p))[0] ?? {},
+    peers: await s.query(`SELECT ip_text(p4, pt) AS peer, bytes, flows FROM (
+        SELECT CASE WHEN ${src} THEN dst4 ELSE src4 END AS p4, CASE WHEN ${src} THEN dst_text ELSE src_text END AS pt, sum(bytes)::BIGINT bytes, count(*)::INTEGER flows
+        FROM flows WHERE ${where} GROUP BY 1, 2 ORDER BY bytes DESC, p4, pt LIMIT 15) ORDER BY bytes DESC, p4, pt`, p),
+    flows: await s.query(`SELECT epoch_ms(f.ts) AS t, ip_text(f.src4, f.src_text) AS src, f.sport, ip_text(f.dst4, f.dst_text) AS dst, f.dport, f.proto, f.packets, f.bytes, f.action::VARCHAR AS action, i.eni, i.account, i.region
+        FROM (SELECT * FROM flows WHERE ${where} ORDER BY ts DESC, object_id, idx LIMIT 200) f LEFT JOIN flow_interfaces i USING (iface) ORDER BY f.ts DESC, f.object_id, f.idx`, p),
     alerts: await s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account FROM alerts
         WHERE src_ip = $1 OR dst_ip = $1 OR position($1 IN description) > 0 OR position('"' || $1 || '"' IN json) > 0 ORDER BY level DESC, t DESC LIMIT 200`, [ip]),
   };

@@ -1,163 +1,100 @@
 /**
- * Writes flow rows to a DuckDB appender one data chunk (2,048 rows) at a time instead of one native call per
- * value: numbers are gathered in typed arrays and copied once per chunk, a string column whose value is the
- * same for the whole chunk (object id, bucket, account, region) becomes one constant vector, short ASCII
- * strings are written inline in DuckDB's string layout, and only longer ones (ENI ids, IPv6) cost a native
- * call per value. About four times the rows per second of the value-by-value appender, with no BigInt or
- * timestamp object per row.
+ * Writes flow rows (FlowColumns, store-rows.ts) to the flows table's appender one DuckDB data chunk (2,048 rows)
+ * at a time: each column's slice is laid out as DuckDB's vector in memory and copied with one native call
+ * (`copy_data_to_vector`); the object id is one constant vector. Only the text of addresses that are not IPv4
+ * costs a native call per value; ENI, account and region arrive as interface numbers (interface-dictionary.ts).
  *
- * Buffers are laid out as DuckDB's vectors in memory on little-endian machines (the only ones DuckDB's Node
- * packages are built for). package.json pins @duckdb/node-api and @duckdb/node-bindings to the same exact
- * version, so the chunks built here and the appender they go to come from one native library.
+ * Buffers are laid out as DuckDB's vectors on little-endian machines (the only ones DuckDB's Node packages are
+ * built for). package.json pins @duckdb/node-api and @duckdb/node-bindings to the same exact version, so the
+ * chunks built here and the appender they go to come from one native library.
  *
  * Values that do not fit their column (a port of 99999999999, a fractional byte count, attacker-chosen
- * numbers) are stored as NULL rather than wrapped or rejected; the event itself is kept whole in the
- * archives and alerts.
+ * numbers, an action that is neither ACCEPT nor REJECT) are stored as NULL rather than wrapped or rejected; the
+ * event itself is kept whole in the archives and alerts.
  */
 import bindings from '@duckdb/node-bindings';
-import { DuckDBBigIntType, DuckDBDataChunk, DuckDBIntegerType, DuckDBSmallIntType, DuckDBTimestampType, DuckDBVarCharType, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
+import { DuckDBDataChunk, type DuckDBAppender } from '@duckdb/node-api';
+import type { FlowColumns, SparseText } from './store-rows.js';
 
-/** Column kinds of the flows table, in table order (see schema.ts). */
-type Kind = 'text' | 'int32' | 'int16' | 'int64' | 'timestamp';
-export const FLOW_COLUMN_KINDS: readonly Kind[] = ['text', 'int32', 'timestamp', 'timestamp', 'text', 'text', 'text', 'text', 'text', 'int32', 'int32', 'int16', 'int64', 'int64', 'text', 'text', 'text'];
-
-const TYPES: Record<Kind, DuckDBType> = {
-  text: DuckDBVarCharType.instance,
-  int32: DuckDBIntegerType.instance,
-  int16: DuckDBSmallIntType.instance,
-  int64: DuckDBBigIntType.instance,
-  timestamp: DuckDBTimestampType.instance,
-};
 const CAPACITY = bindings.vector_size();
 const TWO_32 = 4294967296;
-/** size of DuckDB's string_t; strings of up to INLINE_MAX bytes live inside it */
-const STRING_T_BYTES = 16;
-const INLINE_MAX = 12;
 
-/** Writes `v` at `at` when it is ASCII and short enough to be inlined; false (nothing to rely on) otherwise. */
-function inlineAscii(v: string, out: Uint8Array, at: number): boolean {
-  const n = v.length;
-  if (n > INLINE_MAX) return false;
-  for (let k = 0; k < n; k++) {
-    const c = v.charCodeAt(k);
-    if (c > 0x7f) {
-      out.fill(0, at, at + k);
-      return false;
-    }
-    out[at + k] = c;
-  }
-  return true;
+/** Columns of the flows table in table order (schema.ts `flowsTable`). */
+const enum C {
+  objectId,
+  idx,
+  ts,
+  endTs,
+  iface,
+  src4,
+  dst4,
+  srcText,
+  dstText,
+  sport,
+  dport,
+  proto,
+  packets,
+  bytes,
+  action,
+  logStatus,
 }
+const COLUMNS = 16;
 
-/** One column's values for the chunk being filled, and which rows are not NULL. */
-class ColumnBuffer {
-  readonly kind: Kind;
-  /** text: the row values; same: whether every row so far holds the first row's value */
-  readonly text: (string | null)[];
-  same = true;
-  /** numbers: int32/int16 one slot per row, int64/timestamp two int32 halves per row (little-endian) */
-  readonly words: Int32Array | Int16Array;
-  readonly wide: BigInt64Array | undefined;
-  /** one bit per row, set when the row's value is present (DuckDB's validity mask layout) */
-  readonly valid = new Uint32Array(CAPACITY / 32);
+/** One bit per row, set when the row's value is present (DuckDB's validity mask layout). */
+class Validity {
+  readonly bits = new Uint32Array(CAPACITY / 32);
   present = 0;
 
-  constructor(kind: Kind) {
-    this.kind = kind;
-    this.text = kind === 'text' ? new Array<string | null>(CAPACITY).fill(null) : [];
-    if (kind === 'int16') this.words = new Int16Array(CAPACITY);
-    else if (kind === 'int32' || kind === 'text') this.words = new Int32Array(kind === 'text' ? 0 : CAPACITY);
-    else this.words = new Int32Array(CAPACITY * 2);
-    this.wide = kind === 'int64' || kind === 'timestamp' ? new BigInt64Array(this.words.buffer) : undefined;
+  reset(): void {
+    this.bits.fill(0);
+    this.present = 0;
   }
 
-  setText(row: number, value: string | null): void {
-    this.text[row] = value;
-    if (row === 0) this.same = true;
-    else if (this.same && value !== this.text[0]) this.same = false;
-    if (value !== null) this.#markPresent(row);
-  }
-
-  setInt(row: number, value: number | null, min: number, max: number): void {
-    if (value === null || !Number.isInteger(value) || value < min || value > max) return;
-    this.words[row] = value;
-    this.#markPresent(row);
-  }
-
-  setInt64(row: number, value: number | null): void {
-    if (value === null || !Number.isFinite(value)) return;
-    const v = Math.round(value);
-    if (Number.isSafeInteger(v)) {
-      this.words[2 * row] = v >>> 0;
-      this.words[2 * row + 1] = Math.floor(v / TWO_32);
-    } else if (Math.abs(v) < 2 ** 63) {
-      this.wide![row] = BigInt(v);
-    } else return;
-    this.#markPresent(row);
-  }
-
-  #markPresent(row: number): void {
-    this.valid[row >>> 5]! |= 1 << (row & 31);
+  set(row: number): void {
+    this.bits[row >>> 5]! |= 1 << (row & 31);
     this.present++;
   }
 
-  /** Copies the column into its vector of the chunk and clears the buffer for the next chunk. */
+  /** Writes the mask unless every row is present (a fresh vector is all valid). */
   writeTo(vector: bindings.Vector, rows: number): void {
-    if (this.kind === 'text') this.#writeText(vector, rows);
-    else {
-      const bytes = rows * (this.words.BYTES_PER_ELEMENT * (this.words.length / CAPACITY));
-      bindings.copy_data_to_vector(vector, 0, this.words.buffer as ArrayBuffer, 0, bytes);
-      if (this.present < rows) this.#writeValidity(vector, rows);
-    }
-    this.valid.fill(0);
-    this.present = 0;
-    this.same = true;
-  }
-
-  #writeText(vector: bindings.Vector, rows: number): void {
-    const first = this.text[0];
-    if (this.same && first !== null && first !== undefined) {
-      bindings.vector_reference_value(vector, bindings.create_varchar(first));
-      return;
-    }
-    // Short ASCII strings (action, status, region, account, most IPv4 addresses) are written as DuckDB's
-    // inlined string_t (duckdb.h: uint32 length + 12 bytes, zero-padded) with the numbers in one copy; only
-    // longer ones cost a native call each.
-    const slots = (this.#slots ??= new Uint8Array(CAPACITY * STRING_T_BYTES));
-    const lengths = (this.#lengths ??= new Uint32Array(slots.buffer));
-    slots.fill(0, 0, rows * STRING_T_BYTES);
-    let long: number[] | undefined;
-    for (let r = 0; r < rows; r++) {
-      const v = this.text[r];
-      if (v === null || v === undefined) continue;
-      if (!inlineAscii(v, slots, r * STRING_T_BYTES + 4)) (long ??= []).push(r);
-      else lengths[r * 4] = v.length;
-    }
-    bindings.copy_data_to_vector(vector, 0, slots.buffer as ArrayBuffer, 0, rows * STRING_T_BYTES);
-    if (long) for (const r of long) bindings.vector_assign_string_element(vector, r, this.text[r]!);
-    if (this.present < rows) this.#writeValidity(vector, rows);
-    this.text.fill(null, 0, rows);
-  }
-
-  /** string_t slots of a text column (allocated on first use), and their length fields */
-  #slots: Uint8Array | undefined;
-  #lengths: Uint32Array | undefined;
-
-  #writeValidity(vector: bindings.Vector, rows: number): void {
+    if (this.present === rows) return;
     bindings.vector_ensure_validity_writable(vector);
-    bindings.copy_data_to_vector_validity(vector, 0, this.valid.buffer as ArrayBuffer, 0, Math.ceil(rows / 64) * 8);
+    bindings.copy_data_to_vector_validity(vector, 0, this.bits.buffer as ArrayBuffer, 0, Math.ceil(rows / 64) * 8);
   }
 }
 
-/** Adds rows in table order (see `add`); times are epoch milliseconds. */
+/** Adds FlowColumns rows of one object; `flush` hands the chunk in progress to the appender. */
 export class FlowChunkWriter {
   readonly #appender: DuckDBAppender;
-  readonly #chunk = DuckDBDataChunk.create(FLOW_COLUMN_KINDS.map((k) => TYPES[k]));
-  readonly #columns = FLOW_COLUMN_KINDS.map((k) => new ColumnBuffer(k));
+  readonly #chunk: DuckDBDataChunk;
   #rows = 0;
+  /** object id of the rows in the chunk in progress (a chunk holds one object's rows) */
+  #object: bigint | undefined;
+  // the chunk in progress, column by column in DuckDB's layout
+  readonly #idx = new Int32Array(CAPACITY);
+  readonly #ts = new Int32Array(CAPACITY * 2);
+  readonly #endTs = new Int32Array(CAPACITY * 2);
+  readonly #iface = new Uint32Array(CAPACITY);
+  readonly #src4 = new Uint32Array(CAPACITY);
+  readonly #dst4 = new Uint32Array(CAPACITY);
+  readonly #srcText: (string | null)[] = [];
+  readonly #dstText: (string | null)[] = [];
+  readonly #sport = new Int32Array(CAPACITY);
+  readonly #dport = new Int32Array(CAPACITY);
+  readonly #proto = new Int16Array(CAPACITY);
+  readonly #packets = new Int32Array(CAPACITY * 2);
+  readonly #bytes = new Int32Array(CAPACITY * 2);
+  readonly #action = new Uint8Array(CAPACITY);
+  readonly #logStatus = new Uint8Array(CAPACITY);
+  readonly #valid = Array.from({ length: COLUMNS }, () => new Validity());
+  /** rows of the chunk whose src/dst text column holds a value */
+  #srcTextRows: number[] = [];
+  #dstTextRows: number[] = [];
 
   constructor(appender: DuckDBAppender) {
     this.#appender = appender;
+    // the appender's own column types: the ENUM columns need their exact type
+    this.#chunk = DuckDBDataChunk.create(Array.from({ length: COLUMNS }, (_, i) => appender.columnType(i)));
   }
 
   /** Rows added since the last `flush` that are not yet handed to the appender. */
@@ -165,10 +102,7 @@ export class FlowChunkWriter {
     return this.#rows;
   }
 
-  /**
-   * Rows handed to the appender since `committed()`. DuckDB's appender commits on its own past 204,800 rows;
-   * the store commits before that, so it knows what a commit contains.
-   */
+  /** Rows handed to the appender since `committed()` (the store commits before DuckDB's appender would by itself). */
   handedRows = 0;
 
   /** The appender was flushed: everything handed so far is committed. */
@@ -176,27 +110,38 @@ export class FlowChunkWriter {
     this.handedRows = 0;
   }
 
-  add(objectId: string, idx: number, startMs: number | null, endMs: number | null, account: string | null, region: string | null, eni: string | null, src: string | null, dst: string | null, sport: number | null, dport: number | null, proto: number | null, packets: number | null, bytes: number | null, action: string | null, logStatus: string | null, bucket: string): void {
-    const c = this.#columns;
-    const r = this.#rows;
-    c[0]!.setText(r, objectId);
-    c[1]!.setInt(r, idx, -2147483648, 2147483647);
-    c[2]!.setInt64(r, startMs === null ? null : Math.round(startMs) * 1000);
-    c[3]!.setInt64(r, endMs === null ? null : Math.round(endMs) * 1000);
-    c[4]!.setText(r, account);
-    c[5]!.setText(r, region);
-    c[6]!.setText(r, eni);
-    c[7]!.setText(r, src);
-    c[8]!.setText(r, dst);
-    c[9]!.setInt(r, sport, -2147483648, 2147483647);
-    c[10]!.setInt(r, dport, -2147483648, 2147483647);
-    c[11]!.setInt(r, proto, -32768, 32767);
-    c[12]!.setInt64(r, packets);
-    c[13]!.setInt64(r, bytes);
-    c[14]!.setText(r, action);
-    c[15]!.setText(r, logStatus);
-    c[16]!.setText(r, bucket);
-    if (++this.#rows === CAPACITY) this.flush();
+  /**
+   * Adds rows from..to-1 of `cols` of object `objectId`; `iface[r - from]` is the interface number of row r.
+   * Numeric columns are converted in tight loops over the typed arrays, with no call per value.
+   */
+  add(objectId: bigint, cols: FlowColumns, from: number, to: number, iface: Uint32Array): void {
+    let srcAt = lowerBound(cols.srcOther.at, from);
+    let dstAt = lowerBound(cols.dstOther.at, from);
+    for (let r = from; r < to; ) {
+      if (this.#object !== objectId && this.#rows > 0) this.flush();
+      this.#object = objectId;
+      const at = this.#rows;
+      const n = Math.min(to - r, CAPACITY - at);
+      const v = this.#valid;
+      this.#idx.set(cols.idx.subarray(r, r + n), at);
+      v[C.idx]!.present += n;
+      this.#iface.set(iface.subarray(r - from, r - from + n), at);
+      v[C.iface]!.present += n;
+      timestamps(cols.start, r, n, this.#ts, at, v[C.ts]!);
+      timestamps(cols.end, r, n, this.#endTs, at, v[C.endTs]!);
+      srcAt = addresses(cols.src4, cols.srcOther, srcAt, r, n, this.#src4, at, v[C.src4]!, this.#srcText, this.#srcTextRows, v[C.srcText]!);
+      dstAt = addresses(cols.dst4, cols.dstOther, dstAt, r, n, this.#dst4, at, v[C.dst4]!, this.#dstText, this.#dstTextRows, v[C.dstText]!);
+      integers(cols.sport, r, n, this.#sport, at, v[C.sport]!, -2147483648, 2147483647);
+      integers(cols.dport, r, n, this.#dport, at, v[C.dport]!, -2147483648, 2147483647);
+      integers(cols.proto, r, n, this.#proto, at, v[C.proto]!, -32768, 32767);
+      bigints(cols.packets, r, n, this.#packets, at, v[C.packets]!);
+      bigints(cols.bytes, r, n, this.#bytes, at, v[C.bytes]!);
+      codes(cols.action, r, n, this.#action, at, v[C.action]!);
+      codes(cols.logStatus, r, n, this.#logStatus, at, v[C.logStatus]!);
+      this.#rows += n;
+      r += n;
+      if (this.#rows === CAPACITY) this.flush();
+    }
   }
 
   /** Hands the rows gathered so far to the appender (they are committed by the appender's own flush). */
@@ -205,10 +150,122 @@ export class FlowChunkWriter {
     if (rows === 0) return;
     const chunk = this.#chunk;
     chunk.reset();
-    bindings.data_chunk_set_size(chunk.chunk, rows);
-    for (let i = 0; i < this.#columns.length; i++) this.#columns[i]!.writeTo(bindings.data_chunk_get_vector(chunk.chunk, i), rows);
+    const c = chunk.chunk;
+    bindings.data_chunk_set_size(c, rows);
+    const vector = (i: C) => bindings.data_chunk_get_vector(c, i);
+    const copy = (i: C, data: Int32Array | Uint32Array | Int16Array | Uint8Array, perRow: number) => {
+      bindings.copy_data_to_vector(vector(i), 0, data.buffer as ArrayBuffer, 0, rows * perRow);
+      this.#valid[i]!.writeTo(vector(i), rows);
+    };
+    bindings.vector_reference_value(vector(C.objectId), bindings.create_uint64(this.#object!));
+    copy(C.idx, this.#idx, 4);
+    copy(C.ts, this.#ts, 8);
+    copy(C.endTs, this.#endTs, 8);
+    copy(C.iface, this.#iface, 4);
+    copy(C.src4, this.#src4, 4);
+    copy(C.dst4, this.#dst4, 4);
+    this.#text(vector(C.srcText), this.#srcText, this.#srcTextRows, this.#valid[C.srcText]!, rows);
+    this.#text(vector(C.dstText), this.#dstText, this.#dstTextRows, this.#valid[C.dstText]!, rows);
+    copy(C.sport, this.#sport, 4);
+    copy(C.dport, this.#dport, 4);
+    copy(C.proto, this.#proto, 2);
+    copy(C.packets, this.#packets, 8);
+    copy(C.bytes, this.#bytes, 8);
+    copy(C.action, this.#action, 1);
+    copy(C.logStatus, this.#logStatus, 1);
     this.#appender.appendDataChunk(chunk);
+    for (const v of this.#valid) v.reset();
+    this.#srcTextRows = [];
+    this.#dstTextRows = [];
     this.handedRows += rows;
     this.#rows = 0;
   }
+
+  /** A text column: NULL but for the listed rows (one native call each). */
+  #text(vector: bindings.Vector, values: (string | null)[], rows: number[], valid: Validity, n: number): void {
+    for (const r of rows) bindings.vector_assign_string_element(vector, r, values[r]!);
+    valid.writeTo(vector, n);
+  }
+}
+
+/** First position in ascending `at` holding a value ≥ row. */
+function lowerBound(at: number[], row: number): number {
+  let lo = 0;
+  let hi = at.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (at[mid]! < row) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Epoch ms (NaN: absent) → TIMESTAMP (int64 µs as two little-endian int32 halves). */
+function timestamps(src: Float64Array, from: number, n: number, out: Int32Array, at: number, valid: Validity): void {
+  for (let k = 0; k < n; k++) {
+    const ms = src[from + k]!;
+    if (ms !== ms) continue;
+    const us = Math.round(ms) * 1000;
+    if (!Number.isSafeInteger(us)) continue;
+    out[2 * (at + k)] = us >>> 0;
+    out[2 * (at + k) + 1] = Math.floor(us / TWO_32);
+    valid.set(at + k);
+  }
+}
+
+function integers(src: Float64Array, from: number, n: number, out: Int32Array | Int16Array, at: number, valid: Validity, min: number, max: number): void {
+  for (let k = 0; k < n; k++) {
+    const v = src[from + k]!;
+    if (!Number.isInteger(v) || v < min || v > max) continue;
+    out[at + k] = v;
+    valid.set(at + k);
+  }
+}
+
+/** Counts → BIGINT; beyond 2^53 they are whole numbers already rounded by the double, stored as such below 2^63. */
+function bigints(src: Float64Array, from: number, n: number, out: Int32Array, at: number, valid: Validity): void {
+  const wide = new BigInt64Array(out.buffer);
+  for (let k = 0; k < n; k++) {
+    const v = src[from + k]!;
+    if (!Number.isInteger(v)) continue;
+    if (Number.isSafeInteger(v)) {
+      out[2 * (at + k)] = v >>> 0;
+      out[2 * (at + k) + 1] = Math.floor(v / TWO_32);
+    } else if (Math.abs(v) < 2 ** 63) wide[at + k] = BigInt(v);
+    else continue;
+    valid.set(at + k);
+  }
+}
+
+/** 1-based codes (0: NULL) → the ENUM's 0-based index. */
+function codes(src: Uint8Array, from: number, n: number, out: Uint8Array, at: number, valid: Validity): void {
+  for (let k = 0; k < n; k++) {
+    const c = src[from + k]!;
+    if (c === 0) continue;
+    out[at + k] = c - 1;
+    valid.set(at + k);
+  }
+}
+
+/** IPv4 numbers, except at the listed rows, whose text goes to the text column. Returns the next listed position. */
+function addresses(numbers: Uint32Array, other: SparseText, next: number, from: number, n: number, out: Uint32Array, at: number, valid: Validity, text: (string | null)[], textRows: number[], textValid: Validity): number {
+  out.set(numbers.subarray(from, from + n), at);
+  const end = from + n;
+  let k = next;
+  let listed = k < other.at.length ? other.at[k]! : end;
+  for (let r = from; r < end; r++) {
+    if (r !== listed) {
+      valid.set(at + r - from);
+      continue;
+    }
+    const t = other.text[k]!;
+    if (t !== null) {
+      text[at + r - from] = t;
+      textRows.push(at + r - from);
+      textValid.set(at + r - from);
+    }
+    k++;
+    listed = k < other.at.length ? other.at[k]! : end;
+  }
+  return k;
 }

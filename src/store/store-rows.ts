@@ -1,11 +1,23 @@
 /**
- * What one batch of an object adds to the store, as plain columns and rows: flow records as columns (typed arrays
- * for numbers, string arrays for text), GuardDuty findings and alerts as rows. They are built where the events are
- * (`storeRowsOf`); typed arrays can be transferred to another thread without a copy, which is what the store on a
- * thread of its own (branch wip/threaded-store) needs.
+ * What one batch of an object adds to the store, as plain columns and rows: flow records as columns laid out
+ * for the flows table (store format 2, schema.ts), GuardDuty findings and alerts as rows. They are built where
+ * the events are (`storeRowsOf`); a columnar decoder can fill FlowColumns directly without a string per value:
+ * numbers in typed arrays, IPv4 addresses as uint32, text only for ENIs, accounts, regions and the addresses
+ * that are not IPv4. Typed arrays can be handed to another thread without a copy.
  */
 import type { Alert, EventBatch, ObjectRef } from '../shared/events.js';
 import { alertRow, findingRow, ms, type AlertRow, type FindingRow } from './extract.js';
+import { ipv4Number } from './addresses.js';
+import { FLOW_ACTIONS, FLOW_LOG_STATUSES } from './schema.js';
+
+/**
+ * Rows whose address is not in the uint32 column, in ascending row order: the text of an address that is not
+ * plain IPv4 (IPv6, anything else), or null when the record has no address.
+ */
+export interface SparseText {
+  at: number[];
+  text: (string | null)[];
+}
 
 /** Flow records of a batch, one entry per row in every column; numbers are NaN where absent. */
 export interface FlowColumns {
@@ -20,13 +32,18 @@ export interface FlowColumns {
   proto: Float64Array;
   packets: Float64Array;
   bytes: Float64Array;
+  /** IPv4 addresses as numbers (ipv4Number); meaningless at the rows listed in srcOther/dstOther */
+  src4: Uint32Array;
+  dst4: Uint32Array;
+  srcOther: SparseText;
+  dstOther: SparseText;
+  /** 1 + index in FLOW_ACTIONS / FLOW_LOG_STATUSES; 0: absent or another value */
+  action: Uint8Array;
+  logStatus: Uint8Array;
+  /** the interface of each row (a decoder may repeat the same string object) */
+  eni: (string | null)[];
   account: (string | null)[];
   region: (string | null)[];
-  eni: (string | null)[];
-  src: (string | null)[];
-  dst: (string | null)[];
-  action: (string | null)[];
-  logStatus: (string | null)[];
 }
 
 export interface StoreRows {
@@ -42,9 +59,28 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const time = (v: unknown): number => ms(v) ?? NaN;
 
-function flowColumns(capacity: number): FlowColumns {
+/** The code of an enum value (1-based; 0 for anything else). */
+export function enumCode(values: readonly string[], v: unknown): number {
+  return typeof v === 'string' ? values.indexOf(v) + 1 : 0;
+}
+
+export function flowColumns(capacity: number): FlowColumns {
   const f64 = () => new Float64Array(capacity);
-  return { rows: 0, idx: new Int32Array(capacity), start: f64(), end: f64(), sport: f64(), dport: f64(), proto: f64(), packets: f64(), bytes: f64(), account: [], region: [], eni: [], src: [], dst: [], action: [], logStatus: [] };
+  return {
+    rows: 0, idx: new Int32Array(capacity), start: f64(), end: f64(), sport: f64(), dport: f64(), proto: f64(), packets: f64(), bytes: f64(),
+    src4: new Uint32Array(capacity), dst4: new Uint32Array(capacity), srcOther: { at: [], text: [] }, dstOther: { at: [], text: [] },
+    action: new Uint8Array(capacity), logStatus: new Uint8Array(capacity), eni: [], account: [], region: [],
+  };
+}
+
+/** Sets row `r`'s address: a number when it is plain IPv4 text, else listed with its text (or null). */
+export function setAddress(numbers: Uint32Array, other: SparseText, r: number, v: unknown): void {
+  const n = typeof v === 'string' ? ipv4Number(v) : -1;
+  if (n >= 0) numbers[r] = n;
+  else {
+    other.at.push(r);
+    other.text.push(typeof v === 'string' ? v : null);
+  }
 }
 
 /** The store's rows of a batch and its alerts. */
@@ -67,13 +103,13 @@ export function storeRowsOf(batch: EventBatch, alerts: Alert[]): StoreRows {
       flows.proto[r] = num(f.protocol);
       flows.packets[r] = num(f.packets);
       flows.bytes[r] = num(f.bytes);
+      setAddress(flows.src4, flows.srcOther, r, f.srcaddr);
+      setAddress(flows.dst4, flows.dstOther, r, f.dstaddr);
+      flows.action[r] = enumCode(FLOW_ACTIONS, f.action);
+      flows.logStatus[r] = enumCode(FLOW_LOG_STATUSES, f.log_status);
       flows.account.push(text(f.aws_account_id) ?? text(f.account_id));
       flows.region.push(text(f.region) ?? region);
       flows.eni.push(text(f.interface_id));
-      flows.src.push(text(f.srcaddr));
-      flows.dst.push(text(f.dstaddr));
-      flows.action.push(text(f.action));
-      flows.logStatus.push(text(f.log_status));
     } else if (source === 'guardduty') {
       const row = findingRow(events[i]!);
       if (row) findings.push(row);

@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import { decodeBuffer } from '../decoders/index.js';
 import type { Alert, AwsEvent, EventBatch, ObjectRef } from '../shared/events.js';
 import { SAMPLES_DIR } from '../../testdata/samples.js';
+import { createHash } from 'node:crypto';
 import { openStore, reopenDatabase, type Store } from './index.js';
 
 const VPC = readFileSync(join(SAMPLES_DIR, 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log'));
 const logInfo = { aws_account_alias: '', log_file: 'k', s3bucket: 'b' };
 const vpcEvents = decodeBuffer(VPC, { bucketType: 'vpcflow', logInfo, accountId: '149519528842' });
-const ref = (key: string, extra: Partial<ObjectRef> = {}): ObjectRef => ({ bucket: 'b', key, objectId: `id-${key}`, bucketType: 'vpcflow', size: 1, region: 'us-west-2', ...extra });
+/** the collector's object id (16 hex digits of the SHA-1 of bucket/key) */
+const idOf = (key: string) => createHash('sha1').update(`b/${key}`).digest('hex').slice(0, 16);
+const ref = (key: string, extra: Partial<ObjectRef> = {}): ObjectRef => ({ bucket: 'b', key, objectId: idOf(key), bucketType: 'vpcflow', size: 1, region: 'us-west-2', ...extra });
 const health = (key: string) => ({ bucket: 'b', key, type: 'vpcflow', status: 'ok' as const, records: vpcEvents.length, bytes: VPC.length, processedAt: new Date() });
 
 async function fresh(): Promise<Store> {
@@ -36,7 +39,7 @@ test('flow records become typed rows with their record time, addresses, ports an
   const s = await fresh();
   await readObject(s, 'a');
   assert.equal(await count(s, 'SELECT count(*) AS n FROM flows'), 53);
-  const [row] = await s.query("SELECT src, dst, dport, proto, bytes, action, account, region, epoch_ms(ts) AS t, idx FROM flows WHERE idx = 0");
+  const [row] = await s.query("SELECT src, dst, dport, proto, bytes, action, account, region, epoch_ms(ts) AS t, idx FROM flows_v WHERE idx = 0");
   assert.equal(row?.account, '149519528842');
   assert.equal(row?.region, 'us-west-2');
   assert.equal(row?.action, 'REJECT');
@@ -77,12 +80,13 @@ test('a process killed while an object is half stored: the next open takes those
     import { readFileSync } from 'node:fs';
     const events = decodeBuffer(readFileSync(${JSON.stringify(join(SAMPLES_DIR, 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log'))}), { bucketType: 'vpcflow', logInfo: { aws_account_alias: '', log_file: 'k', s3bucket: 'b' }, accountId: '149519528842' });
     const s = await openStore(${JSON.stringify(dir)}, { flowRetentionDays: 0, alertRetentionDays: 0 });
-    const ref = (key) => ({ bucket: 'b', key, objectId: 'id-' + key, bucketType: 'vpcflow', size: 1, region: 'us-west-2' });
+    const ids = ${JSON.stringify({ a: idOf('a'), b: idOf('b') })};
+    const ref = (key) => ({ bucket: 'b', key, objectId: ids[key], bucketType: 'vpcflow', size: 1, region: 'us-west-2' });
     await s.ingest({ object: ref('a'), firstIndex: 0, events }, []);
     s.recordObject({ bucket: 'b', key: 'a', type: 'vpcflow', status: 'ok', records: events.length, bytes: 1, processedAt: new Date() });
     await s.ingest({ object: ref('b'), firstIndex: 0, events: events.slice(0, 20) }, []);
     await s.flush();
-    const n = (await s.query("SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"))[0].n;
+    const n = (await s.query("SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('b')}'"))[0].n;
     process.stdout.write(String(n));
     process.kill(process.pid, 'SIGKILL');
   `;
@@ -90,10 +94,10 @@ test('a process killed while an object is half stored: the next open takes those
   assert.equal(out.signal, 'SIGKILL', out.stderr);
   assert.equal(out.stdout, '20', "B's first rows were committed before the kill");
   const s = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0 });
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"), 0, 'the half-stored object is taken back (it will be read again)');
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53, 'the committed object stays');
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('b')}'`), 0, 'the half-stored object is taken back (it will be read again)');
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('a')}'`), 53, 'the committed object stays');
   await readObject(s, 'b');
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"), 53, 'read again: each row once');
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('b')}'`), 53, 'read again: each row once');
   assert.equal(await count(s, 'SELECT count(*) AS n FROM open_objects'), 0);
   await s.close();
 });
@@ -107,7 +111,7 @@ test('a long dashboard query does not hold up the collector: reads have their ow
   const committed = Date.now();
   await slow;
   assert.ok(committed < queryDone, `the commit finished ${queryDone - committed} ms before the query`);
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-during'"), 53);
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('during')}'`), 53);
   await s.close();
 });
 
@@ -120,18 +124,18 @@ test('a store made before the flow range columns opens, and its objects re-read 
   await c.run(`CREATE TABLE objects (bucket VARCHAR, key VARCHAR, type VARCHAR, status VARCHAR, error VARCHAR, records BIGINT, bytes BIGINT, last_modified TIMESTAMP, processed_at TIMESTAMP)`);
   await c.run(`INSERT INTO objects VALUES ('b', 'a', 'vpcflow', 'ok', NULL, 53, 1, NULL, now())`);
   await c.run(`CREATE TABLE flows (object_id VARCHAR, idx INTEGER, ts TIMESTAMP, end_ts TIMESTAMP, account VARCHAR, region VARCHAR, eni VARCHAR, src VARCHAR, dst VARCHAR, sport INTEGER, dport INTEGER, proto SMALLINT, packets BIGINT, bytes BIGINT, action VARCHAR, log_status VARCHAR, bucket VARCHAR)`);
-  await c.run(`INSERT INTO flows (object_id, idx, ts) SELECT 'id-a', i, TIMESTAMP '2001-01-01' FROM range(53) t(i)`); // far outside the records' times
+  await c.run(`INSERT INTO flows (object_id, idx, ts) SELECT '${idOf('a')}', i, TIMESTAMP '2001-01-01' FROM range(53) t(i)`); // far outside the records' times
   c.closeSync();
   old.closeSync();
   const s = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0 });
   await readObject(s, 'a');
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53, 'the old rows went (no range known for them)');
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('a')}'`), 53, 'the old rows went (no range known for them)');
   const [row] = await s.query("SELECT flow_rows, epoch_ms(first_ts) AS f, epoch_ms(last_ts) AS l FROM objects WHERE key = 'a' AND flow_rows IS NOT NULL");
   const times = vpcEvents.map((e) => Date.parse(String(e.aws.start)));
   assert.deepEqual(row, { flow_rows: '53', f: String(Math.min(...times)), l: String(Math.max(...times)) });
   // a third read deletes within that range only, and still leaves each row once
   await readObject(s, 'a');
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53);
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('a')}'`), 53);
   await s.close();
 });
 
@@ -141,8 +145,8 @@ test('rows without a record time: a re-read deletes without a time range, so not
   for (let read = 0; read < 2; read++) {
     await readObject(s, 'u', untimed);
   }
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-u'"), 53);
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-u' AND ts IS NULL"), 27);
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('u')}'`), 53);
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('u')}' AND ts IS NULL`), 27);
   await s.close();
 });
 
@@ -186,8 +190,8 @@ test('an abandoned read is taken back (discardObject), so its retry does not dou
   await ingestObject(s, ref('b'), vpcEvents.slice(0, 30));
   await s.discardObject(ref('b'));
   await readObject(s, 'b');
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-b'"), 53);
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-keep'"), 53);
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('b')}'`), 53);
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('keep')}'`), 53);
   await s.close();
 });
 
@@ -334,7 +338,7 @@ test('the database is opened again after many rows (memory): an object read acro
   await s.ingest({ object: a, firstIndex: 20, events: vpcEvents.slice(20) }, []);
   s.recordObject(health('a'));
   await s.flush();
-  assert.equal(await count(s, "SELECT count(*) AS n FROM flows WHERE object_id = 'id-a'"), 53);
+  assert.equal(await count(s, `SELECT count(*) AS n FROM flows_v WHERE object_id = '${idOf('a')}'`), 53);
   assert.deepEqual((await s.query("SELECT flow_rows FROM objects WHERE key = 'a'")).map((r) => Number(r.flow_rows)), [53], "A's health row counts the rows of both openings");
   assert.equal(await count(s, 'SELECT count(*) AS n FROM open_objects'), 0);
   await readObject(s, 'a');

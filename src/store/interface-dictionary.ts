@@ -1,0 +1,85 @@
+/**
+ * Owns `flow_interfaces`: the numbers flows carry in `iface` for their (ENI, account, region). An ENI belongs to
+ * one account and region, so the table is as small as the set of interfaces seen, and flows hold one small
+ * integer instead of three strings per row (strings cost most of DuckDB's ingest time even when constant).
+ * The whole dictionary is held in memory (read back on open); new entries are written just before the flow
+ * rows that use them are committed (flow-writer.ts), so a committed flow never names a missing interface.
+ * Retention drops entries no flow uses any more and reads the dictionary again (`reload`).
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+type Places = Map<string | null, Map<string | null, Map<string | null, number>>>;
+
+export class InterfaceDictionary {
+  /** account → region → eni → iface */
+  #ids: Places = new Map();
+  #next = 0;
+  /** entries not yet written to the table */
+  #pending: { iface: number; eni: string | null; account: string | null; region: string | null }[] = [];
+
+  /** Reads the table (the store's open and reopen; after retention). */
+  async reload(conn: DuckDBConnection): Promise<void> {
+    this.#ids = new Map();
+    this.#pending = [];
+    this.#next = 0;
+    const rows = (await conn.runAndReadAll('SELECT iface, eni, account, region FROM flow_interfaces')).getRowObjectsJson();
+    for (const r of rows) {
+      const iface = Number(r.iface);
+      this.#place(r.account as string | null, r.region as string | null).set(r.eni as string | null, iface);
+      if (iface >= this.#next) this.#next = iface + 1;
+    }
+  }
+
+  #place(account: string | null, region: string | null): Map<string | null, number> {
+    let regions = this.#ids.get(account);
+    if (!regions) this.#ids.set(account, (regions = new Map()));
+    let enis = regions.get(region);
+    if (!enis) regions.set(region, (enis = new Map()));
+    return enis;
+  }
+
+  /** Numbers rows from..to-1 into `out[0..]` (new interfaces get the next numbers). */
+  idsOf(eni: (string | null)[], account: (string | null)[], region: (string | null)[], from: number, to: number, out: Uint32Array): void {
+    let lastAccount: string | null | undefined;
+    let lastRegion: string | null | undefined;
+    let enis: Map<string | null, number> | undefined;
+    for (let r = from; r < to; r++) {
+      const a = account[r] ?? null;
+      const g = region[r] ?? null;
+      if (enis === undefined || a !== lastAccount || g !== lastRegion) {
+        enis = this.#place(a, g);
+        lastAccount = a;
+        lastRegion = g;
+      }
+      const e = eni[r] ?? null;
+      let id = enis.get(e);
+      if (id === undefined) {
+        id = this.#next++;
+        enis.set(e, id);
+        this.#pending.push({ iface: id, eni: e, account: a, region: g });
+      }
+      out[r - from] = id;
+    }
+  }
+
+  /** Writes the new entries (committed at once: before the flows that name them). */
+  async write(conn: DuckDBConnection): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const a = await conn.createAppender('flow_interfaces');
+    try {
+      for (const p of this.#pending) {
+        a.appendUInteger(p.iface);
+        for (const v of [p.eni, p.account, p.region]) {
+          if (v === null) a.appendNull();
+          else a.appendVarchar(v);
+        }
+        a.endRow();
+      }
+      a.flushSync();
+      // committed: never written twice, even if closing the appender fails
+      this.#pending = [];
+    } finally {
+      a.closeSync();
+    }
+  }
+}

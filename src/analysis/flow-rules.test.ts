@@ -163,6 +163,10 @@ const USER_RULES = `<group name="local,">
     <same_field>aws.log_info.log_file</same_field>
     <description>Repeated SSH/RDP from $(aws.srcaddr).</description>
   </rule>
+  <rule id="100011" level="5" frequency="8" timeframe="300">
+    <if_matched_sid>100007</if_matched_sid>
+    <description>Many early UDP flows (no same_field: one window for all).</description>
+  </rule>
 </group>
 `;
 
@@ -249,6 +253,6 @@ test('analyzeFlows gives exactly the alerts and the correlation state analyze gi
     }
   }
   // the corpora reach every alerting rule, so each kind of condition was compared
-  assert.deepEqual([...rules].sort(), ['100001', '100002', '100003', '100004', '100005', '100006', '100007', '100008', '100009', '100010', '80401', '80640', '80641']);
+  assert.deepEqual([...rules].sort(), ['100001', '100002', '100003', '100004', '100005', '100006', '100007', '100008', '100009', '100010', '100011', '80401', '80640', '80641']);
   assert.ok(alerts > 1000, `alerts compared: ${alerts}`);
 });

@@ -59,8 +59,10 @@ class FlowFields implements OccurrenceFields {
     return this.#now().getTime();
   }
   #key(readers: ValueReader[]): string {
-    if (readers.length === 1) return readers[0]!.text(this.row) ?? '';
-    return readers.map((r) => r.text(this.row) ?? '').join('\u0000');
+    if (readers.length === 0) return '';
+    let key = readers[0]!.text(this.row) ?? '';
+    for (let i = 1; i < readers.length; i++) key += `\u0000${readers[i]!.text(this.row) ?? ''}`;
+    return key;
   }
 }
 

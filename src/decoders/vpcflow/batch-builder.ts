@@ -48,7 +48,7 @@ export class TextInterner {
     this.ipv4 = address ? [-1] : undefined;
   }
 
-  /** The code of `buf[start, end)`, whose hash (see `hashStep`) is `h`; a new entry when unseen. */
+  /** The code of `buf[start, end)`, whose hash (computed by the decoder while it scans the field) is `h`; a new entry when unseen. */
   intern(buf: Buffer, start: number, end: number, h: number): number {
     const slots = this.#slots;
     const mask = slots.length - 1;
@@ -156,8 +156,3 @@ export class BatchBuilder {
 }
 
 type NumberColumnKind = typeof FieldKind.Int | typeof FieldKind.Time;
-
-/** One step of the hash the decoder computes over a text field's bytes while it scans them. */
-export function hashStep(h: number, byte: number): number {
-  return (Math.imul(h, 31) + byte) | 0;
-}

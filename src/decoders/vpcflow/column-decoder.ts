@@ -281,12 +281,13 @@ export class VpcColumnDecoder {
       const start = p;
       const kind = kinds[i] as number;
       let c = buf[p] as number;
+      // the hash stays a small integer (no heap number when handed to intern)
       let h = 0;
       let v = 0;
       let bad = false;
       if (kind === FieldKind.Text) {
         while (c !== SPACE && c !== NL) {
-          h = (Math.imul(h, 31) + c) | 0;
+          h = (Math.imul(h, 31) + c) & 0x3fffffff;
           c = buf[++p] as number;
         }
       } else {
@@ -311,7 +312,7 @@ export class VpcColumnDecoder {
           bad = false;
           for (let k = start; k < stop; k++) {
             const ch = buf[k] as number;
-            h = (Math.imul(h, 31) + ch) | 0;
+            h = (Math.imul(h, 31) + ch) & 0x3fffffff;
             if (ch < 48 || ch > 57) bad = true;
             v = v * 10 + (ch - 48);
           }

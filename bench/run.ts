@@ -51,6 +51,7 @@ const tasks: [string, Record<string, unknown>][] = [
   ['ceiling', { records }],
   ['parse-rules', { records, format: 'default' }],
   ['parse-rules', { records, format: 'custom' }],
+  ['parse-rules', { records, format: 'default', events: 1 }],
   ['guardduty', { records: Math.max(20_000, Math.floor(records / 50)) }],
   ['cloudtrail', { records: Math.max(20_000, Math.floor(records / 50)) }],
   ['e2e-large', { records }],

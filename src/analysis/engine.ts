@@ -6,15 +6,18 @@
  * knows which object each occurrence came from, so an abandoned read is taken back, a re-read counts once,
  * and with `correlationDir` it is saved with each group commit and restored at start-up (correlation-file.ts).
  */
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
-import { field, fieldText, flatten, rawField } from './fields.js';
-import { addressInList } from './lists.js';
+import type { Alert, AwsEvent, EventBatch, ObjectRef } from '../shared/events.js';
+import type { FlowBatch } from '../decoders/vpcflow/flow-batch.js';
+import { field, flatten, rawField } from './fields.js';
+import { listHolds } from './lists.js';
 import type { CompiledRuleset } from './load-rules.js';
 import type { FieldCondition, Rule } from './rule-types.js';
-import { APPENDED, CLEAN, CorrelationState, newWindow, type CorrObject, type RuleShape, type Window } from './correlation-state.js';
+import { CorrelationState, type RuleShape } from './correlation-state.js';
 import { CorrelationFile, CorrelationFileError } from './correlation-file.js';
+import { correlate, RecordCursor, timeOfRaw, type AnalysisCore, type OccurrenceFields } from './correlate.js';
+import { buildAlert } from './alert.js';
+import { FlowRules } from './flow-rules.js';
 
 /** a snapshot replaces the appended saves once they outgrow this and three times the last snapshot */
 const SNAPSHOT_MIN_BYTES = 16 * 1024 * 1024;
@@ -46,13 +49,6 @@ function keyOf(paths: string[][], event: AwsEvent): string {
   return paths.map((p) => field(event, p) ?? '').join('\u0000');
 }
 
-interface CorrelationHit {
-  count: number;
-  distinct: number;
-  windowStart: number;
-  key: string;
-}
-
 export interface Explanation {
   fields: Record<string, string>;
   /** rule ids from the root to the final match */
@@ -64,29 +60,37 @@ export interface Explanation {
 }
 
 
-/** `$(field)` in a description; numbers print as written (8.9, not Wazuh's "8.900000"). */
-function interpolate(template: string, event: AwsEvent, extra: Record<string, string>): string {
-  return template.replace(/\$\(([^)]+)\)/g, (_, name: string) => {
-    if (extra[name] !== undefined) return extra[name];
-    const raw = rawField(event, name.split('.'));
-    return typeof raw === 'number' ? String(raw) : (fieldText(raw) ?? '');
-  });
+/** The frequency-rule fields of the event being analysed. */
+class EventFields implements OccurrenceFields {
+  event: AwsEvent = { integration: 'aws', aws: { log_info: { aws_account_alias: '', log_file: '', s3bucket: '' } } };
+  readonly #now: () => Date;
+  constructor(now: () => Date) {
+    this.#now = now;
+  }
+  sameKey(rule: Rule): string {
+    return keyOf(rule.sameField, this.event);
+  }
+  differentKey(rule: Rule): string {
+    return keyOf(rule.differentField, this.event);
+  }
+  time(rule: Rule): number {
+    if (rule.timeField) {
+      const t = timeOfRaw(rawField(this.event, rule.timeField));
+      if (!Number.isNaN(t)) return t;
+    }
+    return this.#now().getTime();
+  }
 }
 
 export class Analyzer {
-  readonly #rs: CompiledRuleset;
-  readonly #opts: Required<Omit<AnalyzerOptions, 'now' | 'correlationDir'>> & { now: () => Date; correlationDir: string | undefined };
+  /** rules, options and correlation state, shared with the columnar path */
+  readonly #core: AnalysisCore;
   readonly #shapes: Map<string, RuleShape>;
-  /** windows, quiet periods and fired counts, with the objects that fed them */
-  #state: CorrelationState;
-  /** the record being analysed: its object (looked up at its first use), id and index */
-  #obj: CorrObject | undefined;
-  #objectId = '';
-  #idx = 0;
-  /** whether the record already went through the frequency rules: 0 not asked yet, 1 no, 2 yes (counts once) */
-  #dup = 0;
+  readonly #cur = new RecordCursor();
+  readonly #fields: EventFields;
   #fullLog: string | undefined;
-  #hit: CorrelationHit | undefined;
+  /** rules over FlowBatches (built at the first batch) */
+  #flows: FlowRules | undefined;
 
   /** per field condition: its slot in #memo (conditions with the same key share one) */
   readonly #slots = new Map<FieldCondition, number>();
@@ -94,7 +98,6 @@ export class Analyzer {
   #memo: Uint8Array;
 
   constructor(ruleset: CompiledRuleset, opts: AnalyzerOptions) {
-    this.#rs = ruleset;
     const byKey = new Map<string, number>();
     for (const rule of ruleset.rules.values()) {
       for (const f of rule.fields) {
@@ -104,9 +107,10 @@ export class Analyzer {
       }
     }
     this.#memo = new Uint8Array(byKey.size);
-    this.#opts = { logAlertLevel: opts.logAlertLevel, now: opts.now ?? (() => new Date()), managerName: opts.managerName ?? hostname(), maxKeysPerRule: opts.maxKeysPerRule ?? 50_000, correlationDir: opts.correlationDir };
     this.#shapes = shapesOf(ruleset);
-    this.#state = new CorrelationState(this.#shapes);
+    const resolved = { logAlertLevel: opts.logAlertLevel, now: opts.now ?? (() => new Date()), managerName: opts.managerName ?? hostname(), maxKeysPerRule: opts.maxKeysPerRule ?? 50_000, correlationDir: opts.correlationDir };
+    this.#core = { rs: ruleset, opts: resolved, state: new CorrelationState(this.#shapes) };
+    this.#fields = new EventFields(resolved.now);
   }
 
   /**
@@ -116,22 +120,22 @@ export class Analyzer {
   adoptState(previous: object): void {
     if (!(previous instanceof Analyzer)) return;
     // the whole state moves over, with the objects that fed it and the file it is saved to
-    const st = previous.#state;
+    const st = previous.#core.state;
     for (const id of [...st.windows.keys()]) if (this.#shapes.get(id)?.fingerprint !== previous.#shapes.get(id)?.fingerprint) st.windows.delete(id);
-    for (const id of [...st.fired.keys()]) if (!this.#rs.rules.has(id)) st.fired.delete(id);
+    for (const id of [...st.fired.keys()]) if (!this.#core.rs.rules.has(id)) st.fired.delete(id);
     st.rules = this.#shapes;
     st.needSnapshot = true;
-    this.#state = st;
+    this.#core.state = st;
   }
 
   /** Every record of `objectId` went through `analyze`: its contributions now carry `seq`. */
   objectDone(objectId: string, seq: number): void {
-    this.#state.objectDone(objectId, seq);
+    this.#core.state.objectDone(objectId, seq);
   }
 
   /** The read of `objectId` was abandoned (it is read again from the start): take back what it added. */
   discardObject(objectId: string): void {
-    this.#state.discard(objectId);
+    this.#core.state.discard(objectId);
   }
 
   /**
@@ -141,7 +145,7 @@ export class Analyzer {
    * `upToSeq` are taken as settled.
    */
   async persistCorrelation(upToSeq: number, committedSeq?: number): Promise<void> {
-    const st = this.#state;
+    const st = this.#core.state;
     st.purge();
     const file = st.file;
     // in memory only nothing is restored: an object is settled once its group is durable
@@ -170,7 +174,7 @@ export class Analyzer {
    * after `committedSeq` added (they were not marked processed and are read again), then saves it as a snapshot.
    */
   async restoreCorrelation(committedSeq: number): Promise<void> {
-    const dir = this.#opts.correlationDir;
+    const dir = this.#core.opts.correlationDir;
     if (dir === undefined) return;
     const { file, records } = await CorrelationFile.open(dir);
     const st = new CorrelationState(this.#shapes);
@@ -182,53 +186,63 @@ export class Analyzer {
     }
     st.file = file;
     st.track = true;
-    this.#state = st;
+    this.#core.state = st;
     await file.replace(st.encodeAll());
   }
 
   /** Closes the correlation file (the state stays usable in memory). */
   async closeCorrelation(): Promise<void> {
-    await this.#state.file?.close();
+    await this.#core.state.file?.close();
   }
 
   /** Runs every event of the batch; calls `emit` for each alert to write (level ≥ log_alert_level, not no_log). */
   analyze(batch: EventBatch, emit: (alert: Alert) => void): void {
     const events = batch.events;
-    if (this.#state.pending.length > 0) this.#state.purge();
-    this.#objectId = batch.object.objectId;
-    this.#obj = undefined;
+    const { state, rs, opts } = this.#core;
+    if (state.pending.length > 0) state.purge();
+    const cur = this.#cur;
+    cur.beginBatch(batch.object.objectId);
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as AwsEvent;
       this.#fullLog = undefined;
-      this.#hit = undefined;
-      this.#idx = batch.firstIndex + i;
-      this.#dup = 0;
+      cur.beginRecord(batch.firstIndex + i);
       this.#memo.fill(0);
-      const rule = this.#walk(this.#rs.roots, event, undefined);
-      if (!rule || rule.level === 0 || rule.noLog || rule.level < this.#opts.logAlertLevel) continue;
-      emit(this.#alert(rule, event, `${batch.object.objectId}-${batch.firstIndex + i}-${rule.id}`));
+      const rule = this.#walk(rs.roots, event, undefined);
+      if (!rule || rule.level === 0 || rule.noLog || rule.level < opts.logAlertLevel) continue;
+      emit(buildAlert(this.#core, cur, rule, event, `${batch.object.objectId}-${batch.firstIndex + i}-${rule.id}`, this.#fullLog));
     }
+  }
+
+  /**
+   * `analyze` over the records of a FlowBatch (VPC flow logs as columns): the same alerts, with field conditions
+   * evaluated on the columns and an event built only for records that alert or that a rule must read whole.
+   */
+  analyzeFlows(object: ObjectRef, batch: FlowBatch, emit: (alert: Alert) => void): void {
+    const st = this.#core.state;
+    if (st.pending.length > 0) st.purge();
+    (this.#flows ??= new FlowRules(this.#core)).analyze(object, batch, emit);
   }
 
   /** Why an event ends where it ends (for tld logtest). Correlation state is used and updated as in analyze. */
   explain(event: AwsEvent, id = 'logtest'): Explanation {
     const chain: Rule[] = [];
+    const { rs, opts } = this.#core;
+    const cur = this.#cur;
     this.#fullLog = undefined;
-    this.#hit = undefined;
     this.#memo.fill(0);
     // an event of its own, never taken back nor saved
-    this.#objectId = id;
-    this.#obj = { id, seq: undefined, seen: 0, contributed: false, fired: undefined, dropped: false };
-    this.#idx = 0;
-    this.#dup = 1;
-    const rule = this.#walk(this.#rs.roots, event, chain);
+    cur.beginBatch(id);
+    cur.obj = { id, seq: undefined, seen: 0, contributed: false, fired: undefined, dropped: false };
+    cur.beginRecord(0);
+    cur.dup = 1;
+    const rule = this.#walk(rs.roots, event, chain);
     const out: Explanation = { fields: flatten(event), chain: chain.map((r) => r.id) };
     if (!rule) return { ...out, noAlert: 'no rule matched' };
-    const alert = this.#alert(rule, event, `${id}-${rule.id}`);
+    const alert = buildAlert(this.#core, cur, rule, event, `${id}-${rule.id}`, this.#fullLog);
     out.rule = { id: rule.id, level: rule.level, description: alert.rule.description, groups: rule.groups, mitre: rule.mitre };
     if (rule.level === 0) out.noAlert = 'level 0 never alerts';
     else if (rule.noLog) out.noAlert = 'the rule has no_log: the event is stored but not written to alerts.json';
-    else if (rule.level < this.#opts.logAlertLevel) out.noAlert = `level ${rule.level} is below log_alert_level ${this.#opts.logAlertLevel}`;
+    else if (rule.level < opts.logAlertLevel) out.noAlert = `level ${rule.level} is below log_alert_level ${opts.logAlertLevel}`;
     else out.alert = alert;
     return out;
   }
@@ -237,7 +251,10 @@ export class Analyzer {
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i] as Rule;
       if (!this.#matches(rule, event)) continue;
-      if (rule.frequency !== undefined && !this.#correlate(rule, event)) continue;
+      if (rule.frequency !== undefined) {
+        this.#fields.event = event;
+        if (!correlate(this.#core, this.#cur, rule, this.#fields)) continue;
+      }
       chain?.push(rule);
       return rule.children.length ? (this.#walk(rule.children, event, chain) ?? rule) : rule;
     }
@@ -258,177 +275,12 @@ export class Analyzer {
       }
       if ((answer === 1) === f.negate) return false;
     }
-    for (const l of rule.lists) {
-      const v = field(event, l.path);
-      let ok: boolean;
-      switch (l.lookup) {
-        case 'match_key':
-          ok = v !== undefined && l.list.map.has(v);
-          break;
-        case 'not_match_key':
-          ok = v === undefined || !l.list.map.has(v);
-          break;
-        case 'match_key_value':
-        case 'not_match_key_value': {
-          const val = v === undefined ? undefined : l.list.map.get(v);
-          const hit = val !== undefined && (!l.check || l.check.test(val));
-          ok = l.lookup === 'match_key_value' ? hit : !hit;
-          break;
-        }
-        case 'address_match_key':
-          ok = v !== undefined && addressInList(l.list, v);
-          break;
-        case 'not_address_match_key':
-          ok = v === undefined || !addressInList(l.list, v);
-          break;
-      }
-      if (!ok) return false;
-    }
+    for (const l of rule.lists) if (!listHolds(l, field(event, l.path))) return false;
     if (rule.match || rule.regex) {
       this.#fullLog ??= JSON.stringify(event);
       if (rule.match && rule.match.re.test(this.#fullLog) === rule.match.negate) return false;
       if (rule.regex && rule.regex.re.test(this.#fullLog) === rule.regex.negate) return false;
     }
     return true;
-  }
-
-  #timeOf(rule: Rule, event: AwsEvent): number {
-    if (rule.timeField) {
-      const raw = rawField(event, rule.timeField);
-      const t = typeof raw === 'string' ? Date.parse(raw) : typeof raw === 'number' ? raw * 1000 : NaN;
-      if (!Number.isNaN(t)) return t;
-    }
-    return this.#opts.now().getTime();
-  }
-
-  /** Adds this occurrence to the rule's window for its same_field key; true when the threshold is reached. */
-  #correlate(rule: Rule, event: AwsEvent): boolean {
-    const st = this.#state;
-    const o = (this.#obj ??= st.objectFor(this.#objectId));
-    if (this.#dup === 0) {
-      // a record of an object read again without being taken back first counts once
-      if (this.#idx < o.seen) this.#dup = 2;
-      else {
-        this.#dup = 1;
-        o.seen = this.#idx + 1;
-      }
-    }
-    if (this.#dup === 2) return false;
-    const key = keyOf(rule.sameField, event);
-    const t = this.#timeOf(rule, event);
-    if (t > st.newest) st.newest = t;
-    const span = (rule.timeframe ?? 0) * 1000;
-    let windows = st.windows.get(rule.id);
-    if (!windows) st.windows.set(rule.id, (windows = new Map()));
-    let w = windows.get(key);
-    if (w !== undefined && w.until !== undefined) {
-      if (t < w.until) return false; // quiet after a hit
-      // a new window; the fired one stays behind it while its hit may still be undone
-      w = newWindow(rule.id, key, rule.differentField.length > 0, t, w.firedBy ? w : undefined);
-      windows.set(key, w);
-      st.markRewrite(w);
-    } else if (w === undefined) {
-      if (windows.size >= this.#opts.maxKeysPerRule) this.#sweep(windows, t, span);
-      w = newWindow(rule.id, key, rule.differentField.length > 0, t, undefined);
-      windows.set(key, w);
-      st.markRewrite(w);
-    } else if (t > w.last) w.last = t;
-    // drop what fell out of the window (records arrive roughly, not strictly, in time order)
-    const times = w.times;
-    while (w.head < times.length && (times[w.head] as number) < t - span) w.head++;
-    if (w.head > 64 && w.head * 2 > times.length) {
-      const h = w.head;
-      times.splice(0, h);
-      w.objs.splice(0, h);
-      w.idxs.splice(0, h);
-      w.vals?.splice(0, h);
-      w.saved = w.saved > h ? w.saved - h : 0;
-      w.head = 0;
-    }
-    const distinct = w.distinct;
-    let value = '';
-    if (distinct) {
-      value = keyOf(rule.differentField, event);
-      distinct.delete(value); // re-insert: the map stays ordered by last sighting
-      distinct.set(value, t);
-      for (const [v, at] of distinct) {
-        if (at >= t - span) break;
-        distinct.delete(v);
-      }
-    }
-    times.push(t);
-    w.objs.push(o);
-    w.idxs.push(this.#idx);
-    w.vals?.push(value);
-    o.contributed = true;
-    if (st.track && w.dirty === CLEAN) {
-      w.dirty = APPENDED;
-      st.dirty.push(w);
-    }
-    const occurrences = times.length - w.head;
-    const count = distinct ? distinct.size : occurrences;
-    if (count < (rule.frequency ?? 1)) return false;
-    this.#hit = { count: occurrences, distinct: distinct?.size ?? 0, windowStart: times[w.head] ?? t, key };
-    // quiet until then; the window is kept as it was at the hit while the hit may be undone
-    w.until = t + Math.max(span, (rule.ignore ?? 0) * 1000);
-    w.firedBy = o;
-    st.hits.push(w);
-    st.markRewrite(w);
-    return true;
-  }
-
-  /**
-   * Keeps a rule's key map bounded: first drops windows past their timeframe (quiet periods past their end);
-   * if that is not enough, the earliest inserted, down to half the limit. Runs only when the map overflows.
-   */
-  #sweep(windows: Map<string, Window>, t: number, span: number): void {
-    const limit = this.#opts.maxKeysPerRule;
-    const st = this.#state;
-    for (const [k, w] of windows) {
-      if (w.until !== undefined ? w.until < t : w.last < t - span) {
-        windows.delete(k);
-        st.markDeleted(w);
-      }
-    }
-    if (windows.size <= limit * 0.9) return;
-    for (const [k, w] of windows) {
-      if (windows.size <= limit / 2) break;
-      windows.delete(k);
-      st.markDeleted(w);
-    }
-  }
-
-  #alert(rule: Rule, event: AwsEvent, recordId: string): Alert {
-    const fired = (this.#state.fired.get(rule.id) ?? 0) + 1;
-    this.#state.fired.set(rule.id, fired);
-    // counted per object too, so taking the object back takes its alerts out of firedtimes
-    const o = (this.#obj ??= this.#state.objectFor(this.#objectId));
-    o.fired ??= new Map();
-    o.fired.set(rule.id, (o.fired.get(rule.id) ?? 0) + 1);
-    const hit = rule.frequency !== undefined ? this.#hit : undefined;
-    const extra: Record<string, string> = hit ? { count: String(hit.count), distinct: String(hit.distinct), window_start: new Date(hit.windowStart).toISOString() } : {};
-    const id = hit ? `${rule.id}-${hit.windowStart}-${createHash('sha1').update(hit.key).digest('hex').slice(0, 12)}` : recordId;
-    const alert: Alert = {
-      timestamp: this.#opts.now().toISOString(),
-      rule: {
-        level: rule.level,
-        description: interpolate(rule.description, event, extra),
-        id: rule.id,
-        firedtimes: fired,
-        mail: false,
-        groups: rule.groups,
-        ...(rule.mitre.length ? { mitre: { id: rule.mitre } } : {}),
-        ...(rule.frequency !== undefined ? { frequency: rule.frequency } : {}),
-      },
-      agent: { id: '000', name: this.#opts.managerName },
-      manager: { name: this.#opts.managerName },
-      id,
-      decoder: { name: 'json' },
-      data: event,
-      location: 'Wazuh-AWS',
-      ...(hit ? { correlation: { count: hit.count, distinct: hit.distinct, window_start: extra.window_start } } : {}),
-    };
-    if (!rule.noFullLog) alert.full_log = this.#fullLog ?? JSON.stringify(event);
-    return alert;
   }
 }

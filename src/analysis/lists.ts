@@ -5,6 +5,7 @@
  * dotted prefixes such as `10.0.`).
  */
 import { readFileSync } from 'node:fs';
+import type { ListCondition } from './rule-types.js';
 
 export interface CdbList {
   path: string;
@@ -69,4 +70,24 @@ export function addressInList(list: CdbList, address: string): boolean {
     if (((ip & mask) >>> 0) === ((net & mask) >>> 0)) return true;
   }
   return false;
+}
+
+/** Whether a `<list>` condition holds for a field's text (`undefined`: the field is absent). */
+export function listHolds(l: ListCondition, v: string | undefined): boolean {
+  switch (l.lookup) {
+    case 'match_key':
+      return v !== undefined && l.list.map.has(v);
+    case 'not_match_key':
+      return v === undefined || !l.list.map.has(v);
+    case 'match_key_value':
+    case 'not_match_key_value': {
+      const val = v === undefined ? undefined : l.list.map.get(v);
+      const hit = val !== undefined && (!l.check || l.check.test(val));
+      return l.lookup === 'match_key_value' ? hit : !hit;
+    }
+    case 'address_match_key':
+      return v !== undefined && addressInList(l.list, v);
+    case 'not_address_match_key':
+      return v === undefined || !addressInList(l.list, v);
+  }
 }

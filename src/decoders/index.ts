@@ -4,11 +4,14 @@
  *
  * Per object: `const d = createObjectDecoder(ctx)`; for each decompressed chunk (from `decompress(body,
  * detectCompression(head, size))` or `decompressStream(body)`) call `d.push(chunk)`, then `d.end()` once.
+ * VPC flow logs also decode to columns (`createFlowDecoder`: FlowBatch per header and up to 16k records), which
+ * the rules read without an event per record (`Analyzer.analyzeFlows`); the event API materializes them.
  */
 import type { AwsEvent } from '../shared/events.js';
 import type { DecodeContext, ObjectDecoder } from './decoder.js';
 import { decompressSync, type DecompressOptions } from './compression/decompress.js';
-import { VpcFlowDecoder } from './vpcflow/decode.js';
+import { VpcFlowEventDecoder } from './vpcflow/flow-event-decoder.js';
+import { VpcColumnDecoder, type FlowDecodeOptions } from './vpcflow/column-decoder.js';
 import { FindingsDecoder } from './guardduty/decode.js';
 import { CloudTrailDecoder } from './cloudtrail/decode.js';
 import { CustomDecoder } from './custom/decode.js';
@@ -26,12 +29,15 @@ export {
 } from './compression/decompress.js';
 export type { Codec } from './compression/codec.js';
 export type { DecodeContext, ObjectDecoder, RecordErrorInfo } from './decoder.js';
+export { VpcColumnDecoder, type FlowDecodeOptions } from './vpcflow/column-decoder.js';
+export { DEFAULT_BATCH_ROWS, columnOf, ipv4At, transferables, type FlowBatch, type FlowColumn, type FlowLayout, type NumberColumn, type TextColumn } from './vpcflow/flow-batch.js';
+export { FlowEvents, eventsOf, materialize } from './vpcflow/flow-events.js';
 
 /** The decoder for one object of a bucket of type `ctx.bucketType` (guardduty reads Firehose and native export files). */
 export function createObjectDecoder(ctx: DecodeContext): ObjectDecoder {
   switch (ctx.bucketType) {
     case 'vpcflow':
-      return new VpcFlowDecoder(ctx);
+      return new VpcFlowEventDecoder(ctx);
     case 'guardduty':
       return new FindingsDecoder(ctx, 'guardduty');
     case 'cloudtrail':
@@ -39,6 +45,15 @@ export function createObjectDecoder(ctx: DecodeContext): ObjectDecoder {
     case 'custom':
       return new CustomDecoder(ctx);
   }
+}
+
+/**
+ * The columnar decoder of a VPC flow-log object (`push(chunk)` → FlowBatch[], `flush()`, `end()`); records read
+ * exactly as `createObjectDecoder` reads them. Other bucket types have no columnar form.
+ */
+export function createFlowDecoder(ctx: DecodeContext, opts: FlowDecodeOptions = {}): VpcColumnDecoder {
+  if (ctx.bucketType !== 'vpcflow') throw new Error(`no columnar decoder for ${ctx.bucketType} objects (only vpcflow)`);
+  return new VpcColumnDecoder(ctx, opts);
 }
 
 /** Sniffs compression, decompresses and decodes a whole object's bytes, synchronously. Throws ObjectDecodeError. */

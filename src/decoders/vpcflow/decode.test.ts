@@ -94,6 +94,12 @@ test('text where a column holds a number is reported with the line, field and va
   ]);
 });
 
+test('a start/end past the latest time a Date holds is reported like other non-time text (it used to throw a RangeError)', () => {
+  const { events, errors } = run('version start end\n2 8640000000000 1\n2 8640000000001 1\n2 1 99999999999999\n');
+  assert.deepEqual(events.map((e) => f(e).start), ['+275760-09-13T00:00Z'], 'the latest second a Date holds (ISO text cut as for any year)');
+  assert.deepEqual(errors, ['3: field 2 (start) is "8640000000001", not Unix seconds; line skipped', '4: field 3 (end) is "99999999999999", not Unix seconds; line skipped']);
+});
+
 test('an over-long line (no line break within the limit) is reported with its number and skipped whole; the lines after it are read', () => {
   const long = `2 123456789010 eni-1 ${'9'.repeat(MAX_LINE_CHARS + 10)} 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK`;
   const text = `${HEADER}\n${LINE}\n${long}\n${LINE.replace('eni-1', 'eni-after')}\n`;

@@ -2,6 +2,7 @@
  * VPC Flow Log fields (v2–v8). Columns come from each file's header; names become Wazuh-style keys
  * (hyphens → underscores, e.g. `account-id` → `account_id`). Numbers are typed, start/end become ISO time.
  */
+import type { AwsEvent, LogInfo } from '../../shared/events.js';
 
 /** How a column's text is converted: kept as text, parsed as an integer, or Unix seconds → ISO time. */
 export const FieldKind = { Text: 0, Int: 1, Time: 2 } as const;
@@ -65,7 +66,29 @@ export function isHeaderLine(tokens: readonly string[]): boolean {
   return tokens.every((t) => HEADER_TOKEN.test(t)) && tokens.some((t) => KNOWN_FIELDS.has(t));
 }
 
-/** Unix seconds → `YYYY-MM-DDTHH:MM:SSZ` (Wazuh's format, no milliseconds). */
+/**
+ * The latest Unix second a JavaScript Date can hold (8.64e15 ms): a larger start/end is no time (converting it
+ * would throw), so the record is reported as unreadable like any other non-time text.
+ */
+export const MAX_SECONDS = 8_640_000_000_000;
+
+/** Unix seconds (0 to MAX_SECONDS) → `YYYY-MM-DDTHH:MM:SSZ` (Wazuh's format, no milliseconds). */
 export function isoSeconds(seconds: number): string {
   return new Date(seconds * 1000).toISOString().slice(0, 19) + 'Z';
+}
+
+/**
+ * The object every event of one header starts as (copied per record): `log_info`, the header's keys in order
+ * (undefined until set: absent `-` fields stay undefined), `source`, then `aws_account_id` when the key path
+ * gave one. Built by JSON.parse, which makes a fast-mode object even with dozens of keys and treats every
+ * header name as a plain key.
+ */
+export function eventTemplate(keys: readonly string[], logInfo: LogInfo, accountId: string | undefined): AwsEvent['aws'] {
+  const names = ['log_info', ...keys, 'source', ...(accountId !== undefined ? ['aws_account_id'] : [])];
+  const template = JSON.parse(`{${names.map((k) => `${JSON.stringify(k)}:null`).join(',')}}`) as Record<string, unknown>;
+  for (const k of keys) template[k] = undefined;
+  template.log_info = logInfo;
+  template.source = 'vpc';
+  if (accountId !== undefined) template.aws_account_id = accountId;
+  return template as AwsEvent['aws'];
 }

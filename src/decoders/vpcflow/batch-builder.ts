@@ -1,0 +1,158 @@
+/**
+ * Fills the columns of one FlowBatch row by row (column-decoder.ts writes the values, then commits the row or
+ * leaves it to be overwritten). Text is interned from the bytes: the decoder hashes a field while it scans it,
+ * and a string is made only for a text not yet in the batch's dictionary.
+ */
+import { FieldKind } from './fields.js';
+import { isAddressField, type FlowBatch, type FlowColumn, type FlowLayout } from './flow-batch.js';
+import type { LogInfo } from '../../shared/events.js';
+
+const INITIAL_ROWS = 256;
+
+/** `a.b.c.d` (no leading zeros, each part 0–255) → unsigned number; -1 for anything else (IPv6, other text). */
+function ipv4Of(buf: Uint8Array, start: number, end: number): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let p = start; p < end; p++) {
+    const c = buf[p] as number;
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      const d = c - 48;
+      if (d < 0 || d > 9 || (digits === 1 && part === 0)) return -1;
+      part = part * 10 + d;
+      if (++digits > 3 || part > 255) return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? value * 256 + part : -1;
+}
+
+/** One text column's dictionary: distinct byte strings → codes (1…), with an open-addressing table. */
+export class TextInterner {
+  readonly dict: string[] = [''];
+  readonly ipv4: number[] | undefined;
+  #slots = new Int32Array(64);
+  #hashes: number[] = [0];
+  #starts: number[] = [0];
+  #lens: number[] = [0];
+  #bytes = new Uint8Array(1024);
+  #used = 0;
+
+  constructor(address: boolean) {
+    this.ipv4 = address ? [-1] : undefined;
+  }
+
+  /** The code of `buf[start, end)`, whose hash (computed by the decoder while it scans the field) is `h`; a new entry when unseen. */
+  intern(buf: Buffer, start: number, end: number, h: number): number {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    const len = end - start;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const code = slots[i] as number;
+      if (code === 0) break;
+      if (this.#hashes[code] === h && this.#lens[code] === len && this.#equal(code, buf, start, len)) return code;
+    }
+    return this.#add(buf, start, end, h);
+  }
+
+  #equal(code: number, buf: Uint8Array, start: number, len: number): boolean {
+    const bytes = this.#bytes;
+    const at = this.#starts[code] as number;
+    for (let k = 0; k < len; k++) if (bytes[at + k] !== buf[start + k]) return false;
+    return true;
+  }
+
+  #add(buf: Buffer, start: number, end: number, h: number): number {
+    const code = this.dict.length;
+    const len = end - start;
+    if (this.#used + len > this.#bytes.length) {
+      const grown = new Uint8Array(Math.max(this.#bytes.length * 2, this.#used + len));
+      grown.set(this.#bytes.subarray(0, this.#used));
+      this.#bytes = grown;
+    }
+    this.#bytes.set(buf.subarray(start, end), this.#used);
+    this.#starts.push(this.#used);
+    this.#used += len;
+    this.#lens.push(len);
+    this.#hashes.push(h);
+    // one string per distinct text; fields end at ASCII bytes, so decoding a field alone gives the characters a
+    // decoder of the whole stream gives (invalid sequences become U+FFFD the same way)
+    this.dict.push(buf.toString('utf8', start, end));
+    this.ipv4?.push(ipv4Of(buf, start, end));
+    if (code * 2 > this.#slots.length) this.#rehash();
+    else this.#place(code, h);
+    return code;
+  }
+
+  #place(code: number, h: number): void {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    let i = h & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = code;
+  }
+
+  #rehash(): void {
+    this.#slots = new Int32Array(this.#slots.length * 4);
+    for (let code = 1; code < this.dict.length; code++) this.#place(code, this.#hashes[code] as number);
+  }
+}
+
+/** Rows of one layout, growing up to the batch size. */
+export class BatchBuilder {
+  readonly layout: FlowLayout;
+  rows = 0;
+  #cap = INITIAL_ROWS;
+  /** per column: values (number columns) or codes (text columns); the other is an empty array */
+  nums: Float64Array[];
+  codes: Uint32Array[];
+  readonly interners: (TextInterner | undefined)[];
+
+  constructor(layout: FlowLayout) {
+    this.layout = layout;
+    const kinds = layout.kinds;
+    const none64 = new Float64Array(0);
+    const none32 = new Uint32Array(0);
+    this.nums = kinds.map((k) => (k === FieldKind.Text ? none64 : new Float64Array(INITIAL_ROWS)));
+    this.codes = kinds.map((k) => (k === FieldKind.Text ? new Uint32Array(INITIAL_ROWS) : none32));
+    this.interners = kinds.map((k, i) => (k === FieldKind.Text ? new TextInterner(isAddressField(layout.names[i] as string)) : undefined));
+  }
+
+  /** Room for one more row (the one being scanned). */
+  reserve(): void {
+    if (this.rows < this.#cap) return;
+    const cap = this.#cap * 2;
+    this.nums = this.nums.map((a) => {
+      if (a.length === 0) return a;
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    });
+    this.codes = this.codes.map((a) => {
+      if (a.length === 0) return a;
+      const b = new Uint32Array(cap);
+      b.set(a);
+      return b;
+    });
+    this.#cap = cap;
+  }
+
+  /** The rows so far as a batch (the builder is not used afterwards). */
+  finish(firstIndex: number, logInfo: LogInfo, accountId: string | undefined): FlowBatch {
+    const n = this.rows;
+    const columns: FlowColumn[] = this.layout.kinds.map((kind, i) => {
+      if (kind !== FieldKind.Text) return { kind: kind as NumberColumnKind, values: this.nums[i]!.subarray(0, n) };
+      const t = this.interners[i] as TextInterner;
+      return { kind: FieldKind.Text, codes: this.codes[i]!.subarray(0, n), dict: t.dict, ipv4: t.ipv4 ? Float64Array.from(t.ipv4) : undefined };
+    });
+    return { firstIndex, length: n, layout: this.layout, logInfo, accountId, columns };
+  }
+}
+
+type NumberColumnKind = typeof FieldKind.Int | typeof FieldKind.Time;

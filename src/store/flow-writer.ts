@@ -137,6 +137,8 @@ export class FlowWriter {
         this.#listedOpen.add(id);
       }
       a.flushSync();
+      // an object read again after a discard is listed anew: the delete of its old listing must not take this one
+      this.#closed = this.#closed.filter((id) => !this.#listedOpen.has(id));
     }
     w.flush();
     this.#appender!.flushSync();
@@ -168,6 +170,7 @@ export class FlowWriter {
   async discard(object: { objectId: string; bucket: string; key: string }): Promise<void> {
     await this.commit();
     const reading = this.closeReading(object);
-    await this.#drop(objectKey(object.objectId), reading && !reading.untimed ? reading : undefined);
+    // a read stopped before its first flow row has no time range (its bounds are still ±Infinity)
+    await this.#drop(objectKey(object.objectId), reading && !reading.untimed && reading.rows > 0 ? reading : undefined);
   }
 }

@@ -96,7 +96,7 @@ export class HealthRows {
       put(a, ts(o.lastModified?.getTime()), 't');
       put(a, ts(o.processedAt.getTime()), 't');
       put(a, read?.rows ?? 0, 'b');
-      const timed = read !== undefined && !read.untimed;
+      const timed = read !== undefined && !read.untimed && read.rows > 0;
       put(a, timed ? ts(read.first) : null, 't');
       put(a, timed ? ts(read.last) : null, 't');
       put(a, read?.id ?? null, 'u');

@@ -20,6 +20,9 @@ import type { Alert, AwsEvent, EventBatch, ObjectRef } from '../shared/events.js
 import type { EventSink, ObjectOutcome, OutputCheckpoint } from '../shared/sink.js';
 import type { AnalyzerPort, AppendFilePort, StorePort } from './ports.js';
 import { OutputError, outputError } from '../outputs/output-error.js';
+import type { FlowBatch } from '../decoders/vpcflow/flow-batch.js';
+import { eventsOf } from '../decoders/vpcflow/flow-events.js';
+import { storeRowsOfFlows } from '../store/store-rows-flows.js';
 
 export interface PipelineCounters {
   objects: number;
@@ -90,33 +93,50 @@ export class PipelineSink implements EventSink {
   }
 
   async write(batch: EventBatch): Promise<void> {
+    await this.#take(batch.object, batch.events.length, (emit) => this.#deps.analyzer.analyze(batch, emit), () => batch.events, batch.firstIndex, (alerts) => this.#deps.store?.ingest(batch, alerts));
+  }
+
+  /**
+   * A FlowBatch (VPC records as columns): the rules read the columns, the store takes its rows from them, and
+   * events are built only for alerts and, with logall_json, for archives.json.
+   */
+  async writeFlows(object: ObjectRef, batch: FlowBatch): Promise<void> {
+    const { analyzer, store } = this.#deps;
+    const analyzeFlows = analyzer.analyzeFlows?.bind(analyzer);
+    const ingestRows = store?.ingestRows?.bind(store);
+    if (!analyzeFlows || (store && !ingestRows)) return this.write({ object, firstIndex: batch.firstIndex, events: eventsOf(batch) });
+    await this.#take(object, batch.length, (emit) => analyzeFlows(object, batch, emit), () => eventsOf(batch), batch.firstIndex, (alerts) => ingestRows?.(storeRowsOfFlows(object, batch, alerts)));
+  }
+
+  /** One batch of an object through the rules, alerts.json, archives.json (events made only then) and the store. */
+  async #take(object: ObjectRef, records: number, analyze: (emit: (a: Alert) => void) => void, events: () => AwsEvent[], firstIndex: number, ingest: (alerts: Alert[]) => void | Promise<void> | undefined): Promise<void> {
     if (this.#broken) throw this.#broken;
-    const { analyzer, alertsFile, archivesFile, store } = this.#deps;
+    const { alertsFile, archivesFile, store } = this.#deps;
     const alerts: Alert[] = [];
     const known = this.#deps.knownAlertIds;
-    if (!this.#open.has(batch.object.objectId)) this.#open.set(batch.object.objectId, batch.object);
+    if (!this.#open.has(object.objectId)) this.#open.set(object.objectId, object);
     try {
-      analyzer.analyze(batch, (alert) => {
+      analyze((alert) => {
         if (known?.has(alert.id)) return;
         known?.add(alert.id);
         alerts.push(alert);
         append(alertsFile, alert);
       });
-      if (archivesFile && !batch.object.replayed) {
+      if (archivesFile && !object.replayed) {
         const ts = (this.#deps.now ?? (() => new Date()))().toISOString();
         const manager = this.#deps.managerName ?? hostname();
-        batch.events.forEach((event, i) => append(archivesFile, archiveEntry(event, `${batch.object.objectId}-${batch.firstIndex + i}`, ts, manager)));
+        events().forEach((event, i) => append(archivesFile, archiveEntry(event, `${object.objectId}-${firstIndex + i}`, ts, manager)));
       }
     } catch (e) {
       if (e instanceof OutputError) throw await this.#fail(e);
       throw e;
     }
     try {
-      await store?.ingest(batch, alerts);
+      await ingest(alerts);
     } catch (e) {
       throw await this.#fail(outputError(store?.path ?? 'the store', e));
     }
-    this.counters.records += batch.events.length;
+    this.counters.records += records;
     this.counters.alerts += alerts.length;
   }
 

@@ -2,11 +2,15 @@
  * The narrow shapes the pipeline needs from each stage. The concrete modules (src/analysis, src/outputs,
  * src/store) satisfy them structurally; tests can pass small fakes.
  */
-import type { Alert, EventBatch } from '../shared/events.js';
+import type { Alert, EventBatch, ObjectRef } from '../shared/events.js';
+import type { FlowBatch } from '../decoders/vpcflow/flow-batch.js';
+import type { StoreRows } from '../store/store-rows.js';
 
 export interface AnalyzerPort {
   /** Runs every event of the batch through the rules; calls `emit` for each alert to write. */
   analyze(batch: EventBatch, emit: (alert: Alert) => void): void;
+  /** `analyze` over VPC records decoded into columns (the same alerts; events built only where needed) */
+  analyzeFlows?(object: ObjectRef, batch: FlowBatch, emit: (alert: Alert) => void): void;
   /** on reload: keep the correlation windows of the analyzer being replaced */
   adoptState?(previous: object): void;
   /**
@@ -58,6 +62,8 @@ export interface ObjectHealth {
 
 export interface StorePort {
   ingest(batch: EventBatch, alerts: Alert[]): void | Promise<void>;
+  /** rows already taken out of a batch (FlowBatches go straight from their columns) */
+  ingestRows?(rows: StoreRows): void | Promise<void>;
   /** where it is, for error messages */
   readonly path?: string;
   /**

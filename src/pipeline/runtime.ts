@@ -118,6 +118,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // the analyzer is replaced on a reload: every call goes to the current one
     analyzer: {
       analyze: (batch, emit) => analyzer.analyze(batch, emit),
+      analyzeFlows: (object, batch, emit) => analyzer.analyzeFlows(object, batch, emit),
       objectDone: (objectId, seq) => analyzer.objectDone?.(objectId, seq),
       discardObject: (objectId) => analyzer.discardObject?.(objectId),
       persistCorrelation: (upToSeq) => analyzer.persistCorrelation(upToSeq, state.lastCheckpoint()?.seq ?? 0),

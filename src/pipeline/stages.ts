@@ -8,6 +8,7 @@ import type { AnalyzerPort } from './ports.js';
 
 /** The rules engine as the pipeline uses it: the port, plus closing the correlation file at the end. */
 export type PipelineAnalyzer = AnalyzerPort & {
+  analyzeFlows: NonNullable<AnalyzerPort['analyzeFlows']>;
   /** `committedSeq`: seq of the last object marked processed (hits up to it can no longer be undone) */
   persistCorrelation(upToSeq: number, committedSeq?: number): Promise<void>;
   closeCorrelation(): Promise<void>;

@@ -4,6 +4,7 @@
  * processed in its state store only after `objectDone` resolved, passing on the checkpoint it returned.
  */
 import type { EventBatch, ObjectRef } from './events.js';
+import type { FlowBatch } from '../decoders/vpcflow/flow-batch.js';
 
 export interface ObjectOutcome {
   status: 'ok' | 'error';
@@ -17,6 +18,8 @@ export type OutputCheckpoint = Record<string, number>;
 
 export interface EventSink {
   write(batch: EventBatch): void | Promise<void>;
+  /** VPC records as columns (a FlowBatch of `object`); sinks without it are given the batch's events */
+  writeFlows?(object: ObjectRef, batch: FlowBatch): void | Promise<void>;
   /**
    * Everything written for `object` is durable when this resolves. The collector may go on reading other
    * objects before it resolves (group commit); resolutions come in call order.

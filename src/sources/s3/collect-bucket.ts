@@ -15,7 +15,12 @@ import type { ScopeKey, StateStore } from './state/types.js';
 import { ObjectDecodeError } from '../../decoders/index.js';
 import { createS3Source, type ListedObject, type ObjectSource } from './client.js';
 import { readContent, TransientReadError, type ObjectContent } from './read-object.js';
-import { decodeObject, QUOTED_RECORD_ERRORS } from './decode-object.js';
+import { decodeFlowObject, decodeObject, QUOTED_RECORD_ERRORS, type DecodedObject } from './decode-object.js';
+import type { FlowContent } from './fetch-pool.js';
+
+/** An object whose read has started: its bytes, or (VPC on fetch threads) its decoded FlowBatches. */
+type StartedRead = { bytes: ObjectContent } | { flows: FlowContent };
+const discardRead = (r: StartedRead | undefined) => (r === undefined ? undefined : 'bytes' in r ? r.bytes.discard() : r.flows.discard());
 import { ObjectCommits } from './object-commits.js';
 import type { FetchPool } from './fetch-pool.js';
 import { S3AccessError } from './errors.js';
@@ -90,7 +95,7 @@ interface Ahead {
   obj: ListedObject;
   refusal: string | undefined;
   done: boolean;
-  content: ObjectContent | undefined;
+  content: StartedRead | undefined;
 }
 
 
@@ -179,11 +184,11 @@ class BucketRun {
         this.summary.skipped++;
         continue;
       }
-      ahead.push({ key, day, obj, refusal, done, content: refusal ? undefined : this.#startRead(obj) });
+      ahead.push({ key, day, obj, refusal, done, content: refusal ? undefined : this.#startRead(scope, obj) });
       if (ahead.length > prefetchFor(this.deps.fetchPool)) await this.#next(scope, ahead);
     }
     while (ahead.length > 0 && !this.#stopped && !this.deps.signal.aborted) await this.#next(scope, ahead);
-    for (const a of ahead.splice(0)) a.content?.discard();
+    for (const a of ahead.splice(0)) discardRead(a.content);
     if (listing.outside > 0) {
       logger.warn({ bucket: this.b.name, prefix: scope.prefix, count: listing.outside, example: listing.outsideExample }, 'Objects without YYYY/MM/DD/ folders right after the path were not read (Firehose layout expected).');
     }
@@ -193,11 +198,23 @@ class BucketRun {
    * Starts reading an object (on a fetch thread when there are some); a failure surfaces when the object's turn
    * comes, and it is read again then.
    */
-  #startRead(obj: ListedObject): ObjectContent {
+  #startRead(scope: Scope, obj: ListedObject): StartedRead {
+    const b = this.b;
     const req = { key: obj.key, listedSize: obj.size, ...(obj.lastModified ? { listedModified: obj.lastModified.getTime() } : {}) };
     const counted = (n: number) => (this.summary.bytes += n);
     const pool = this.deps.fetchPool;
-    return pool ? pool.read(this.b, req, counted) : readContent(this.source, req, counted);
+    if (!pool) return { bytes: readContent(this.source, req, counted) };
+    // VPC flow logs, the volume: decoded into columns on the fetch thread too
+    if (b.type === 'vpcflow') {
+      const logInfo = { aws_account_alias: b.awsAccountAlias, log_file: obj.key, s3bucket: b.name };
+      return { flows: pool.readFlows(b, req, counted, { logInfo, ...(scope.account ? { accountId: scope.account } : {}), ...(b.discardRegex ? { discard: b.discardRegex } : {}) }) };
+    }
+    return { bytes: pool.read(b, req, counted) };
+  }
+
+  /** Decodes a started read into the sink (see decode-object.ts). */
+  #decode(scope: Scope, ref: ObjectRef, read: StartedRead, written: { events: number }): Promise<DecodedObject> {
+    return 'bytes' in read ? decodeObject(this.b, scope.account, ref, read.bytes, this.deps.sink, written) : decodeFlowObject(ref, read.flows, this.deps.sink, written);
   }
 
   async #next(scope: Scope, ahead: Ahead[]): Promise<void> {
@@ -221,7 +238,7 @@ class BucketRun {
     };
   }
 
-  async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean, started?: ObjectContent): Promise<void> {
+  async #object(scope: Scope, stateKey: ScopeKey, day: string, obj: ListedObject, refusal: string | undefined, replayed: boolean, started?: StartedRead): Promise<void> {
     const { sink, logger, skipOnError } = this.deps;
     const b = this.b;
     const ref = this.#ref(scope, stateKey, obj, replayed);
@@ -233,7 +250,7 @@ class BucketRun {
     } else {
       for (let attempt = 1; ; attempt++) {
         try {
-          const read = await decodeObject(b, scope.account, ref, (attempt === 1 ? started : undefined) ?? this.#startRead(obj), sink, written);
+          const read = await this.#decode(scope, ref, (attempt === 1 ? started : undefined) ?? this.#startRead(scope, obj), written);
           records = read.records;
           if (read.recordErrors.count > 0) {
             const n = read.recordErrors.count;

@@ -9,6 +9,9 @@ import type { EventSink } from '../../shared/sink.js';
 import { createObjectDecoder, ObjectDecodeError } from '../../decoders/index.js';
 import { OutputError } from '../../outputs/output-error.js';
 import { TransientReadError, type ObjectContent } from './read-object.js';
+import type { FlowContent } from './fetch-pool.js';
+import { S3AccessError } from './errors.js';
+import { eventsOf } from '../../decoders/vpcflow/flow-events.js';
 
 /** Events per `sink.write` at most. */
 export const BATCH_SIZE = 5000;
@@ -72,9 +75,36 @@ export async function decodeObject(b: BucketConfig, account: string | undefined,
     if (cause instanceof OutputError) throw cause;
     // what was decoded before the failure is delivered; the caller adds the object's error event after it
     await flush();
-    if (e instanceof TransientReadError || e instanceof ObjectDecodeError) throw e;
+    // the GET refused (S3AccessError) keeps its class: the caller tells a key deleted meanwhile from a bucket failure
+    if (e instanceof TransientReadError || e instanceof ObjectDecodeError || e instanceof S3AccessError) throw e;
     if (cause instanceof TransientReadError) throw cause;
     throw new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `unexpected error while decoding: ${(e as Error).message}`, { cause: e });
   }
   return { records: index, recordErrors };
+}
+
+/**
+ * `decodeObject` for a VPC object decoded on a fetch thread: its FlowBatches go to `sink.writeFlows` (or, for a
+ * sink without it, their events to `write`). Same counts, failures and guarantees.
+ */
+export async function decodeFlowObject(ref: ObjectRef, content: FlowContent, sink: EventSink, written: { events: number }): Promise<DecodedObject> {
+  let index = 0;
+  try {
+    for await (const batch of content.batches) {
+      if (sink.writeFlows) await sink.writeFlows(ref, batch);
+      else await sink.write({ object: ref, firstIndex: batch.firstIndex, events: eventsOf(batch) });
+      written.events += batch.length;
+      index = batch.firstIndex + batch.length;
+    }
+  } catch (e) {
+    content.discard();
+    if (e instanceof OutputError) throw e;
+    const cause = (e as { cause?: unknown }).cause;
+    if (cause instanceof OutputError) throw cause;
+    // the GET refused (S3AccessError) keeps its class: the caller tells a key deleted meanwhile from a bucket failure
+    if (e instanceof TransientReadError || e instanceof ObjectDecodeError || e instanceof S3AccessError) throw e;
+    if (cause instanceof TransientReadError) throw cause;
+    throw new ObjectDecodeError('TLD_ERR_DECODE_FORMAT', `unexpected error while decoding: ${(e as Error).message}`, { cause: e });
+  }
+  return { records: index, recordErrors: content.recordErrors() };
 }

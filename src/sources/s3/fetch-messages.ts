@@ -4,15 +4,26 @@
  * and the thread sends at most STREAM_CREDIT bytes of a stream ahead of what the collector acknowledged.
  */
 import type { BucketConfig } from '../../config/types.js';
+import type { DiscardRegex } from '../../config/types.js';
+import type { LogInfo } from '../../shared/events.js';
+import type { FlowBatch } from '../../decoders/vpcflow/flow-batch.js';
 import type { ContentRequest } from './read-object.js';
+import type { RecordErrors } from './decode-object.js';
+
+/** VPC flow logs are decoded on the fetch thread too: into FlowBatches (columns), with what the decoder needs. */
+export interface FlowDecodeRequest {
+  logInfo: LogInfo;
+  accountId?: string;
+  discard?: DiscardRegex;
+}
 
 /** bytes of one stream in flight (sent and not yet acknowledged) at most */
-export const STREAM_CREDIT = 1 << 20;
+export const STREAM_CREDIT = 2 << 20;
 /** small decompressed pieces are gathered up to this size before they are sent */
 export const MESSAGE_BYTES = 256 * 1024;
 
 export type ToFetchThread =
-  | { op: 'open'; id: number; bucket: BucketConfig; req: ContentRequest }
+  | { op: 'open'; id: number; bucket: BucketConfig; req: ContentRequest; flows?: FlowDecodeRequest }
   | { op: 'ack'; id: number; bytes: number }
   | { op: 'discard'; id: number };
 
@@ -26,5 +37,8 @@ export interface FetchFailure {
 export type FromFetchThread =
   /** `compressed`: body bytes received since the last message (for progress and the summary) */
   | { op: 'data'; id: number; chunk: Uint8Array; compressed: number }
-  | { op: 'end'; id: number; compressed: number }
+  /** a decoded batch (streams opened with `flows`); `bytes`: what it counts against the credit */
+  | { op: 'flows'; id: number; batch: FlowBatch; bytes: number; compressed: number }
+  /** `recordErrors`: records that could not be read (streams opened with `flows`) */
+  | { op: 'end'; id: number; compressed: number; recordErrors?: RecordErrors }
   | { op: 'error'; id: number; compressed: number; error: FetchFailure };

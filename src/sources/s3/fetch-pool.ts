@@ -13,7 +13,9 @@ import type { BucketConfig } from '../../config/types.js';
 import { ObjectDecodeError, type DecodeErrorCode } from '../../decoders/index.js';
 import { startThread } from '../../shared/threads.js';
 import { S3AccessError, type S3ErrorCode } from './errors.js';
-import type { FetchFailure, FromFetchThread, ToFetchThread } from './fetch-messages.js';
+import type { FetchFailure, FlowDecodeRequest, FromFetchThread, ToFetchThread } from './fetch-messages.js';
+import type { FlowBatch } from '../../decoders/vpcflow/flow-batch.js';
+import type { RecordErrors } from './decode-object.js';
 import { TransientReadError, type ContentRequest, type ObjectContent } from './read-object.js';
 
 interface Thread {
@@ -22,13 +24,26 @@ interface Thread {
   open: Set<number>;
 }
 
+/** A piece of a stream: content bytes, or a decoded batch; `bytes` is acknowledged once it is consumed. */
+type Item = { chunk: Uint8Array; bytes: number } | { batch: FlowBatch; bytes: number };
+
 interface Stream {
   thread: Thread;
-  chunks: Uint8Array[];
+  items: Item[];
   ended: boolean;
+  recordErrors: RecordErrors | undefined;
   error: Error | undefined;
   wake: (() => void) | undefined;
   onBytes: (n: number) => void;
+}
+
+/** A VPC object being read as FlowBatches (see `FetchPool.readFlows`). */
+export interface FlowContent {
+  /** throws TransientReadError, S3AccessError or ObjectDecodeError, after the batches decoded before the failure */
+  batches: AsyncIterable<FlowBatch>;
+  discard(): void;
+  /** records that could not be read (complete once `batches` ended) */
+  recordErrors(): RecordErrors;
 }
 
 /** The fetch threads a `<workers>` setting asks for: 0 means one per core. */
@@ -83,10 +98,13 @@ export class FetchPool {
     const s = this.#streams.get(m.id);
     if (!s) return;
     if (m.compressed > 0) s.onBytes(m.compressed);
-    if (m.op === 'data') s.chunks.push(m.chunk);
-    else if (m.op === 'end') s.ended = true;
-    else s.error = errorOf(m.error);
-    if (m.op !== 'data') this.#closedStream(s.thread, m.id);
+    if (m.op === 'data') s.items.push({ chunk: m.chunk, bytes: m.chunk.byteLength });
+    else if (m.op === 'flows') s.items.push({ batch: m.batch, bytes: m.bytes });
+    else if (m.op === 'end') {
+      s.ended = true;
+      s.recordErrors = m.recordErrors;
+    } else s.error = errorOf(m.error);
+    if (m.op === 'end' || m.op === 'error') this.#closedStream(s.thread, m.id);
     s.wake?.();
   }
 
@@ -112,13 +130,34 @@ export class FetchPool {
 
   /** Starts reading an object on the least busy thread; its content is consumed through `chunks`, once. */
   read(bucket: BucketConfig, req: ContentRequest, onBytes: (n: number) => void): ObjectContent {
+    const { items, discard } = this.#open(bucket, req, onBytes, undefined);
+    async function* chunks(): AsyncGenerator<Buffer> {
+      // a Buffer view of the transferred bytes (the decoders take Buffers), no copy
+      for await (const item of items) if ('chunk' in item) yield Buffer.from(item.chunk.buffer, item.chunk.byteOffset, item.chunk.byteLength);
+    }
+    return { chunks: chunks(), discard };
+  }
+
+  /**
+   * Starts reading a VPC flow-log object, decoded on the thread into FlowBatches (columns, moved without a
+   * copy); `recordErrors()` tells, once the batches ended, which records could not be read.
+   */
+  readFlows(bucket: BucketConfig, req: ContentRequest, onBytes: (n: number) => void, flows: FlowDecodeRequest): FlowContent {
+    const { items, discard, stream } = this.#open(bucket, req, onBytes, flows);
+    async function* batches(): AsyncGenerator<FlowBatch> {
+      for await (const item of items) if ('batch' in item) yield item.batch;
+    }
+    return { batches: batches(), discard, recordErrors: () => stream.recordErrors ?? { count: 0, first: [] } };
+  }
+
+  #open(bucket: BucketConfig, req: ContentRequest, onBytes: (n: number) => void, flows: FlowDecodeRequest | undefined): { items: AsyncGenerator<Item>; discard: () => void; stream: Stream } {
     if (this.#closed) throw new Error('the fetch threads were stopped');
     const thread = this.#threads.reduce((a, b) => (b.open.size < a.open.size ? b : a));
     const id = this.#next++;
-    const stream: Stream = { thread, chunks: [], ended: false, error: undefined, wake: undefined, onBytes };
+    const stream: Stream = { thread, items: [], ended: false, recordErrors: undefined, error: undefined, wake: undefined, onBytes };
     this.#streams.set(id, stream);
     this.#opened(thread, id);
-    this.#post(thread, { op: 'open', id, bucket, req });
+    this.#post(thread, { op: 'open', id, bucket, req, ...(flows ? { flows } : {}) });
     const streams = this.#streams;
     const post = (m: ToFetchThread) => {
       if (streams.has(id)) this.#post(stream.thread, m);
@@ -127,14 +166,13 @@ export class FetchPool {
       streams.delete(id);
       this.#closedStream(stream.thread, id);
     };
-    async function* chunks(): AsyncGenerator<Buffer> {
+    async function* items(): AsyncGenerator<Item> {
       try {
         for (;;) {
-          const chunk = stream.chunks.shift();
-          if (chunk !== undefined) {
-            post({ op: 'ack', id, bytes: chunk.byteLength });
-            // a Buffer view of the transferred bytes (the decoders take Buffers), no copy
-            yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+          const item = stream.items.shift();
+          if (item !== undefined) {
+            post({ op: 'ack', id, bytes: item.bytes });
+            yield item;
             continue;
           }
           if (stream.error) throw stream.error;
@@ -147,14 +185,12 @@ export class FetchPool {
         release();
       }
     }
-    return {
-      chunks: chunks(),
-      discard: () => {
-        if (!streams.has(id)) return;
-        if (!stream.ended && !stream.error) post({ op: 'discard', id });
-        release();
-      },
+    const discard = () => {
+      if (!streams.has(id)) return;
+      if (!stream.ended && !stream.error) post({ op: 'discard', id });
+      release();
     };
+    return { items: items(), discard, stream };
   }
 
   /** The threads (for tests and diagnostics). */

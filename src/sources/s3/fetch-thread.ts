@@ -6,10 +6,12 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { BucketConfig } from '../../config/types.js';
-import { ObjectDecodeError } from '../../decoders/index.js';
+import { createFlowDecoder, ObjectDecodeError } from '../../decoders/index.js';
+import { transferables, type FlowBatch } from '../../decoders/vpcflow/flow-batch.js';
+import { QUOTED_RECORD_ERRORS, type RecordErrors } from './decode-object.js';
 import { createS3Source, type ObjectSource } from './client.js';
 import { S3AccessError } from './errors.js';
-import { MESSAGE_BYTES, STREAM_CREDIT, type FetchFailure, type FromFetchThread, type ToFetchThread } from './fetch-messages.js';
+import { MESSAGE_BYTES, STREAM_CREDIT, type FetchFailure, type FlowDecodeRequest, type FromFetchThread, type ToFetchThread } from './fetch-messages.js';
 import { readContent, TransientReadError, type ObjectContent } from './read-object.js';
 
 const port = parentPort!;
@@ -61,7 +63,14 @@ function joined(pieces: Uint8Array[], bytes: number): Uint8Array {
   return out;
 }
 
-async function read(id: number, bucket: BucketConfig, req: Extract<ToFetchThread, { op: 'open' }>['req']): Promise<void> {
+/** Bytes of a batch's columns (what it holds while in flight). */
+function batchBytes(batch: FlowBatch): number {
+  let n = 0;
+  for (const b of transferables(batch)) n += b.byteLength;
+  return n;
+}
+
+async function read(id: number, bucket: BucketConfig, req: Extract<ToFetchThread, { op: 'open' }>['req'], flows: FlowDecodeRequest | undefined): Promise<void> {
   const stream: Stream = { content: undefined, inFlight: 0, wake: undefined, discarded: false };
   streams.set(id, stream);
   let compressed = 0;
@@ -78,10 +87,49 @@ async function read(id: number, bucket: BucketConfig, req: Extract<ToFetchThread
     compressed = 0;
     while (stream.inFlight > STREAM_CREDIT && !stream.discarded) await new Promise<void>((r) => (stream.wake = r));
   };
+  /** sends decoded batches; waits while the collector is more than STREAM_CREDIT behind */
+  const sendBatches = async (batches: FlowBatch[]) => {
+    for (const batch of batches) {
+      if (batch.length === 0) continue;
+      const bytes = batchBytes(batch);
+      stream.inFlight += bytes;
+      send({ op: 'flows', id, batch, bytes, compressed }, transferables(batch));
+      compressed = 0;
+      while (stream.inFlight > STREAM_CREDIT && !stream.discarded) await new Promise<void>((r) => (stream.wake = r));
+    }
+  };
+  // a count and the first few: an object of millions of bad lines must not hold millions of messages
+  const recordErrors: RecordErrors = { count: 0, first: [] };
+  const decoder = flows
+    ? createFlowDecoder({
+        bucketType: 'vpcflow',
+        logInfo: flows.logInfo,
+        ...(flows.accountId !== undefined ? { accountId: flows.accountId } : {}),
+        ...(flows.discard ? { discard: flows.discard } : {}),
+        onRecordError: (line, message) => {
+          if (recordErrors.count++ < QUOTED_RECORD_ERRORS) recordErrors.first.push(`line ${line}: ${message}`);
+        },
+      })
+    : undefined;
   try {
     const source = await sourceFor(bucket);
     const content = readContent(source, req, (n) => (compressed += n));
     stream.content = content;
+    if (decoder) {
+      try {
+        for await (const piece of content.chunks) {
+          if (stream.discarded) break;
+          await sendBatches(decoder.push(piece));
+        }
+        if (!stream.discarded) await sendBatches(decoder.end());
+      } catch (e) {
+        // what was decoded before the failure goes first, as on the collector's own thread
+        if (!(e instanceof ObjectDecodeError) || e.code !== 'TLD_ERR_DECODE_EMPTY_OBJECT') await sendBatches(decoder.flush()).catch(() => undefined);
+        throw e;
+      }
+      if (!stream.discarded) send({ op: 'end', id, compressed, recordErrors });
+      return;
+    }
     for await (const piece of content.chunks) {
       if (stream.discarded) break;
       pieces.push(piece);
@@ -108,7 +156,7 @@ async function read(id: number, bucket: BucketConfig, req: Extract<ToFetchThread
 port.on('message', (m: ToFetchThread) => {
   switch (m.op) {
     case 'open':
-      void read(m.id, m.bucket, m.req);
+      void read(m.id, m.bucket, m.req, m.flows);
       break;
     case 'ack': {
       const s = streams.get(m.id);

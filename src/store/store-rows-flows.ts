@@ -1,0 +1,87 @@
+/**
+ * The store's rows of a FlowBatch (VPC records decoded into columns, src/decoders/vpcflow/flow-batch.ts), straight
+ * from its columns: numbers copied, an address's IPv4 number and an action's enum code looked up once per
+ * dictionary entry, no event object and no string per value. Gives the same FlowColumns as `storeRowsOf` over the
+ * batch's events.
+ */
+import type { Alert, ObjectRef } from '../shared/events.js';
+import type { FlowBatch, FlowColumn } from '../decoders/vpcflow/flow-batch.js';
+import { FieldKind } from '../decoders/vpcflow/fields.js';
+import { alertRow } from './extract.js';
+import { FLOW_ACTIONS, FLOW_LOG_STATUSES } from './schema.js';
+import { enumCode, flowColumns, type SparseText, type StoreRows } from './store-rows.js';
+
+function column(batch: FlowBatch, key: string): FlowColumn | undefined {
+  const i = batch.layout.keys.indexOf(key);
+  return i < 0 ? undefined : batch.columns[i];
+}
+
+/** Numbers of a column into `out` (NaN where absent or where the column is text or missing), times `scale`. */
+function numbers(c: FlowColumn | undefined, rows: number, out: Float64Array, scale = 1): void {
+  if (c === undefined || c.kind === FieldKind.Text) {
+    out.fill(NaN, 0, rows);
+    return;
+  }
+  const v = c.values;
+  if (scale === 1) out.set(v.subarray(0, rows));
+  else for (let r = 0; r < rows; r++) out[r] = (v[r] as number) * scale;
+}
+
+/** A text column's value per row (the dictionary's strings, shared), or `fallback` where absent. */
+function texts(c: FlowColumn | undefined, rows: number, fallback: string | null): (string | null)[] {
+  const out = new Array<string | null>(rows);
+  if (c === undefined || c.kind !== FieldKind.Text) return out.fill(fallback);
+  for (let r = 0; r < rows; r++) {
+    const code = c.codes[r] as number;
+    out[r] = code === 0 ? fallback : (c.dict[code] as string);
+  }
+  return out;
+}
+
+/** An address column: IPv4 numbers, and the other texts (or null where absent) listed by row. */
+function addresses(c: FlowColumn | undefined, rows: number, numbersOut: Uint32Array, other: SparseText): void {
+  for (let r = 0; r < rows; r++) {
+    if (c === undefined || c.kind !== FieldKind.Text) {
+      other.at.push(r);
+      other.text.push(null);
+      continue;
+    }
+    const code = c.codes[r] as number;
+    const n = code === 0 || c.ipv4 === undefined ? -1 : (c.ipv4[code] as number);
+    if (n >= 0) numbersOut[r] = n;
+    else {
+      other.at.push(r);
+      other.text.push(code === 0 ? null : (c.dict[code] as string));
+    }
+  }
+}
+
+/** A text column's enum code per row, computed once per dictionary entry. */
+function codes(c: FlowColumn | undefined, rows: number, values: readonly string[], out: Uint8Array): void {
+  if (c === undefined || c.kind !== FieldKind.Text) return;
+  const byEntry = c.dict.map((v, i) => (i === 0 ? 0 : enumCode(values, v)));
+  for (let r = 0; r < rows; r++) out[r] = byEntry[c.codes[r] as number] as number;
+}
+
+export function storeRowsOfFlows(object: ObjectRef, batch: FlowBatch, alerts: Alert[]): StoreRows {
+  const rows = batch.length;
+  const f = flowColumns(rows);
+  f.rows = rows;
+  for (let r = 0; r < rows; r++) f.idx[r] = batch.firstIndex + r;
+  numbers(column(batch, 'start'), rows, f.start, 1000);
+  numbers(column(batch, 'end'), rows, f.end, 1000);
+  numbers(column(batch, 'srcport'), rows, f.sport);
+  numbers(column(batch, 'dstport'), rows, f.dport);
+  numbers(column(batch, 'protocol'), rows, f.proto);
+  numbers(column(batch, 'packets'), rows, f.packets);
+  numbers(column(batch, 'bytes'), rows, f.bytes);
+  addresses(column(batch, 'srcaddr'), rows, f.src4, f.srcOther);
+  addresses(column(batch, 'dstaddr'), rows, f.dst4, f.dstOther);
+  codes(column(batch, 'action'), rows, FLOW_ACTIONS, f.action);
+  codes(column(batch, 'log_status'), rows, FLOW_LOG_STATUSES, f.logStatus);
+  f.eni = texts(column(batch, 'interface_id'), rows, null);
+  // as the event path: the account of the key path, else the record's account-id field; the record's region, else the key path's
+  f.account = batch.accountId !== undefined ? new Array<string | null>(rows).fill(batch.accountId) : texts(column(batch, 'account_id'), rows, null);
+  f.region = texts(column(batch, 'region'), rows, object.region ?? null);
+  return { object, firstIndex: batch.firstIndex, flows: rows > 0 ? f : undefined, findings: [], alerts: alerts.map(alertRow) };
+}

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { BucketConfig } from '../../config/types.js';
 import { decodeBuffer } from '../../decoders/index.js';
 import { SAMPLES_DIR } from '../../../testdata/samples.js';
@@ -395,4 +395,26 @@ test('an aborted signal stops after the current object; the next run continues',
   const r2 = await run(b, dir, { state });
   state.close();
   assert.deepEqual(Object.keys(r2.sink.countByKey()), keys.slice(1));
+});
+
+test('an object deleted between the listing and its GetObject is skipped with a warning, not reported as a bad object', async () => {
+  const B = 'gone-meanwhile';
+  const b = cfg({ type: 'vpcflow', name: B, onlyLogsAfter: '2025-06-26' });
+  const gone = vpcKey('', '111111111111', 'us-east-1', '2025-06-26', 'fl-01', '1820', 'gone');
+  const kept = vpcKey('', '111111111111', 'us-east-1', '2025-06-26', 'fl-01', '1825', 'kept');
+  await s3.putObject(B, gone, gzipSync(VPC_V2));
+  await s3.putObject(B, kept, gzipSync(VPC_V2));
+  const dir = stateDir();
+  const state = openStateStore(dir, { lookbackDays: 1, fsync: false });
+  const sink = new CaptureSink();
+  const { logger, lines } = captureLogger();
+  const real = await createS3Source(b);
+  // the listing still shows it; someone deletes it right before it is read
+  const source = { ...real, get: async (key: string) => (key === gone && (await s3.client.send(new DeleteObjectCommand({ Bucket: B, Key: key }))), real.get(key)) };
+  const s = await collectBucket(b, { source, state, sink, logger, signal: new AbortController().signal, skipOnError: true, now: () => new Date() });
+  real.close?.();
+  state.close();
+  assert.deepEqual(s.errors, [], 'not a bad object');
+  assert.deepEqual(Object.keys(sink.countByKey()), [kept]);
+  assert.ok(lines.some((l) => l.code === 'TLD_ERR_S3_NO_SUCH_KEY' && l.key === gone), 'a warning names it');
 });

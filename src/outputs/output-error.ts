@@ -5,12 +5,10 @@
  */
 export class OutputError extends Error {
   readonly code = 'TLD_ERR_OUTPUT';
-  /** the file (or store) that could not be written */
-  readonly target: string;
 
+  /** `target`: the file (or store) that could not be written */
   constructor(target: string, cause: unknown) {
     super(`cannot write ${target}: ${describeWriteFailure(cause)}; the objects not yet committed are read again at the next cycle`, { cause });
-    this.target = target;
   }
 }
 
@@ -26,7 +24,7 @@ const CAUSES: Record<string, string> = {
 };
 
 /** One line naming what went wrong, from a Node.js system error (`code`) or any other error. */
-export function describeWriteFailure(cause: unknown): string {
+function describeWriteFailure(cause: unknown): string {
   if (cause instanceof OutputError) return describeWriteFailure(cause.cause);
   const code = (cause as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && CAUSES[code]) return `${CAUSES[code]} [${code}]`;

@@ -170,7 +170,7 @@ test('a state mark that fails takes the object (and later ones) back to the stat
   // m1 was marked (cp1 is the state's last checkpoint); marking m2 failed
   await sink.markFailed(Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }), cp1, [obj('m2').object]);
   assert.equal(alertsFile.size(), cp1.alerts);
-  assert.match(sink.failure?.message ?? '', /cannot write the collector state: no space left/);
+  await assert.rejects(sink.write(obj('m3')), /cannot write the collector state: no space left/, 'no more work until the next cycle');
   await sink.resume();
   await sink.write(obj('m2'));
   void sink.objectDone(obj('m2').object, { status: 'ok', records: 2 });

@@ -89,11 +89,6 @@ export class PipelineSink implements EventSink {
     return { alerts: alertsFile.logicalSize(), ...(archivesFile ? { archives: archivesFile.logicalSize() } : {}) };
   }
 
-  /** the failure that stopped the sink, if any (the collector stops reading on it) */
-  get failure(): OutputError | undefined {
-    return this.#broken;
-  }
-
   async write(batch: EventBatch): Promise<void> {
     if (this.#broken) throw this.#broken;
     const { analyzer, alertsFile, archivesFile, store } = this.#deps;
@@ -179,9 +174,12 @@ export class PipelineSink implements EventSink {
         }
         await analyzer.persistCorrelation?.(last.seq ?? this.#seq);
       } catch (e) {
-        // the group's objects are still in #open: the failure takes them back with the others
-        this.#broken ??= outputError('the outputs', e);
-        this.#rollback = this.#takeBack();
+        // the group's objects are still in #open: the failure takes them back with the others (when a write
+        // failed meanwhile, its rollback, queued after this commit, does it)
+        if (!this.#broken) {
+          this.#broken = outputError('the outputs', e);
+          this.#rollback = this.#takeBack();
+        }
         for (const w of group) w.reject(this.#broken);
         return;
       }

@@ -77,8 +77,8 @@ const REOPEN_ROWS = 10_000_000;
 
 
 /**
- * What the rest of the product uses of the store, whichever thread it runs on: `EmbeddedStore` in this thread, or
- * `ThreadedStore` (threaded-store.ts) forwarding to one on a thread of its own (the collector's default).
+ * What the rest of the product uses of the store (`EmbeddedStore` implements it), so that the store can move to a
+ * thread of its own without its users changing.
  */
 export interface Store {
   readonly readOnly: boolean;

@@ -1,8 +1,8 @@
 /**
  * What one batch of an object adds to the store, as plain columns and rows: flow records as columns (typed arrays
  * for numbers, string arrays for text), GuardDuty findings and alerts as rows. They are built where the events are
- * (`storeRowsOf`) and cross to the store's own thread cheaply (typed arrays are transferred, not copied), so the
- * thread that decodes never pays for DuckDB's appends.
+ * (`storeRowsOf`); typed arrays can be transferred to another thread without a copy, which is what the store on a
+ * thread of its own (branch wip/threaded-store) needs.
  */
 import type { Alert, EventBatch, ObjectRef } from '../shared/events.js';
 import { alertRow, findingRow, ms, type AlertRow, type FindingRow } from './extract.js';
@@ -80,11 +80,4 @@ export function storeRowsOf(batch: EventBatch, alerts: Alert[]): StoreRows {
     }
   }
   return { object: batch.object, firstIndex: batch.firstIndex, flows, findings, alerts: alerts.map(alertRow) };
-}
-
-/** The buffers of `rows` to transfer (not copy) when it is posted to another thread. */
-export function transferablesOf(rows: StoreRows): ArrayBuffer[] {
-  const f = rows.flows;
-  if (!f) return [];
-  return [f.idx, f.start, f.end, f.sport, f.dport, f.proto, f.packets, f.bytes].map((a) => a.buffer as ArrayBuffer);
 }

@@ -147,12 +147,15 @@ test('rows without a record time: a re-read deletes without a time range, so not
 });
 
 test('<memory_limit_mb> bounds DuckDB: what it wrote does not stay cached beyond the limit', async () => {
-  const s = await openStore(mkdtempSync(join(tmpdir(), 'tld-store-mem-')), { flowRetentionDays: 0, alertRetentionDays: 0, memoryLimitMb: 32 });
+  // 48 MB, not less: nearer the appender's own working set (a 100k-row commit) DuckDB could fail an append on a
+  // busy machine ("could not allocate block", 30.6 of 30.5 MiB at 32 MB)
+  const limitMb = Number(process.env.TLD_TEST_STORE_LIMIT_MB ?? 48);
+  const s = await openStore(mkdtempSync(join(tmpdir(), 'tld-store-mem-')), { flowRetentionDays: 0, alertRetentionDays: 0, ...(limitMb > 0 ? { memoryLimitMb: limitMb } : {}) });
   const [setting] = await s.query("SELECT current_setting('memory_limit') AS m");
-  assert.match(String(setting?.m), /^3[0-2](\.\d+)? ?Mi?B$/);
-  // 3M varied rows written and committed: without a limit DuckDB keeps ~55 MB of their blocks cached
+  if (limitMb > 0) assert.match(String(setting?.m), /^4[4-8](\.\d+)? ?Mi?B$/);
+  // 4M varied rows written and committed: without a limit DuckDB keeps ~73 MB of their blocks cached
   const batch = Array.from({ length: 5000 }, (_, j) => ({ ...vpcEvents[j % vpcEvents.length]!, aws: { ...vpcEvents[j % vpcEvents.length]!.aws } }));
-  for (let o = 0; o < 30; o++) {
+  for (let o = 0; o < 40; o++) {
     for (let first = 0; first < 100_000; first += batch.length) {
       batch.forEach((e, j) => {
         const n = o * 100_000 + first + j;
@@ -163,9 +166,9 @@ test('<memory_limit_mb> bounds DuckDB: what it wrote does not stay cached beyond
     s.recordObject(health(`m${o}`));
     await s.flush();
   }
-  assert.equal(await count(s, 'SELECT count(DISTINCT bytes) AS n FROM flows'), 3_000_000);
+  assert.equal(await count(s, 'SELECT count(DISTINCT bytes) AS n FROM flows'), 4_000_000);
   const [mem] = await s.query('SELECT sum(memory_usage_bytes) AS b FROM duckdb_memory()');
-  assert.ok(Number(mem?.b) <= 32 * 2 ** 20, `DuckDB holds ${Math.round(Number(mem?.b) / 2 ** 20)} MB`);
+  assert.ok(Number(mem?.b) <= 48 * 2 ** 20, `DuckDB holds ${Math.round(Number(mem?.b) / 2 ** 20)} MB`);
   await s.close();
 });
 

@@ -12,6 +12,15 @@ import { startLocalS3, type LocalS3 } from '../../src/demo/local-s3.js';
 import { SAMPLES_DIR } from '../../testdata/samples.js';
 
 const root = new URL('../../', import.meta.url).pathname;
+
+/** `tld start` as a child process; `out.log` collects what it prints (stdout and stderr). */
+function startService(conf: string, data: string, extra: string[] = []): { child: ChildProcess; out: { log: string }; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', conf, '--data-dir', data, ...extra, '--log-level', 'info'], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } });
+  const out = { log: '' };
+  child.stderr?.on('data', (d) => (out.log += d));
+  child.stdout?.on('data', (d) => (out.log += d));
+  return { child, out, exited: new Promise((resolve) => child.on('close', (code) => resolve(code))) };
+}
 const VPC = readFileSync(SAMPLES_DIR + 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log');
 let s3: LocalS3;
 let dir: string;
@@ -49,10 +58,7 @@ test('tld start collects on its schedule, refuses a bad reload, applies a good o
   const data = join(dir, 'data');
   const archives = join(data, 'logs/archives/archives.json');
   await s3.put('flows', key(1), VPC);
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', conf, '--data-dir', data, '--no-dashboard', '--log-level', 'info'], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } });
-  let log = '';
-  child.stderr?.on('data', (d) => (log += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const { child, out, exited } = startService(conf, data, ['--no-dashboard']);
   try {
     await until('first cycle', () => lines(archives) === 53);
     await s3.put('flows', key(2), VPC);
@@ -60,20 +66,20 @@ test('tld start collects on its schedule, refuses a bad reload, applies a good o
 
     writeConf(conf, '<interval>soon</interval>');
     child.kill('SIGHUP');
-    await until('bad reload refused', () => /new configuration was refused/.test(log));
-    assert.match(log, /invalid interval 'soon'/);
+    await until('bad reload refused', () => /new configuration was refused/.test(out.log));
+    assert.match(out.log, /invalid interval 'soon'/);
     await s3.put('flows', key(3), VPC);
     await until('the old configuration keeps running', () => lines(archives) === 159);
 
     writeConf(conf, goodWodle().replace('<interval>1s</interval>', '<interval>2s</interval>'));
     child.kill('SIGHUP');
-    await until('good reload applied', () => /Configuration and rules reloaded/.test(log));
-    assert.ok(/Starting fetching of logs/.test(log));
+    await until('good reload applied', () => /Configuration and rules reloaded/.test(out.log));
+    assert.ok(/Starting fetching of logs/.test(out.log));
   } finally {
     child.kill('SIGTERM');
   }
-  assert.equal(await exited, 0, log.slice(-2000));
-  assert.match(log, /Stopped\./);
+  assert.equal(await exited, 0, out.log.slice(-2000));
+  assert.match(out.log, /Stopped\./);
   assert.equal(lines(archives), 159, 'nothing read twice');
 });
 
@@ -103,11 +109,7 @@ test('tld start serves the dashboard and Prometheus metrics behind its token; a 
   const data = join(dir, 'data-dash');
   const alertsFile = join(data, 'logs/alerts/alerts.json');
   await s3.put('flows2', key(1), VPC);
-  const child = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', conf, '--data-dir', data, '--log-level', 'info'], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } });
-  let log = '';
-  child.stderr?.on('data', (d) => (log += d));
-  child.stdout?.on('data', (d) => (log += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const { child, out, exited } = startService(conf, data);
   const base = `http://127.0.0.1:${port}`;
   const auth = { authorization: `Bearer ${token}` };
   try {
@@ -126,13 +128,13 @@ test('tld start serves the dashboard and Prometheus metrics behind its token; a 
 
     write(true);
     child.kill('SIGHUP');
-    await until('reload applied', () => /Configuration and rules reloaded/.test(log));
+    await until('reload applied', () => /Configuration and rules reloaded/.test(out.log));
     await s3.put('flows2', key(2), VPC);
     await until('the new rule raises alerts on new objects', () => existsSync(alertsFile) && readFileSync(alertsFile, 'utf8').includes('"100001"'));
   } finally {
     child.kill('SIGTERM');
   }
-  assert.equal(await exited, 0, log.slice(-2000));
+  assert.equal(await exited, 0, out.log.slice(-2000));
 });
 
 test('tld start: retention at start shows in the log and /metrics; SIGHUP rotates the dashboard token and names what needs a restart', async () => {
@@ -145,15 +147,11 @@ test('tld start: retention at start shows in the log and /metrics; SIGHUP rotate
   const NEW = 'second-token-0123456789abcdef';
   const write = (token: string, extra = '', p = port) => writeFileSync(conf, `<ossec_config><dashboard><port>${p}</port><token>${token}</token></dashboard>${extra}</ossec_config>`);
   write(OLD);
-  const child = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', conf, '--data-dir', data, '--log-level', 'info'], { env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } });
-  let log = '';
-  child.stderr?.on('data', (d) => (log += d));
-  child.stdout?.on('data', (d) => (log += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const { child, out, exited } = startService(conf, data);
   const base = `http://127.0.0.1:${port}`;
   const status = (token: string) => fetch(`${base}/api/range`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status, () => 0);
   try {
-    await until('retention at start', () => /Retention applied/.test(log));
+    await until('retention at start', () => /Retention applied/.test(out.log));
     let metrics = '';
     for (let i = 0; i < 100 && !/^tld_retention_last_run_timestamp_seconds [1-9]/m.test(metrics); i++) {
       metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${OLD}` } }).then((r) => r.text(), () => '');
@@ -162,24 +160,24 @@ test('tld start: retention at start shows in the log and /metrics; SIGHUP rotate
     assert.match(metrics, new RegExp(`^tld_retention_removed_rows_total\\{table="flows"\\} ${AGED.oldFlows}$`, 'm'));
     assert.match(metrics, new RegExp(`^tld_retention_removed_rows_total\\{table="alerts"\\} ${AGED.oldAlerts}$`, 'm'));
     assert.match(metrics, new RegExp(`^tld_retention_removed_rows_total\\{table="objects"\\} ${AGED.oldObjects}$`, 'm'));
-    assert.match(log, new RegExp(`"removed":\\{"flows":${AGED.oldFlows},"alerts":${AGED.oldAlerts},"objects":${AGED.oldObjects}\\}`));
+    assert.match(out.log, new RegExp(`"removed":\\{"flows":${AGED.oldFlows},"alerts":${AGED.oldAlerts},"objects":${AGED.oldObjects}\\}`));
 
     assert.equal(await status(OLD), 200);
     write(NEW);
     child.kill('SIGHUP');
-    await until('reload applied', () => /Configuration and rules reloaded\./.test(log));
+    await until('reload applied', () => /Configuration and rules reloaded\./.test(out.log));
     assert.equal(await status(OLD), 401, 'the rotated-out token no longer opens the API');
     assert.equal(await status(NEW), 200);
 
     write(NEW, '<store><flow_retention_days>7</flow_retention_days></store>', port + 1);
     child.kill('SIGHUP');
-    await until('a partial reload', () => /a restart is needed for/.test(log));
-    assert.match(log, /Configuration and rules reloaded, except the options named next/);
-    assert.match(log, /a restart is needed for: <store> flow_retention_days, <dashboard> port\. The running values stay/);
+    await until('a partial reload', () => /a restart is needed for/.test(out.log));
+    assert.match(out.log, /Configuration and rules reloaded, except the options named next/);
+    assert.match(out.log, /a restart is needed for: <store> flow_retention_days, <dashboard> port\. The running values stay/);
     assert.equal(await status(NEW), 200, 'still serving on the old port');
   } finally {
     child.kill('SIGTERM');
   }
-  assert.equal(await exited, 0, log.slice(-2000));
+  assert.equal(await exited, 0, out.log.slice(-2000));
   assert.deepEqual(await countsIn(data), { flows: AGED.recentFlows, alerts: AGED.recentAlerts, objects: AGED.recentObjects }, 'old rows gone, recent ones kept');
 });

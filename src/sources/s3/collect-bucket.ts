@@ -224,16 +224,19 @@ class BucketRun {
    * records that could not be read, or throws: ObjectDecodeError (bad content), S3AccessError (GetObject
    * refused), TransientReadError (the body broke or came short), OutputError (an output failed).
    */
-  async #read(scope: Scope, ref: ObjectRef, written: { events: number }, prefetched?: Promise<ObjectBody>): Promise<{ records: number; recordErrors: string[] }> {
+  async #read(scope: Scope, ref: ObjectRef, written: { events: number }, prefetched?: Promise<ObjectBody>): Promise<{ records: number; recordErrors: { count: number; first: string[] } }> {
     const b = this.b;
     const logInfo = { aws_account_alias: b.awsAccountAlias, log_file: ref.key, s3bucket: b.name };
-    const recordErrors: string[] = [];
+    // a count and the first few: an object of millions of bad lines must not hold millions of messages
+    const recordErrors = { count: 0, first: [] as string[] };
     const decoder = createObjectDecoder({
       bucketType: b.type,
       logInfo,
       ...(scope.account && b.type !== 'guardduty' ? { accountId: scope.account } : {}),
       ...(b.discardRegex ? { discard: b.discardRegex } : {}),
-      onRecordError: (line, message) => recordErrors.push(`line ${line}: ${message}`),
+      onRecordError: (line, message) => {
+        if (recordErrors.count++ < QUOTED_RECORD_ERRORS) recordErrors.first.push(`line ${line}: ${message}`);
+      },
     });
     const object = await (prefetched ?? this.source.get(ref.key));
     // the size the listing gave, unless the object was replaced since (then the GET's own Content-Length)
@@ -303,9 +306,9 @@ class BucketRun {
         try {
           const read = await this.#read(scope, ref, written, attempt === 1 ? prefetched : undefined);
           records = read.records;
-          if (read.recordErrors.length > 0) {
-            const n = read.recordErrors.length;
-            const quoted = read.recordErrors.slice(0, QUOTED_RECORD_ERRORS).join('; ');
+          if (read.recordErrors.count > 0) {
+            const n = read.recordErrors.count;
+            const quoted = read.recordErrors.first.join('; ');
             failure = { code: 'TLD_ERR_DECODE_RECORDS', message: `${n} record${n === 1 ? '' : 's'} could not be read (${quoted}${n > QUOTED_RECORD_ERRORS ? '; …' : ''}); the ${records} other${records === 1 ? '' : 's'} were kept` };
           }
           break;

@@ -272,7 +272,7 @@ export class EmbeddedStore implements Store {
     this.#readBefore.delete(`${object.bucket}\n${object.key}`);
     await this.#commitFlows();
     const reading = this.#closeReading(`${object.bucket}\n${object.key}`);
-    await this.#dropFlows(object.objectId, reading && !reading.untimed ? reading : undefined);
+    await this.#dropFlows(object.objectId, reading && !reading.untimed && reading.rows > 0 ? reading : undefined);
   }
 
   recordObject(info: ObjectHealth): void {
@@ -341,7 +341,7 @@ export class EmbeddedStore implements Store {
         put(a, ts(o.lastModified?.getTime()), 't');
         put(a, ts(o.processedAt.getTime()), 't');
         put(a, flows?.rows ?? 0, 'b');
-        const timed = flows !== undefined && !flows.untimed;
+        const timed = flows !== undefined && !flows.untimed && flows.rows > 0;
         put(a, timed ? ts(flows.first) : null, 't');
         put(a, timed ? ts(flows.last) : null, 't');
         a.endRow();

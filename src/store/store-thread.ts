@@ -1,6 +1,7 @@
 /**
  * The store's own thread (see threaded-store.ts): opens the DuckDB store of a data folder and runs what the
- * collector's thread asks, writes strictly in the order they were sent, reads at once on their own connection.
+ * collector's thread asks, writes strictly in the order they were posted (so a flush commits every ingest posted
+ * before it, and a discard follows every ingest of its object), reads at once on their own connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StoreConfig } from '../config/types.js';
@@ -18,19 +19,7 @@ function failure(e: unknown): { message: string; name: string } {
   return { message: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' };
 }
 
-let store: EmbeddedStore;
-try {
-  store = await openStore(dataDir, cfg, reopenRows === undefined ? {} : { reopenRows });
-  reply({ id: 0, ok: true, value: null });
-} catch (e) {
-  reply({ id: 0, ok: false, error: failure(e) });
-  process.exit(0);
-}
-
-/** writes, one after another in the order sent */
-let writes: Promise<unknown> = Promise.resolve();
-
-async function run(request: StoreRequest): Promise<unknown> {
+async function run(store: EmbeddedStore, request: StoreRequest): Promise<unknown> {
   switch (request.op) {
     case 'ingestRows':
       return store.ingestRows(request.rows);
@@ -49,19 +38,39 @@ async function run(request: StoreRequest): Promise<unknown> {
   }
 }
 
-port.on('message', (request: StoreRequest) => {
-  const answer = (p: Promise<unknown>) =>
-    p.then(
-      (value) => reply({ id: request.id, ok: true, value: value ?? null }),
-      (e: unknown) => reply({ id: request.id, ok: false, error: failure(e) }),
-    );
-  if (request.op === 'query') {
-    void answer(run(request));
-    return;
-  }
-  const done = writes.then(() => run(request));
-  writes = done.catch(() => undefined);
-  void answer(done).then(() => {
-    if (request.op === 'close') port.close();
+let store: EmbeddedStore | undefined;
+try {
+  store = await openStore(dataDir, cfg, reopenRows === undefined ? {} : { reopenRows });
+  reply({ id: 0, ok: true, value: null });
+} catch (e) {
+  reply({ id: 0, ok: false, error: failure(e) });
+  port.close();
+}
+
+if (store) {
+  const opened = store;
+  /** writes, one after another in the order posted */
+  let writes: Promise<unknown> = Promise.resolve();
+  let closed = false;
+  port.on('message', (request: StoreRequest) => {
+    const answer = (p: Promise<unknown>) =>
+      p.then(
+        (value) => reply({ id: request.id, ok: true, value: value ?? null }),
+        (e: unknown) => reply({ id: request.id, ok: false, error: failure(e) }),
+      );
+    if (closed) {
+      reply({ id: request.id, ok: false, error: { name: 'Error', message: 'the store is closed' } });
+      return;
+    }
+    if (request.op === 'query') {
+      void answer(Promise.resolve().then(() => run(opened, request)));
+      return;
+    }
+    if (request.op === 'close') closed = true;
+    const done = writes.then(() => run(opened, request));
+    writes = done.catch(() => undefined);
+    void answer(done).then(() => {
+      if (request.op === 'close') port.close();
+    });
   });
-});
+}

@@ -225,6 +225,8 @@ export class EmbeddedStore implements Store {
         this.#listedOpen.add(id);
       }
       a.flushSync();
+      // an object read again after a discard is listed anew: the delete of its old listing must not take this one
+      this.#closed = this.#closed.filter((id) => !this.#listedOpen.has(id));
     }
     w.flush();
     this.#flowAppender!.flushSync();

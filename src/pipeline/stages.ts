@@ -25,8 +25,8 @@ export async function buildAnalyzer(config: TldConfig, now: () => Date, correlat
   return createAnalyzer(ruleset, { logAlertLevel: config.alerts.logAlertLevel, now, ...(correlationDir === undefined ? {} : { correlationDir }) });
 }
 
-/** The embedded store (DuckDB) of a data folder. */
+/** The embedded store (DuckDB) of a data folder, on a thread of its own so its appends run beside decoding. */
 export async function openEmbeddedStore(dataDir: string, config: TldConfig): Promise<Store> {
-  const { openStore } = await import('../store/index.js');
-  return openStore(dataDir, config.store);
+  const { ThreadedStore } = await import('../store/threaded-store.js');
+  return ThreadedStore.open(dataDir, config.store);
 }

@@ -156,7 +156,12 @@ export class PipelineSink implements EventSink {
     const group = this.#group;
     this.#group = [];
     this.#groupRecords = 0;
-    if (group.length === 0 || this.#broken) return this.#commitChain;
+    if (group.length === 0) return this.#commitChain;
+    if (this.#broken) {
+      // objects that finished while the commit that broke the sink was running: never durable, their waiters fail
+      for (const w of group) w.reject(this.#broken);
+      return this.#commitChain;
+    }
     this.#commitChain = this.#commitChain.then(async () => {
       if (this.#broken) {
         for (const w of group) w.reject(this.#broken);

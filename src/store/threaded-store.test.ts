@@ -16,6 +16,7 @@ import type { AwsEvent, ObjectRef } from '../shared/events.js';
 import { SAMPLES_DIR } from '../../testdata/samples.js';
 import { openStore } from './index.js';
 import { ThreadedStore, transferablesOf } from './threaded-store.js';
+import { objectKey } from './addresses.js';
 import { storeRowsOf, type StoreRows } from './store-rows.js';
 
 const VPC = readFileSync(join(SAMPLES_DIR, 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log'));
@@ -24,7 +25,7 @@ const ref = (key: string): ObjectRef => ({ bucket: 'b', key, objectId: `id-${key
 const cfg = { flowRetentionDays: 0, alertRetentionDays: 0 };
 const health = (key: string) => ({ bucket: 'b', key, type: 'vpcflow', status: 'ok' as const, records: events.length, bytes: 1, processedAt: new Date() });
 const tmp = () => mkdtempSync(join(tmpdir(), 'tld-threaded-'));
-const flowsOf = async (s: ThreadedStore, key: string) => (await s.query(`SELECT count(*)::INTEGER AS n FROM flows WHERE object_id = 'id-${key}'`))[0]!.n;
+const flowsOf = async (s: ThreadedStore, key: string) => (await s.query(`SELECT count(*)::INTEGER AS n FROM flows WHERE object_id = ${objectKey(`id-${key}`)}`))[0]!.n;
 
 /** A batch the thread cannot append: flow rows announced without their columns (whatever the columns are called). */
 function unappendable(key: string): StoreRows {

@@ -38,6 +38,9 @@ export interface EarlierRead {
   last: number | null;
 }
 
+/** keys per lookup of objects that sent no batch */
+const LOOKUP_KEYS = 1000;
+
 export class HealthRows {
   #pending: ObjectHealth[] = [];
   /**
@@ -109,15 +112,21 @@ export class HealthRows {
 
   /** Deletes the older health rows of objects read again (after a crash, a failed commit, or a replay). */
   async #dropOlderRows(conn: DuckDBConnection, objects: ObjectHealth[]): Promise<void> {
+    const id = (o: { bucket: string; key: string }) => `${o.bucket}\n${o.key}`;
+    // objects that sent no batch (an empty object) were not looked up on their way in: asked here, many keys per
+    // query (one query per object made a flush of a million such objects take hours)
+    const unknown = objects.filter((o) => !this.#readBefore.has(id(o)));
+    const rowsOf = new Map<string, number>();
+    for (let i = 0; i < unknown.length; i += LOOKUP_KEYS) {
+      const part = unknown.slice(i, i + LOOKUP_KEYS);
+      const rows = (await conn.runAndReadAll(`SELECT bucket, key, count(*)::INTEGER AS n FROM objects WHERE key IN (${[...new Set(part.map((o) => sqlString(o.key)))].join(',')}) GROUP BY bucket, key`)).getRowObjectsJson();
+      for (const r of rows) rowsOf.set(`${String(r.bucket)}\n${String(r.key)}`, Number(r.n));
+    }
     for (const o of objects) {
-      const id = `${o.bucket}\n${o.key}`;
-      let before = this.#readBefore.get(id);
-      this.#readBefore.delete(id);
-      if (before === undefined) {
-        // no batch came (an empty object): ask by key alone, which DuckDB answers from the index
-        const rows = (await conn.runAndReadAll(`SELECT bucket FROM objects WHERE key = ${sqlString(o.key)}`)).getRowObjectsJson();
-        before = rows.filter((r) => r.bucket === o.bucket).length > 1;
-      }
+      let before = this.#readBefore.get(id(o));
+      this.#readBefore.delete(id(o));
+      // the new row is already in: an earlier one makes two
+      if (before === undefined) before = (rowsOf.get(id(o)) ?? 0) > 1;
       if (before) await conn.run(`DELETE FROM objects WHERE key = ${sqlString(o.key)} AND bucket = ${sqlString(o.bucket)} AND processed_at < ${sqlTimestamp(o.processedAt.getTime())}`);
     }
   }

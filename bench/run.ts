@@ -7,7 +7,9 @@
  * 0 skips it: it needs ~2 GB of disk and a few minutes to fill). `--scale-records N` and `--scale-objects N`
  * (default 0: skipped) add end-to-end runs over a synthetic S3 server (synthetic-s3.ts) at sizes s3rver cannot
  * hold or list: 100,000,000 records take ~10 minutes, 1,000,000 small objects about an hour.
- * Each measurement runs in a child process so its peak RSS is its own.
+ * Each measurement runs in a child process so its peak RSS is its own. The end-to-end collections run with
+ * Node's defaults, as `tld run-once` does from a shell; `TLD_BENCH_UNIT_FLAGS=1` runs them with the systemd
+ * unit's memory settings instead (V8 heap cap, two malloc arenas).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,10 +56,13 @@ const tasks: [string, Record<string, unknown>][] = [
   ['parse-rules', { records, format: 'default', events: 1 }],
   ['guardduty', { records: Math.max(20_000, Math.floor(records / 50)) }],
   ['cloudtrail', { records: Math.max(20_000, Math.floor(records / 50)) }],
+  ['get-ceiling', { objects: 500, lines: 1000 }],
+  ['get-ceiling', { objects: 2000, lines: 20, server: 'synthetic' }],
   ['e2e-large', { records }],
   ['e2e-sized', { records: Math.min(records, 1_000_000), lines: 1000 }],
   ['e2e-sized', { records: Math.min(records, 2_000_000), mixed: 1 }],
   ['e2e-small', { objects: small }],
+  ['e2e-small', { objects: small * 10, server: 'synthetic' }],
   ['state', { objects: stateObjects }],
   ['store-ingest', { records }],
   ['dashboard', { flows }],

@@ -3,11 +3,12 @@ import { gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import http from 'node:http';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { createFlowDecoder, createObjectDecoder, type FlowBatch } from '../src/decoders/index.js';
@@ -16,6 +17,11 @@ import type { AwsEvent, BucketType } from '../src/shared/events.js';
 import { openStateStore } from '../src/sources/s3/state/file-state-store.js';
 import { S3Client, PutObjectCommand, CreateBucketCommand, GetObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { openStore } from '../src/store/index.js';
+import { createS3Source, type ObjectSource } from '../src/sources/s3/client.js';
+import type { BucketConfig } from '../src/config/types.js';
+
+/** the kernel's clock ticks per second (USER_HZ), the unit of /proc/PID/stat's CPU times */
+const sysconfClockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 import { defaults } from '../src/config/schema.js';
 import * as q from '../src/dashboard/queries.js';
 import { cloudtrailObject, guarddutyObject, vpcObject, vpcText } from './corpus.js';
@@ -99,7 +105,7 @@ async function analyzeFlowObjects(objects: Iterable<Buffer>): Promise<{ records:
  * server of synthetic-s3.ts that computes its keys and serves a few pre-generated bodies (for corpora of 100M
  * records or a million objects, which s3rver cannot hold or list in reasonable time).
  */
-async function withS3Server<T>(fn: (endpoint: string, client: S3Client) => Promise<T>, synthetic?: { objects: number; lines: number }): Promise<T> {
+async function withS3Server<T>(fn: (endpoint: string, client: S3Client, serverPid: number) => Promise<T>, synthetic?: { objects: number; lines: number }): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'tld-bench-s3-'));
   const [script, arg] = synthetic ? ['./synthetic-s3.ts', JSON.stringify(synthetic)] : ['./s3-child.ts', dir];
   const child = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname, arg], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -107,7 +113,7 @@ async function withS3Server<T>(fn: (endpoint: string, client: S3Client) => Promi
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
   try {
     if (!synthetic) await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
-    return await fn(endpoint, client);
+    return await fn(endpoint, client, child.pid as number);
   } finally {
     child.stdin.end();
     client.destroy();
@@ -130,15 +136,16 @@ interface Collected {
 }
 
 /**
- * Runs the collection in a fresh process on the compiled code (collect.mjs), so its peak RSS is the collector's alone,
- * with the memory settings of the systemd unit.
+ * Runs the collection in a fresh process on the compiled code (collect.mjs), so its peak RSS is the collector's alone.
  * `TLD_BENCH_PROFILE_DIR=DIR` writes its CPU profile there (open it in Chrome DevTools).
  */
 function collectInChild(endpoint: string): Collected {
   const prof = process.env.TLD_BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.TLD_BENCH_PROFILE_DIR] : [];
-  // run as the systemd unit runs the service (deploy/threatlockdown.service): V8 heap cap, two malloc arenas
-  const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
-  const r = spawnSync(process.execPath, ['--max-old-space-size=256', ...prof, fileURLToPath(new URL('./collect.mjs', import.meta.url)), endpoint], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+  // with Node's defaults, as `tld run-once` runs from a shell (the memory target holds without flags);
+  // TLD_BENCH_UNIT_FLAGS=1 runs it as the systemd unit does (deploy/threatlockdown.service: V8 heap cap, two malloc arenas)
+  const unit = process.env.TLD_BENCH_UNIT_FLAGS === '1';
+  const env = unit ? { ...process.env, MALLOC_ARENA_MAX: '2' } : process.env;
+  const r = spawnSync(process.execPath, [...(unit ? ['--max-old-space-size=256'] : []), ...prof, fileURLToPath(new URL('./collect.mjs', import.meta.url)), endpoint], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`collect failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Collected;
 }
@@ -250,6 +257,82 @@ switch (task) {
     }, synthetic);
     const name = `end to end run-once from S3, small objects (20 records)${synthetic ? `, ${n.toLocaleString('en-US')} objects, synthetic S3 server` : ''}`;
     emit({ name, records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records, coresBusy: r.coresBusy, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}), s3ServerGetObjectsPerSecond: Math.round(r.getsPerSecond) }, peakRssMb: r.peakRssMb });
+    break;
+  }
+  case 'get-ceiling': {
+    // What GetObject alone costs on this machine, without decoding or storing: the S3 server's CPU per object and
+    // the client's, for the collector's own S3 source, for the same through the SDK's GetObjectCommand, and for a
+    // bare HTTP client.
+    // Their sum bounds the objects per second any collector can fetch here: cores / (server + client CPU per
+    // object), the ceiling the end-to-end rows run into with objects of `p.lines` records.
+    const lines = Number(p.lines);
+    const objects = Number(p.objects);
+    const synthetic = p.server === 'synthetic' ? { objects, lines } : undefined;
+    const r = await withS3Server(async (endpoint, client, serverPid) => {
+      const keys = synthetic ? [] : Array.from({ length: objects }, (_, i) => key(i));
+      if (!synthetic) {
+        const body = vpcObject(lines, 'default', 3);
+        for (let i = 0; i < keys.length; i += 8) await Promise.all(keys.slice(i, i + 8).map((Key) => client.send(new PutObjectCommand({ Bucket: 'bench', Key, Body: body }))));
+      } else {
+        for await (const o of paginateListObjectsV2({ client }, { Bucket: 'bench', Prefix: 'AWSLogs/' })) for (const c of o.Contents ?? []) if (c.Key) keys.push(c.Key);
+      }
+      const cpuOfPid = (pid: number) => {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(f[11]) + Number(f[12])) / sysconfClockTicks;
+      };
+      const bucket = { name: 'bench', serviceEndpoint: endpoint, accessKey: 'S3RVER', secretKey: 'S3RVER' } as BucketConfig;
+      // the collector's source (direct-get.ts for a successful GET) and the same through the SDK command
+      const source = await createS3Source(bucket);
+      const commandSource = await createS3Source(bucket, { directGet: false });
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+      const phase = async (get: (key: string) => Promise<unknown>) => {
+        for (const k of keys.slice(0, 50)) await get(k); // warm: connections, JIT
+        const server0 = cpuOfPid(serverPid);
+        const cpu0 = process.cpuUsage();
+        const t = process.hrtime.bigint();
+        let next = 0;
+        await Promise.all(Array.from({ length: 8 }, async () => {
+          for (let i = next++; i < keys.length; i = next++) await get(keys[i] as string);
+        }));
+        const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+        const c = process.cpuUsage(cpu0);
+        const clientMs = (c.user + c.system) / 1e3 / keys.length;
+        const serverMs = ((cpuOfPid(serverPid) - server0) * 1e3) / keys.length;
+        return { objectsPerSecond: Math.round(keys.length / seconds), clientCpuMsPerObject: +clientMs.toFixed(2), serverCpuMsPerObject: +serverMs.toFixed(2) };
+      };
+      const raw = await phase((k) => new Promise((resolve, reject) => {
+        http.get(`${endpoint}/bench/${k.split('/').map(encodeURIComponent).join('/')}`, { agent }, (res) => {
+          res.on('data', () => {});
+          res.on('end', resolve);
+        }).on('error', reject);
+      }));
+      const readWith = (src: ObjectSource) => async (k: string) => {
+        const o = await src.get(k);
+        for await (const _ of o.body);
+      };
+      const collector = await phase(readWith(source));
+      const command = await phase(readWith(commandSource));
+      agent.destroy();
+      source.close?.();
+      commandSource.close?.();
+      return { raw, collector, command };
+    }, synthetic);
+    const cores = cpus().length;
+    const ceiling = (x: { clientCpuMsPerObject: number; serverCpuMsPerObject: number }) => Math.round((cores * 1000) / (x.clientCpuMsPerObject + x.serverCpuMsPerObject));
+    const sdkCeiling = ceiling(r.collector);
+    emit({
+      name: `ceiling: GetObject alone, ${synthetic ? 'synthetic S3 server' : 's3rver'}, objects of ${lines.toLocaleString('en-US')} records (all cores)`,
+      records: objects,
+      seconds: objects / sdkCeiling,
+      perSecond: sdkCeiling,
+      unit: 'objects/s',
+      extra: {
+        recordsPerSecond: sdkCeiling * lines,
+        collectorSource: r.collector,
+        sdkCommand: { ...r.command, ceilingObjectsPerSecond: ceiling(r.command) },
+        bareHttp: { ...r.raw, ceilingObjectsPerSecond: ceiling(r.raw) },
+      },
+    });
     break;
   }
   case 'state': {

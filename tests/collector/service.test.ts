@@ -43,7 +43,10 @@ function lines(file: string): number {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
 }
 
-async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+// generous deadlines: these wait for a service under test on a machine that may be busy, they time nothing
+const DEADLINE_MS = 120_000;
+
+async function until(what: string, check: () => boolean, ms = DEADLINE_MS): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (check()) return;
@@ -114,7 +117,7 @@ test('tld start serves the dashboard and Prometheus metrics behind its token; a 
   const auth = { authorization: `Bearer ${token}` };
   try {
     let metrics = '';
-    for (let i = 0; i < 200 && !/tld_records_total\{[^}]*bucket="flows2"[^}]*\} 53/.test(metrics); i++) {
+    for (const end = Date.now() + DEADLINE_MS; Date.now() < end && !/tld_records_total\{[^}]*bucket="flows2"[^}]*\} 53/.test(metrics); ) {
       metrics = await fetch(`${base}/metrics`, { headers: auth }).then((r) => r.text()).catch(() => '');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -153,7 +156,7 @@ test('tld start: retention at start shows in the log and /metrics; SIGHUP rotate
   try {
     await until('retention at start', () => /Retention applied/.test(out.log));
     let metrics = '';
-    for (let i = 0; i < 100 && !/^tld_retention_last_run_timestamp_seconds [1-9]/m.test(metrics); i++) {
+    for (const end = Date.now() + DEADLINE_MS; Date.now() < end && !/^tld_retention_last_run_timestamp_seconds [1-9]/m.test(metrics); ) {
       metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${OLD}` } }).then((r) => r.text(), () => '');
       await new Promise((r) => setTimeout(r, 100));
     }

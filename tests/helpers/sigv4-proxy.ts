@@ -13,6 +13,8 @@ import { verifySigV4, readBody, xml, type KeyRing } from './sigv4.js';
 export interface ProxiedRequest {
   method: string;
   path: string;
+  /** the query string, without `?` ('' when none): the SDK's commands add `x-id=<Operation>` */
+  query: string;
   accessKeyId: string;
   arn?: string;
   /** region of the signature's credential scope (accepted requests) */
@@ -68,10 +70,11 @@ export async function startSigV4Proxy(opts: { target: string; keys: KeyRing; now
       const method = req.method ?? 'GET';
       const url = req.url ?? '/';
       const path = url.split('?')[0] ?? '/';
+      const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
       const accessKeyId = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '';
       const v = verifySigV4(req, body, opts.keys, 's3', opts.now?.() ?? new Date());
       const reject = (status: number, code: string, message: string, arn?: string) => {
-        requests.push({ method, path, accessKeyId, status, error: code, ...(arn ? { arn } : {}) });
+        requests.push({ method, path, query, accessKeyId, status, error: code, ...(arn ? { arn } : {}) });
         res.writeHead(status, { 'content-type': 'application/xml' });
         res.end(method === 'HEAD' ? undefined : s3Error(code, message));
       };
@@ -84,14 +87,14 @@ export async function startSigV4Proxy(opts: { target: string; keys: KeyRing; now
       const fault = fi === -1 ? undefined : faults.splice(fi, 1)[0]!.fault;
       if (fault?.kind === 'status') return reject(fault.status, fault.code, 'injected fault', v.principal.arn);
       if (fault?.kind === 'reset') {
-        requests.push({ method, path, accessKeyId, arn: v.principal.arn, status: 0, error: 'reset' });
+        requests.push({ method, path, query, accessKeyId, arn: v.principal.arn, status: 0, error: 'reset' });
         req.socket.destroy();
         return;
       }
       // s3rver knows only its own key id (it does not check v4 signatures): the proxy did the checking
       const headers = { ...req.headers, host: target.host, authorization: (req.headers.authorization ?? '').replace(/Credential=[^/]+\//, 'Credential=S3RVER/') };
       const upstream = httpRequest({ host: target.hostname, port: target.port, method, path: url, headers }, (up) => {
-        requests.push({ method, path, accessKeyId, arn: v.principal.arn, region: v.region, status: up.statusCode ?? 0 });
+        requests.push({ method, path, query, accessKeyId, arn: v.principal.arn, region: v.region, status: up.statusCode ?? 0 });
         if (fault?.kind === 'short-body') {
           res.writeHead(up.statusCode ?? 502, { ...up.headers, 'content-length': String(fault.afterBytes) });
           let sent = 0;

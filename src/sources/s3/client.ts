@@ -10,6 +10,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { BucketConfig } from '../../config/types.js';
 import { classifyS3Error, type ErrorContext } from './errors.js';
+import { directGetter, type DirectGet } from './direct-get.js';
 
 export interface ListedObject {
   key: string;
@@ -51,6 +52,8 @@ export interface ClientOptions {
   requestTimeout?: number;
   /** keys (and folders) per listing page, at most 1000 (default 1000; smaller in tests to exercise pagination) */
   pageSize?: number;
+  /** GetObject's successful case without the SDK command's per-request work (direct-get.ts; default true) */
+  directGet?: boolean;
 }
 
 /** Region of a named profile in the shared config files, if any. */
@@ -110,6 +113,7 @@ export async function createS3Source(b: BucketConfig, opts: ClientOptions = {}):
     ...(b.awsProfile ? { profile: b.awsProfile } : {}),
     ...(b.iamRoleArn ? { roleArn: b.iamRoleArn } : {}),
   });
+  let directGet: Promise<DirectGet | undefined> | undefined;
   return {
     bucket: b.name,
     async *list(prefix, o = {}) {
@@ -152,6 +156,9 @@ export async function createS3Source(b: BucketConfig, opts: ClientOptions = {}):
       return out;
     },
     async get(key) {
+      const direct = await (directGet ??= opts.directGet === false ? Promise.resolve(undefined) : directGetter(client, b.name));
+      const d = await direct?.(key);
+      if (d) return { body: d.body, size: d.size, ...(d.lastModified ? { lastModified: d.lastModified } : {}), discard: () => d.body.destroy() };
       let res;
       try {
         res = await client.send(new GetObjectCommand({ Bucket: b.name, Key: key }));

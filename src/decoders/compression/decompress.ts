@@ -15,6 +15,9 @@ import { unzipMembers } from './zip.js';
 
 export const DEFAULT_MAX_DECOMPRESSED = 4 * 1024 ** 3;
 const CHUNK = 256 * 1024;
+/** gzip objects up to this size (compressed) whose content fits WHOLE_GZIP_OUT are inflated in one call */
+const WHOLE_GZIP_IN = 1024 * 1024;
+const WHOLE_GZIP_OUT = 16 * 1024 * 1024;
 /** How many leading bytes `detectCompression` looks at. */
 export const SNIFF_BYTES = 64;
 
@@ -107,6 +110,19 @@ export function decompressSync(bytes: Buffer, opts: DecompressOptions = {}): Buf
   return out;
 }
 
+/**
+ * Inflates a whole gzip object at once (every member); undefined when its content is larger than `limit` or it
+ * cannot be inflated whole: it is then streamed, under the object's own cap, which yields the readable part of a
+ * truncated or corrupt object before its error, as for any other object.
+ */
+function gunzipWhole(bytes: Buffer, limit: number): Buffer | undefined {
+  try {
+    return zlib.gunzipSync(bytes, { maxOutputLength: limit });
+  } catch {
+    return undefined;
+  }
+}
+
 async function* gunzipStream(source: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<Buffer> {
   const gunzip = zlib.createGunzip({ chunkSize: CHUNK });
   const input = Readable.from(source, { objectMode: false });
@@ -154,9 +170,22 @@ export async function* decompressStream(source: AsyncIterable<Uint8Array> | Iter
     headParts.push(Buffer.from(r.value));
     headBytes += r.value.length;
   }
-  const head = Buffer.concat(headParts);
+  let head = Buffer.concat(headParts);
   const kind = detectCompression(head.subarray(0, SNIFF_BYTES), done ? head.length : Number.MAX_SAFE_INTEGER);
   if (kind === 'gzip') {
+    // a small object (most flow-log deliveries) is inflated whole, without a zlib stream: ~200 µs less CPU per object
+    while (!done && head.length <= WHOLE_GZIP_IN) {
+      const r = await it.next();
+      if (r.done) done = true;
+      else head = Buffer.concat([head, r.value]);
+    }
+    if (done) {
+      const whole = gunzipWhole(head, Math.min(max, WHOLE_GZIP_OUT));
+      if (whole) {
+        for (let at = 0; at < whole.length; at += CHUNK) yield whole.subarray(at, at + CHUNK);
+        return;
+      }
+    }
     yield* gunzipStream(prepend(head, it), max);
     return;
   }

@@ -122,6 +122,11 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
     noFullLog: false,
     children: [],
   };
+  const alertId = el.attributes.alert_id;
+  if (alertId !== undefined) {
+    if (/^\d+$/.test(alertId)) rule.alertId = alertId;
+    else bad('the alert_id attribute must be a rule id (a number)');
+  }
   const frequency = num('frequency');
   const timeframe = num('timeframe');
   const ignore = num('ignore');

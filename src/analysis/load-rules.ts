@@ -76,16 +76,64 @@ function valueTest(type: string | undefined, text: string): ValueTest {
   return (v) => re.test(v);
 }
 
-interface Pending {
+interface Compiled {
   rule: Rule;
   listRefs: { el: XmlElement; lookup: string; field: string; check?: string }[];
-  /** what is wrong with the rule: errors when it applies to AWS events, nothing to report otherwise */
-  problems: string[];
-  /** `<decoded_as>` other than json, or a `<category>`: a rule for another log type */
-  otherLogType?: string;
 }
 
-function compileRule(el: XmlElement, file: string, groupNames: string[], problems: string[]): Omit<Pending, 'problems' | 'otherLogType'> | undefined {
+/** Words of a rule's `<if_sid>`-like children (split as compileRule splits them). */
+function words(el: XmlElement, name: string): string[] {
+  return el.children.filter((c) => c.name === name).flatMap((c) => c.text.trim().split(/[,\s]+/).filter(Boolean));
+}
+
+/**
+ * A rule as read from its file. Its id, groups, parents and log type come from the XML; the rule itself is
+ * compiled (patterns, lists…) only when asked, so the thousands of rules of a whole Wazuh ruleset that are for
+ * other log types cost a parse, not a compile.
+ */
+class Pending {
+  readonly id: string;
+  readonly groups: string[];
+  readonly parentIds: string[];
+  readonly parentGroups: string[];
+  /** `<decoded_as>` other than json, or a `<category>`: a rule for another log type */
+  readonly otherLogType: string | undefined;
+  #compiled: (Compiled & { problems: string[] }) | undefined;
+
+  constructor(
+    readonly el: XmlElement,
+    readonly file: string,
+    readonly groupNames: string[],
+  ) {
+    this.id = el.attributes.id ?? '';
+    this.groups = [...groupNames, ...el.children.filter((c) => c.name === 'group').flatMap((c) => c.text.split(',').map((g) => g.trim()).filter(Boolean))];
+    this.parentIds = [...words(el, 'if_sid'), ...words(el, 'if_matched_sid')];
+    this.parentGroups = [...words(el, 'if_group'), ...words(el, 'if_matched_group')];
+    this.otherLogType = otherLogType(el);
+  }
+
+  #compile(): Compiled & { problems: string[] } {
+    if (!this.#compiled) {
+      const problems: string[] = [];
+      const c = compileRule(this.el, this.file, this.groupNames, problems) as Compiled; // the id was checked when read
+      this.#compiled = { ...c, problems };
+    }
+    return this.#compiled;
+  }
+
+  get rule(): Rule {
+    return this.#compile().rule;
+  }
+  get listRefs(): Compiled['listRefs'] {
+    return this.#compile().listRefs;
+  }
+  /** what is wrong with the rule: errors when it applies to AWS events, nothing to report otherwise */
+  get problems(): string[] {
+    return this.#compile().problems;
+  }
+}
+
+function compileRule(el: XmlElement, file: string, groupNames: string[], problems: string[]): Compiled | undefined {
   const id = el.attributes.id ?? '';
   const where = `${file}:${el.line}: rule ${id || '(no id)'}`;
   const bad = (msg: string) => problems.push(`${where}: ${msg}`);
@@ -226,11 +274,9 @@ function readRuleFile(file: string, fileProblems: string[]): Pending[] {
     for (const ch of el.children) {
       if (ch.name === 'group') walk(ch, [...groups, ...(ch.attributes.name ?? '').split(',').map((g) => g.trim()).filter(Boolean)]);
       else if (ch.name === 'rule') {
-        const problems: string[] = [];
-        const p = compileRule(ch, file, groups, problems);
-        const other = otherLogType(ch);
-        if (p) out.push({ ...p, problems, ...(other ? { otherLogType: other } : {}) });
-        else if (!other) fileProblems.push(...problems);
+        const id = ch.attributes.id ?? '';
+        if (/^\d+$/.test(id)) out.push(new Pending(ch, file, groups));
+        else if (!otherLogType(ch)) fileProblems.push(`${file}:${ch.line}: rule ${id || '(no id)'}: the id attribute must be a number`);
       } else if (ch.name === 'var') continue;
       else fileProblems.push(`${file}:${ch.line}: unexpected <${ch.name}> (rule files hold <group> and <rule>)`);
     }
@@ -242,7 +288,16 @@ function readRuleFile(file: string, fileProblems: string[]): Pending[] {
 /** A root rule that can see AWS events: not another log type, and an `integration` condition, if any, lets "aws" through. */
 function rootSeesAws(p: Pending): boolean {
   if (p.otherLogType) return false;
-  return p.rule.fields.every((f) => f.name !== 'integration' || f.test('aws') !== f.negate);
+  return p.el.children.every((c) => {
+    if (c.name !== 'field' || c.attributes.name !== 'integration') return true;
+    try {
+      const text = c.text.trim();
+      const matches = c.attributes.type === 'osmatch' ? compileOsMatch(text).test('aws') : valueTest(c.attributes.type, text)('aws');
+      return matches !== (c.attributes.negate === 'yes');
+    } catch {
+      return true; // a broken condition: the rule is loaded, and its compile error reported
+    }
+  });
 }
 
 function parentsOf(rule: Rule): { ids: string[]; groups: string[] } {
@@ -253,18 +308,23 @@ function parentsOf(rule: Rule): { ids: string[]; groups: string[] } {
  * The rules that apply to AWS events: roots that can see them, and rules with at least one parent (by id or
  * group) that applies. Everything else is for other log types (a whole Wazuh ruleset holds thousands of them).
  */
-function rulesForAws(pending: Pending[]): Set<Pending> {
+function rulesForAws(pending: Pending[], unreadable: Set<Pending>): Set<Pending> {
   const byId = new Map<string, Pending[]>();
   const byGroup = new Map<string, Pending[]>();
+  const add = (map: Map<string, Pending[]>, key: string, p: Pending) => {
+    const list = map.get(key);
+    if (list) list.push(p);
+    else map.set(key, [p]);
+  };
   for (const p of pending) {
-    byId.set(p.rule.id, [...(byId.get(p.rule.id) ?? []), p]);
-    for (const g of p.rule.groups) byGroup.set(g, [...(byGroup.get(g) ?? []), p]);
+    add(byId, p.id, p);
+    for (const g of p.groups) add(byGroup, g, p);
   }
   const applies = new Set<Pending>();
   const children: Pending[] = [];
   for (const p of pending) {
-    const { ids, groups } = parentsOf(p.rule);
-    if (ids.length === 0 && groups.length === 0) {
+    if (unreadable.has(p)) continue;
+    if (p.parentIds.length === 0 && p.parentGroups.length === 0) {
       if (rootSeesAws(p)) applies.add(p);
     } else if (!p.otherLogType) children.push(p);
   }
@@ -273,8 +333,7 @@ function rulesForAws(pending: Pending[]): Set<Pending> {
     changed = false;
     for (const p of children) {
       if (applies.has(p)) continue;
-      const { ids, groups } = parentsOf(p.rule);
-      if (ids.some((id) => byId.get(id)?.some((q) => applies.has(q))) || groups.some((g) => byGroup.get(g)?.some((q) => q !== p && applies.has(q)))) {
+      if (p.parentIds.some((id) => byId.get(id)?.some((q) => applies.has(q))) || p.parentGroups.some((g) => byGroup.get(g)?.some((q) => q !== p && applies.has(q)))) {
         applies.add(p);
         changed = true;
       }
@@ -350,19 +409,34 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
     }
     fileProblems.set(f, own);
   }
-  const applies = rulesForAws(pending);
+  // a rule of Wazuh's own ruleset that this engine cannot read is Wazuh's, not the user's, to fix: it is left out
+  // and counted (with the rules below it), never an error that stops the run
+  const unreadable = new Set<Pending>();
+  let applies = rulesForAws(pending, unreadable);
+  // leaving a rule out may leave its descendants without a parent for AWS events: repeat until none is left out
+  for (let more = true; more; ) {
+    more = false;
+    for (const p of applies) {
+      if (p.problems.length > 0 && inWazuhDefault(fileOf.get(p) as RuleFile)) {
+        unreadable.add(p);
+        more = true;
+      }
+    }
+    if (more) applies = rulesForAws(pending, unreadable);
+  }
   const loadedFiles = new Set([...applies].map((p) => fileOf.get(p) as RuleFile));
   // a file's own problems count when it gives rules for AWS events, or is the user's own (not Wazuh's default folder)
   for (const [f, own] of fileProblems) if (loadedFiles.has(f) || !inWazuhDefault(f)) problems.push(...own);
 
-  const ids = new Set(pending.map((p) => p.rule.id));
-  const groups = new Set(pending.flatMap((p) => p.rule.groups));
+  const ids = new Set(pending.map((p) => p.id));
+  const groups = new Set(pending.flatMap((p) => p.groups));
   // rules for other log types, per configured folder or file, with why
-  const skipped = new Map<string, { rules: number; files: Set<string>; why: Map<string, number> }>();
+  const skipped = new Map<string, { rules: number; files: Set<string>; why: Map<string, number>; example: string | undefined }>();
   for (const p of pending) {
     if (applies.has(p)) continue;
     const f = fileOf.get(p) as RuleFile;
-    const { ids: pids, groups: pgroups } = parentsOf(p.rule);
+    const pids = p.parentIds;
+    const pgroups = p.parentGroups;
     const orphan = !p.otherLogType && (pids.length > 0 || pgroups.length > 0) && pids.every((id) => !ids.has(id)) && pgroups.every((g) => !groups.has(g));
     if (orphan && !inWazuhDefault(f)) {
       // the user's rule whose parents exist nowhere: the mistake is theirs to fix, as before
@@ -371,16 +445,18 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
       for (const g of pgroups) problems.push(`${p.rule.file}:${p.rule.line}: rule ${p.rule.id}: no rule is in group '${g}'`);
       continue;
     }
-    const s = skipped.get(f.origin) ?? { rules: 0, files: new Set<string>(), why: new Map<string, number>() };
+    const s = skipped.get(f.origin) ?? { rules: 0, files: new Set<string>(), why: new Map<string, number>(), example: undefined as string | undefined };
     s.rules++;
     s.files.add(f.path);
-    const why = p.otherLogType === 'decoded_as' ? 'another decoder (<decoded_as>)' : p.otherLogType === 'category' ? 'a <category>' : orphan ? 'parents not loaded' : 'parents for other log types only';
+    const why = p.otherLogType === 'decoded_as' ? 'another decoder (<decoded_as>)' : p.otherLogType === 'category' ? 'a <category>' : unreadable.has(p) ? 'not readable here' : orphan ? 'parents not loaded' : 'parents for other log types only';
+    if (why === 'not readable here') s.example ??= (p.problems[0] ?? '').replace(/^.*?: rule /, 'rule ');
     s.why.set(why, (s.why.get(why) ?? 0) + 1);
     skipped.set(f.origin, s);
   }
   for (const [origin, s] of skipped) {
     const why = [...s.why].sort((a, b) => b[1] - a[1]).map(([w, n]) => `${n.toLocaleString('en-US')} ${w}`).join(', ');
-    notes.push({ path: origin, message: `${origin}: ${plural(s.rules, 'rule')} in ${plural(s.files.size, 'file')} ${s.rules === 1 ? "is" : "are"} for other log types than AWS events and ${s.rules === 1 ? "was" : "were"} not loaded (${why}).` });
+    const example = s.example ? ` One not readable here: ${s.example}.` : '';
+    notes.push({ path: origin, message: `${origin}: ${plural(s.rules, 'rule')} in ${plural(s.files.size, 'file')} ${s.rules === 1 ? 'is' : 'are'} for other log types than AWS events and ${s.rules === 1 ? 'was' : 'were'} not loaded (${why}).${example}` });
   }
   const decoders = cfg.decoderDirs ?? [];
   if (decoders.length > 0) {

@@ -33,7 +33,8 @@ export function buildAlert(core: AnalysisCore, cur: RecordCursor, rule: Rule, ev
     rule: {
       level: rule.level,
       description: interpolate(rule.description, event, extra),
-      id: rule.id,
+      // a detection that refines a Wazuh rule carries that rule's id (alert_id): Wazuh's searches keep finding it
+      id: rule.alertId ?? rule.id,
       firedtimes: fired,
       mail: false,
       groups: rule.groups,

@@ -152,7 +152,8 @@ const USER_RULES = `<group name="local,">
     <description>SYN only.</description>
   </rule>
   <rule id="100009" level="8">
-    <if_sid>80403</if_sid>
+    <if_sid>80401,80402</if_sid>
+    <field name="aws.dstport">^22$|^3389$</field>
     <list field="aws.interface_id" lookup="not_match_key">known-enis</list>
     <field name="aws.dstaddr" negate="yes">^10.0.2.</field>
     <description>SSH/RDP on an unknown interface: $(aws.interface_id).</description>

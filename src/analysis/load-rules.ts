@@ -3,7 +3,7 @@
  * file, the line and the rule id; all of them are reported at once.
  */
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RulesetConfig } from '../config/types.js';
 import { parseXml, type XmlElement } from '../config/xml.js';
@@ -21,8 +21,10 @@ export interface CompiledRuleset {
   /** rules without a parent, in load order */
   roots: Rule[];
   files: string[];
-  /** every CDB list file loaded (shipped and the user's) */
+  /** every CDB list file read (shipped, the user's, the install folder's): only those a loaded rule uses */
   lists: string[];
+  /** what was skipped or replaced, to tell the user once */
+  notes: RulesetNote[];
 }
 
 const LOOKUPS = new Set(['match_key', 'not_match_key', 'match_key_value', 'not_match_key_value', 'address_match_key', 'not_address_match_key']);
@@ -74,12 +76,64 @@ function valueTest(type: string | undefined, text: string): ValueTest {
   return (v) => re.test(v);
 }
 
-interface Pending {
+interface Compiled {
   rule: Rule;
   listRefs: { el: XmlElement; lookup: string; field: string; check?: string }[];
 }
 
-function compileRule(el: XmlElement, file: string, groupNames: string[], problems: string[]): Pending | undefined {
+/** Words of a rule's `<if_sid>`-like children (split as compileRule splits them). */
+function words(el: XmlElement, name: string): string[] {
+  return el.children.filter((c) => c.name === name).flatMap((c) => c.text.trim().split(/[,\s]+/).filter(Boolean));
+}
+
+/**
+ * A rule as read from its file. Its id, groups, parents and log type come from the XML; the rule itself is
+ * compiled (patterns, lists…) only when asked, so the thousands of rules of a whole Wazuh ruleset that are for
+ * other log types cost a parse, not a compile.
+ */
+class Pending {
+  readonly id: string;
+  readonly groups: string[];
+  readonly parentIds: string[];
+  readonly parentGroups: string[];
+  /** `<decoded_as>` other than json, or a `<category>`: a rule for another log type */
+  readonly otherLogType: string | undefined;
+  #compiled: (Compiled & { problems: string[] }) | undefined;
+
+  constructor(
+    readonly el: XmlElement,
+    readonly file: string,
+    readonly groupNames: string[],
+  ) {
+    this.id = el.attributes.id ?? '';
+    this.groups = [...groupNames, ...el.children.filter((c) => c.name === 'group').flatMap((c) => c.text.split(',').map((g) => g.trim()).filter(Boolean))];
+    this.parentIds = [...words(el, 'if_sid'), ...words(el, 'if_matched_sid')];
+    this.parentGroups = [...words(el, 'if_group'), ...words(el, 'if_matched_group')];
+    this.otherLogType = otherLogType(el);
+  }
+
+  #compile(): Compiled & { problems: string[] } {
+    if (!this.#compiled) {
+      const problems: string[] = [];
+      const c = compileRule(this.el, this.file, this.groupNames, problems) as Compiled; // the id was checked when read
+      this.#compiled = { ...c, problems };
+    }
+    return this.#compiled;
+  }
+
+  get rule(): Rule {
+    return this.#compile().rule;
+  }
+  get listRefs(): Compiled['listRefs'] {
+    return this.#compile().listRefs;
+  }
+  /** what is wrong with the rule: errors when it applies to AWS events, nothing to report otherwise */
+  get problems(): string[] {
+    return this.#compile().problems;
+  }
+}
+
+function compileRule(el: XmlElement, file: string, groupNames: string[], problems: string[]): Compiled | undefined {
   const id = el.attributes.id ?? '';
   const where = `${file}:${el.line}: rule ${id || '(no id)'}`;
   const bad = (msg: string) => problems.push(`${where}: ${msg}`);
@@ -116,6 +170,11 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
     noFullLog: false,
     children: [],
   };
+  const alertId = el.attributes.alert_id;
+  if (alertId !== undefined) {
+    if (/^\d+$/.test(alertId)) rule.alertId = alertId;
+    else bad('the alert_id attribute must be a rule id (a number)');
+  }
   const frequency = num('frequency');
   const timeframe = num('timeframe');
   const ignore = num('ignore');
@@ -199,98 +258,298 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
   return { rule, listRefs };
 }
 
-function readRuleFile(file: string, problems: string[]): Pending[] {
+/** Why a rule is for another log type than AWS events (JSON from the aws-s3 module), or undefined. */
+function otherLogType(el: XmlElement): string | undefined {
+  const decoder = el.children.find((c) => c.name === 'decoded_as')?.text.trim();
+  if (decoder && decoder !== 'json') return 'decoded_as';
+  if (el.children.some((c) => c.name === 'category')) return 'category';
+  return undefined;
+}
+
+function readRuleFile(file: string, fileProblems: string[]): Pending[] {
   const { root, problems: xml } = parseXml(readFileSync(file, 'utf8'));
-  for (const p of xml) problems.push(`${file}:${p.line}: malformed XML: ${p.message}`);
+  for (const p of xml) fileProblems.push(`${file}:${p.line}: malformed XML: ${p.message}`);
   const out: Pending[] = [];
   const walk = (el: XmlElement, groups: string[]) => {
     for (const ch of el.children) {
       if (ch.name === 'group') walk(ch, [...groups, ...(ch.attributes.name ?? '').split(',').map((g) => g.trim()).filter(Boolean)]);
       else if (ch.name === 'rule') {
-        const p = compileRule(ch, file, groups, problems);
-        if (p) out.push(p);
+        const id = ch.attributes.id ?? '';
+        if (/^\d+$/.test(id)) out.push(new Pending(ch, file, groups));
+        else if (!otherLogType(ch)) fileProblems.push(`${file}:${ch.line}: rule ${id || '(no id)'}: the id attribute must be a number`);
       } else if (ch.name === 'var') continue;
-      else problems.push(`${file}:${ch.line}: unexpected <${ch.name}> (rule files hold <group> and <rule>)`);
+      else fileProblems.push(`${file}:${ch.line}: unexpected <${ch.name}> (rule files hold <group> and <rule>)`);
     }
   };
   walk(root, []);
   return out;
 }
 
-function resolveList(ref: string, lists: CdbList[]): CdbList | undefined {
-  return lists.find((l) => l.path === ref || l.path.endsWith(`/${ref}`) || ref.endsWith(`/${basename(l.path)}`) || basename(l.path) === basename(ref));
+/** A root rule that can see AWS events: not another log type, and an `integration` condition, if any, lets "aws" through. */
+function rootSeesAws(p: Pending): boolean {
+  if (p.otherLogType) return false;
+  return p.el.children.every((c) => {
+    if (c.name !== 'field' || c.attributes.name !== 'integration') return true;
+    try {
+      const text = c.text.trim();
+      const matches = c.attributes.type === 'osmatch' ? compileOsMatch(text).test('aws') : valueTest(c.attributes.type, text)('aws');
+      return matches !== (c.attributes.negate === 'yes');
+    } catch {
+      return true; // a broken condition: the rule is loaded, and its compile error reported
+    }
+  });
+}
+
+function parentsOf(rule: Rule): { ids: string[]; groups: string[] } {
+  return { ids: [...rule.ifSid, ...rule.ifMatchedSid], groups: [...rule.ifGroup, ...rule.ifMatchedGroup] };
+}
+
+/**
+ * The rules that apply to AWS events: roots that can see them, and rules with at least one parent (by id or
+ * group) that applies. Everything else is for other log types (a whole Wazuh ruleset holds thousands of them).
+ */
+function rulesForAws(pending: Pending[], unreadable: Set<Pending>): Set<Pending> {
+  const byId = new Map<string, Pending[]>();
+  const byGroup = new Map<string, Pending[]>();
+  const add = (map: Map<string, Pending[]>, key: string, p: Pending) => {
+    const list = map.get(key);
+    if (list) list.push(p);
+    else map.set(key, [p]);
+  };
+  for (const p of pending) {
+    add(byId, p.id, p);
+    for (const g of p.groups) add(byGroup, g, p);
+  }
+  const applies = new Set<Pending>();
+  const children: Pending[] = [];
+  for (const p of pending) {
+    if (unreadable.has(p)) continue;
+    if (p.parentIds.length === 0 && p.parentGroups.length === 0) {
+      if (rootSeesAws(p)) applies.add(p);
+    } else if (!p.otherLogType) children.push(p);
+  }
+  // parents before children is not guaranteed across files, so repeat until nothing changes (depth of the tree)
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const p of children) {
+      if (applies.has(p)) continue;
+      if (p.parentIds.some((id) => byId.get(id)?.some((q) => applies.has(q))) || p.parentGroups.some((g) => byGroup.get(g)?.some((q) => q !== p && applies.has(q)))) {
+        applies.add(p);
+        changed = true;
+      }
+    }
+  }
+  return applies;
+}
+
+/** Something the loader did that the user should hear about once (run-once logs it, check-config prints it). */
+export interface RulesetNote {
+  /** the configured path it is about (a `<rule_dir>`, `<list>`…), for check-config to name its line */
+  path: string;
+  message: string;
+}
+
+function plural(n: number, what: string): string {
+  return `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
+}
+
+/** Where a rule file comes from: the shipped ruleset, a `<rule_dir>` (and which), or a `<rule_include>`. */
+interface RuleFile {
+  path: string;
+  /** the configured folder or file it was found through ('' for the shipped ruleset) */
+  origin: string;
 }
 
 /** Loads the shipped ruleset, then the user's rules and lists; throws RuleLoadError with every problem. */
 export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> {
   const problems: string[] = [];
-  const lists: CdbList[] = [];
-  for (const path of [...listFilesUnder(SHIPPED_LISTS_DIR), ...cfg.lists]) {
-    try {
-      lists.push(loadCdbList(path));
-    } catch (e) {
-      const message = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'CDB list file not found' : (e as Error).message;
-      problems.push(message.startsWith(`${path}:`) ? message : `${path}: ${message}`);
-    }
+  const notes: RulesetNote[] = [];
+  const wazuhDefault = cfg.installDir === undefined ? undefined : join(cfg.installDir, 'ruleset', 'rules');
+  const excluded = (f: string) => cfg.ruleExcludes.some((x) => x === f || x === basename(f));
+  // a path into Wazuh's default folder stands for the shipped file of that name too
+  const shippedExcluded = (name: string) => cfg.ruleExcludes.some((x) => x === name || (wazuhDefault !== undefined && x === join(wazuhDefault, name)));
+
+  const userFiles: RuleFile[] = [];
+  for (const d of cfg.ruleDirs) {
+    if (!existsSync(d)) problems.push(`${d}: rule folder not found`);
+    else if (!statSync(d).isDirectory()) problems.push(`${d}: not a folder (use <rule_include> for one rule file)`);
+    else userFiles.push(...xmlFiles(d).map((path) => ({ path, origin: d })));
   }
-  const files = [
-    ...xmlFiles(SHIPPED_RULES_DIR).filter((f) => !cfg.ruleExcludes.includes(basename(f))),
-    ...cfg.ruleDirs.flatMap((d) => {
-      if (!existsSync(d)) problems.push(`${d}: rule folder not found`);
-      else if (!statSync(d).isDirectory()) problems.push(`${d}: not a folder (use <rule_include> for one rule file)`);
-      else return xmlFiles(d);
-      return [];
-    }),
-    ...cfg.ruleFiles,
+  userFiles.push(...cfg.ruleFiles.map((path) => ({ path, origin: path })));
+  const shippedNames = new Set(xmlFiles(SHIPPED_RULES_DIR).map((f) => basename(f)));
+  const inWazuhDefault = (f: RuleFile) => wazuhDefault !== undefined && f.origin === wazuhDefault;
+  // Wazuh's own copy of a file we ship is what the shipped file stands in for; anywhere else, the user's file wins
+  const standIns = userFiles.filter((f) => inWazuhDefault(f) && shippedNames.has(basename(f.path)) && !excluded(f.path));
+  for (const f of standIns) {
+    notes.push({ path: f.origin, message: `${f.path} is Wazuh's own ${basename(f.path)}: the shipped ruleset stands in for it (the same rule ids and groups, plus ThreatLockDown's detections). To run Wazuh's file instead, copy it into another <rule_dir> such as etc/rules.` });
+  }
+  const replacing = userFiles.filter((f) => !inWazuhDefault(f) && shippedNames.has(basename(f.path)) && !excluded(f.path));
+  for (const f of replacing) {
+    notes.push({ path: f.origin, message: `${f.path} replaces the shipped ${basename(f.path)} (a rule file of the same name, as with Wazuh's <rule_exclude>); the shipped rule ids it does not define are gone with it.` });
+  }
+  const replaced = new Set(replacing.map((f) => basename(f.path)));
+  const files: RuleFile[] = [
+    ...xmlFiles(SHIPPED_RULES_DIR).filter((f) => !shippedExcluded(basename(f)) && !replaced.has(basename(f))).map((path) => ({ path, origin: '' })),
+    ...userFiles.filter((f) => !excluded(f.path) && !standIns.includes(f)),
   ];
-  const rules = new Map<string, Rule>();
-  const order: Rule[] = [];
-  for (const file of files) {
-    if (!existsSync(file)) {
-      problems.push(`${file}: rule file not found`);
+
+  // every rule of every file first: whether a rule applies to AWS events depends on its parents, wherever they are
+  const pending: Pending[] = [];
+  const fileOf = new Map<Pending, RuleFile>();
+  const fileProblems = new Map<RuleFile, string[]>();
+  for (const f of files) {
+    if (!existsSync(f.path)) {
+      problems.push(`${f.path}: rule file not found`);
       continue;
     }
-    for (const { rule, listRefs } of readRuleFile(file, problems)) {
-      for (const ref of listRefs) {
-        const list = resolveList(ref.el.text.trim(), lists);
-        if (!list) {
-          problems.push(`${file}:${ref.el.line}: rule ${rule.id}: list '${ref.el.text.trim()}' is not loaded (add it with <list> in <ruleset>)`);
-          continue;
-        }
-        const cond: ListCondition = { field: ref.field, path: splitPath(ref.field), lookup: ref.lookup as ListCondition['lookup'], list, ...(ref.check ? { check: compileOsRegex(ref.check) } : {}) };
-        rule.lists.push(cond);
-      }
-      const prev = rules.get(rule.id);
-      if (prev) {
-        if (!rule.overwrite) {
-          problems.push(`${file}:${rule.line}: rule ${rule.id}: id already used at ${prev.file}:${prev.line} (use overwrite="yes" to replace it)`);
-          continue;
-        }
-        order[order.indexOf(prev)] = rule;
-      } else order.push(rule);
-      rules.set(rule.id, rule);
+    const own: string[] = [];
+    for (const p of readRuleFile(f.path, own)) {
+      pending.push(p);
+      fileOf.set(p, f);
     }
+    fileProblems.set(f, own);
   }
-  // link the tree: if_sid / if_matched_sid parents, if_group / if_matched_group parents
+  // a rule of Wazuh's own ruleset that this engine cannot read is Wazuh's, not the user's, to fix: it is left out
+  // and counted (with the rules below it), never an error that stops the run
+  const unreadable = new Set<Pending>();
+  let applies = rulesForAws(pending, unreadable);
+  // leaving a rule out may leave its descendants without a parent for AWS events: repeat until none is left out
+  for (let more = true; more; ) {
+    more = false;
+    for (const p of applies) {
+      if (p.problems.length > 0 && inWazuhDefault(fileOf.get(p) as RuleFile)) {
+        unreadable.add(p);
+        more = true;
+      }
+    }
+    if (more) applies = rulesForAws(pending, unreadable);
+  }
+  const loadedFiles = new Set([...applies].map((p) => fileOf.get(p) as RuleFile));
+  // a file's own problems count when it gives rules for AWS events, or is the user's own (not Wazuh's default folder)
+  for (const [f, own] of fileProblems) if (loadedFiles.has(f) || !inWazuhDefault(f)) problems.push(...own);
+
+  const ids = new Set(pending.map((p) => p.id));
+  const groups = new Set(pending.flatMap((p) => p.groups));
+  // rules for other log types, per configured folder or file, with why
+  const skipped = new Map<string, { rules: number; files: Set<string>; why: Map<string, number>; example: string | undefined }>();
+  for (const p of pending) {
+    if (applies.has(p)) continue;
+    const f = fileOf.get(p) as RuleFile;
+    const pids = p.parentIds;
+    const pgroups = p.parentGroups;
+    const orphan = !p.otherLogType && (pids.length > 0 || pgroups.length > 0) && pids.every((id) => !ids.has(id)) && pgroups.every((g) => !groups.has(g));
+    if (orphan && !inWazuhDefault(f)) {
+      // the user's rule whose parents exist nowhere: the mistake is theirs to fix, as before
+      problems.push(...p.problems);
+      for (const id of pids) problems.push(`${p.rule.file}:${p.rule.line}: rule ${p.rule.id}: parent rule ${id} does not exist`);
+      for (const g of pgroups) problems.push(`${p.rule.file}:${p.rule.line}: rule ${p.rule.id}: no rule is in group '${g}'`);
+      continue;
+    }
+    const s = skipped.get(f.origin) ?? { rules: 0, files: new Set<string>(), why: new Map<string, number>(), example: undefined as string | undefined };
+    s.rules++;
+    s.files.add(f.path);
+    const why = p.otherLogType === 'decoded_as' ? 'another decoder (<decoded_as>)' : p.otherLogType === 'category' ? 'a <category>' : unreadable.has(p) ? 'not readable here' : orphan ? 'parents not loaded' : 'parents for other log types only';
+    if (why === 'not readable here') s.example ??= (p.problems[0] ?? '').replace(/^.*?: rule /, 'rule ');
+    s.why.set(why, (s.why.get(why) ?? 0) + 1);
+    skipped.set(f.origin, s);
+  }
+  for (const [origin, s] of skipped) {
+    const why = [...s.why].sort((a, b) => b[1] - a[1]).map(([w, n]) => `${n.toLocaleString('en-US')} ${w}`).join(', ');
+    const example = s.example ? ` One not readable here: ${s.example}.` : '';
+    notes.push({ path: origin, message: `${origin}: ${plural(s.rules, 'rule')} in ${plural(s.files.size, 'file')} ${s.rules === 1 ? 'is' : 'are'} for other log types than AWS events and ${s.rules === 1 ? 'was' : 'were'} not loaded (${why}).${example}` });
+  }
+  const decoders = cfg.decoderDirs ?? [];
+  if (decoders.length > 0) {
+    notes.push({ path: decoders[0] as string, message: `Wazuh decoders are not read (${decoders.join(', ')}): ThreatLockDown decodes VPC Flow Logs, GuardDuty and CloudTrail itself, into the fields Wazuh's json decoder gives.` });
+  }
+
+  // lists: the user's (declared) first, then the install folder's file a rule names, then the shipped ones
+  const declared: string[] = [];
+  for (const path of cfg.lists) {
+    if (!existsSync(path)) problems.push(`${path}: CDB list file not found`);
+    else declared.push(path);
+  }
+  const shippedLists = listFilesUnder(SHIPPED_LISTS_DIR);
+  const loadedLists = new Map<string, CdbList | undefined>();
+  const listAt = (path: string): CdbList | undefined => {
+    if (!loadedLists.has(path)) {
+      try {
+        loadedLists.set(path, loadCdbList(path));
+      } catch (e) {
+        const message = (e as Error).message;
+        problems.push(message.startsWith(`${path}:`) ? message : `${path}: ${message}`);
+        loadedLists.set(path, undefined);
+      }
+    }
+    return loadedLists.get(path);
+  };
+  const pick = (ref: string, among: string[]) => among.find((l) => l === ref) ?? among.find((l) => l.endsWith(`/${ref}`)) ?? among.find((l) => basename(l) === basename(ref));
+  const resolveList = (ref: string): string | undefined => {
+    const inInstall = isAbsolute(ref) ? ref : cfg.installDir === undefined ? undefined : resolve(cfg.installDir, ref);
+    return pick(inInstall ?? ref, declared) ?? (inInstall !== undefined && existsSync(inInstall) && statSync(inInstall).isFile() ? inInstall : undefined) ?? pick(ref, shippedLists);
+  };
+
+  const rules = new Map<string, Rule>();
+  const order: Rule[] = [];
+  for (const p of pending) {
+    if (!applies.has(p)) continue;
+    const { rule, listRefs } = p;
+    problems.push(...p.problems);
+    for (const ref of listRefs) {
+      const name = ref.el.text.trim();
+      const path = resolveList(name);
+      const list = path === undefined ? undefined : listAt(path);
+      if (!list) {
+        if (path === undefined) problems.push(`${rule.file}:${ref.el.line}: rule ${rule.id}: list '${name}' is not loaded (add it with <list> in <ruleset>)`);
+        continue;
+      }
+      const cond: ListCondition = { field: ref.field, path: splitPath(ref.field), lookup: ref.lookup as ListCondition['lookup'], list, ...(ref.check ? { check: compileOsRegex(ref.check) } : {}) };
+      rule.lists.push(cond);
+    }
+    const prev = rules.get(rule.id);
+    if (prev) {
+      if (!rule.overwrite) {
+        const shipped = prev.file.startsWith(SHIPPED_RULES_DIR) ? basename(prev.file) : undefined;
+        const fix = shipped
+          ? `it is a shipped rule: to replace the whole shipped file, name your file ${shipped} or add <rule_exclude>${shipped}</rule_exclude>; to change this one rule, add overwrite="yes"`
+          : 'use overwrite="yes" to replace it';
+        problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: id already used at ${prev.file}:${prev.line} (${fix})`);
+        continue;
+      }
+      order[order.indexOf(prev)] = rule;
+    } else order.push(rule);
+    rules.set(rule.id, rule);
+  }
+  for (const path of declared) {
+    const shipped = shippedLists.find((l) => basename(l) === basename(path));
+    if (shipped && loadedLists.get(path)) notes.push({ path, message: `${path} replaces the shipped CDB list ${basename(shipped)} (a list of the same name).` });
+  }
+  const unused = declared.filter((l) => !loadedLists.has(l));
+  if (unused.length > 0) {
+    notes.push({ path: unused[0] as string, message: `${plural(unused.length, 'CDB list')} no rule for AWS events uses ${unused.length === 1 ? 'was' : 'were'} not read: ${unused.join(', ')}.` });
+  }
+
+  // link the tree: if_sid / if_matched_sid parents, if_group / if_matched_group parents; a parent for another
+  // log type is not loaded and simply not linked
   const roots: Rule[] = [];
   for (const rule of order) {
-    const parentIds = [...rule.ifSid, ...rule.ifMatchedSid];
-    const parentGroups = [...rule.ifGroup, ...rule.ifMatchedGroup];
+    const { ids: parentIds, groups: parentGroups } = parentsOf(rule);
     if (parentIds.length === 0 && parentGroups.length === 0) {
       roots.push(rule);
       continue;
     }
     for (const pid of parentIds) {
       const parent = rules.get(pid);
-      if (!parent) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: parent rule ${pid} does not exist`);
-      else parent.children.push(rule);
+      if (parent) parent.children.push(rule);
+      else if (!ids.has(pid)) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: parent rule ${pid} does not exist`);
     }
     for (const g of parentGroups) {
       const parents = order.filter((r) => r !== rule && r.groups.includes(g));
-      if (parents.length === 0) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: no rule is in group '${g}'`);
+      if (parents.length === 0 && !groups.has(g)) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: no rule is in group '${g}'`);
       for (const p of parents) p.children.push(rule);
     }
   }
   if (problems.length) throw new RuleLoadError(problems);
-  return { rules, roots, files, lists: lists.map((l) => l.path) };
+  const filesRead = [...new Set(order.map((r) => r.file))];
+  return { rules, roots, files: filesRead, lists: [...loadedLists.keys()].filter((l) => loadedLists.get(l)), notes };
 }

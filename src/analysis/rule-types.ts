@@ -21,6 +21,11 @@ export interface ListCondition {
 
 export interface Rule {
   id: string;
+  /**
+   * ThreatLockDown extension `alert_id`: the id its alerts carry (`rule.id`), the Wazuh rule this one refines,
+   * so a search on Wazuh's ids keeps finding them. `id` stays the rule's own (tree, overwrite, logtest).
+   */
+  alertId?: string;
   level: number;
   file: string;
   line: number;

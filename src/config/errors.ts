@@ -1,7 +1,8 @@
 /** Configuration problems: every one names the file, the line, the tag and what is allowed. */
 
 export interface ConfigIssue {
-  severity: 'error' | 'warning';
+  /** `note`: something done that the user should know of (rules of other log types not loaded…), not a problem */
+  severity: 'error' | 'warning' | 'note';
   file: string;
   line: number;
   tag: string;

@@ -7,7 +7,7 @@
  * see `readOptions`. Empty values are errors unless the schema says otherwise (`ifEmpty`).
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { AwsS3Config, BucketConfig, TldConfig } from './types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { parseXml, type XmlElement } from './xml.js';
@@ -170,6 +170,51 @@ function readWodle(el: XmlElement, c: Collector): AwsS3Config {
 /** Where a `<ruleset>` entry was written: its resolved path (the file name for `<rule_exclude>`) → file, line, tag. */
 export type RulesetOrigins = Map<string, { file: string; line: number; tag: string }>;
 
+/** `<ruleset>` tags that hold a path, and the RulesetConfig list each goes to. */
+const RULESET_PATHS: Record<string, 'ruleDirs' | 'ruleFiles' | 'lists' | 'ruleExcludes' | 'decoderDirs'> = {
+  rule_dir: 'ruleDirs',
+  rule_include: 'ruleFiles',
+  list: 'lists',
+  rule_exclude: 'ruleExcludes',
+  decoder_dir: 'decoderDirs',
+};
+
+interface RulesetEntry {
+  tag: string;
+  path: string;
+  file: string;
+  line: number;
+  /** the install folder of the file it was written in, when no <install_dir> says otherwise */
+  installDir: string;
+}
+
+/**
+ * Wazuh reads `<ruleset>` paths from its install folder (`/var/ossec`), whose `etc/` holds ossec.conf: a config
+ * file in a folder named `etc` has its install folder above it. Anywhere else (a ThreatLockDown config of its
+ * own) relative paths are read from the config file's folder, as they always were.
+ */
+export function defaultInstallDir(configFile: string): string {
+  const dir = dirname(resolve(configFile));
+  return basename(dir) === 'etc' ? dirname(dir) : dir;
+}
+
+/**
+ * Fills the ruleset's path lists from what the files said, resolved from the install folder (`<install_dir>`,
+ * else each file's own). A `<rule_exclude>` stays a bare file name (it excludes that name everywhere, as in
+ * Wazuh) unless it holds a `/`, when it is a path like the others.
+ */
+function resolveRuleset(ruleset: Record<string, unknown>, entries: RulesetEntry[], installDir: string | undefined, firstFile: string | undefined, origins: RulesetOrigins): void {
+  for (const key of Object.values(RULESET_PATHS)) ruleset[key] = [];
+  for (const e of entries) {
+    const bare = e.tag === 'rule_exclude' && !e.path.includes('/');
+    const path = bare || isAbsolute(e.path) ? e.path : resolve(installDir ?? e.installDir, e.path);
+    (ruleset[RULESET_PATHS[e.tag] as string] as string[]).push(path);
+    origins.set(path, { file: e.file, line: e.line, tag: e.tag });
+  }
+  const install = installDir ?? (firstFile === undefined ? undefined : defaultInstallDir(firstFile));
+  if (install !== undefined) ruleset.installDir = install;
+}
+
 /** Top-level blocks ThreatLockDown reads (besides `<wodle name="aws-s3">`). */
 const SECTION_TAGS = new Set(SECTIONS.filter((s) => !['wodle', 'bucket'].includes(s.name)).map((s) => s.element.slice(1, -1)));
 
@@ -179,10 +224,12 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
   const rulesetOrigins: RulesetOrigins = new Map();
   const global: Record<string, unknown> = { ...defaults('global') };
   const alerts: Record<string, unknown> = { ...defaults('alerts') };
-  const ruleset: Record<string, unknown> = { ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] };
+  const ruleset: Record<string, unknown> = {};
   const dashboard: Record<string, unknown> = { ...defaults('dashboard') };
   const store: Record<string, unknown> = { ...defaults('store') };
   let awsS3: AwsS3Config | null = null;
+  let installDir: string | undefined;
+  const rulesetEntries: RulesetEntry[] = [];
   let wodleAt: string | undefined;
   let dashboardLine = 0;
   let dashboardFile = '';
@@ -219,18 +266,15 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
         } else if (el.name === 'global') readOptions(el, 'global', global, c, false);
         else if (el.name === 'alerts') readOptions(el, 'alerts', alerts, c, false);
         else if (el.name === 'ruleset') {
-          const before = { ...ruleset, ruleDirs: [...(ruleset.ruleDirs as string[])], ruleFiles: [...(ruleset.ruleFiles as string[])], lists: [...(ruleset.lists as string[])] };
+          const errorsBefore = c.issues.length;
           readOptions(el, 'ruleset', ruleset, c, false);
-          for (const key of ['ruleDirs', 'ruleFiles', 'lists'] as const) {
-            const list = ruleset[key] as string[];
-            const fresh = list.slice((before[key] as string[]).length).map((p) => (isAbsolute(p) ? p : resolve(base, p)));
-            ruleset[key] = [...(before[key] as string[]), ...fresh];
-          }
+          // paths are resolved once every file is read: an <install_dir> anywhere applies to all of them
+          const rejected = new Set(c.issues.slice(errorsBefore).filter((i) => i.severity === 'error').map((i) => i.line));
           for (const ch of el.children) {
             const path = ch.text.trim();
-            if (path && ['rule_dir', 'rule_include', 'list', 'rule_exclude'].includes(ch.name)) {
-              rulesetOrigins.set(ch.name === 'rule_exclude' || isAbsolute(path) ? path : resolve(base, path), { file, line: ch.line, tag: ch.name });
-            }
+            if (!path || rejected.has(ch.line)) continue;
+            if (ch.name === 'install_dir') installDir = isAbsolute(path) ? path : resolve(base, path);
+            else if (ch.name in RULESET_PATHS) rulesetEntries.push({ tag: ch.name, path, file, line: ch.line, installDir: defaultInstallDir(file) });
           }
         } else if (el.name === 'dashboard') {
           readOptions(el, 'dashboard', dashboard, c, true);
@@ -260,6 +304,7 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
   } else if (!LOOPBACK.has(dashboard.host as string) && dashboard.tlsCert === undefined && dashboard.passwordHash !== undefined) {
     issues.push({ severity: 'warning', file: dashboardFile, line: dashboardLine, tag: 'host', message: `the dashboard on ${String(dashboard.host)} speaks plain HTTP: browsers keep the Secure session cookie only over HTTPS, so add <tls_cert>/<tls_key> or put a TLS proxy in front` });
   }
+  resolveRuleset(ruleset, rulesetEntries, installDir, files[0], rulesetOrigins);
   issues.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
   const config: TldConfig = {

@@ -116,10 +116,12 @@ export const SECTIONS: SectionDef[] = [
     element: '<ruleset>',
     title: 'Rules and lists (Wazuh\'s `<ruleset>`)',
     options: [
-      { tag: 'rule_dir', key: 'ruleDirs', type: 'path', repeatable: true, description: 'Folder of your own rule files (`*.xml`), loaded after the shipped AWS ruleset; relative to the config file.', parse: v.nonEmpty },
-      { tag: 'rule_include', key: 'ruleFiles', type: 'path', repeatable: true, description: 'One extra rule file.', parse: v.nonEmpty },
-      { tag: 'list', key: 'lists', type: 'path', repeatable: true, description: 'A CDB list file your rules reference.', parse: v.nonEmpty },
-      { tag: 'rule_exclude', key: 'ruleExcludes', type: 'file name', repeatable: true, description: 'A shipped rule file not to load.', parse: v.nonEmpty },
+      { tag: 'install_dir', key: 'installDir', type: 'path', description: 'ThreatLockDown: the Wazuh install folder (`/var/ossec`) that relative `<rule_dir>`, `<rule_include>`, `<list>`, `<rule_exclude>` and `<decoder_dir>` paths are read from, as Wazuh reads them; relative to the config file. Unset: the folder that holds the config file\'s `etc/` folder when the file sits in one (`/var/ossec/etc/ossec.conf` → `/var/ossec`), else the config file\'s own folder.', parse: v.nonEmpty },
+      { tag: 'rule_dir', key: 'ruleDirs', type: 'path', repeatable: true, description: 'Folder of rule files (`*.xml`), loaded after the shipped AWS ruleset. Rules for other log types (another decoder, a category, or descending only from such rules) are not loaded and are counted in one note per folder, as are rules of Wazuh\'s default folder this engine cannot read. A file with the name of a shipped one replaces it; in Wazuh\'s own default folder (`ruleset/rules` of the install folder) the shipped ruleset stands in for Wazuh\'s AWS file instead.', parse: v.nonEmpty },
+      { tag: 'rule_include', key: 'ruleFiles', type: 'path', repeatable: true, description: 'One extra rule file (replaces a shipped file of the same name).', parse: v.nonEmpty },
+      { tag: 'list', key: 'lists', type: 'path', repeatable: true, description: 'A CDB list file your rules reference. It replaces a shipped list of the same file name (`aws-eventnames`). Read only when a loaded rule uses it. A rule\'s list that no `<list>` names is read from the install folder when it is there (as Wazuh does), else from the shipped lists.', parse: v.nonEmpty },
+      { tag: 'rule_exclude', key: 'ruleExcludes', type: 'file name or path', repeatable: true, description: 'A rule file not to load: a file name excludes it from every folder (the shipped one included); a path (`ruleset/rules/0350-amazon_rules.xml`) only that file, and a path into Wazuh\'s default folder the shipped file of that name too.', parse: v.nonEmpty },
+      { tag: 'decoder_dir', key: 'decoderDirs', type: 'path', repeatable: true, description: 'Accepted from a Wazuh configuration and reported once: ThreatLockDown decodes AWS logs itself, Wazuh decoders are not read.', parse: v.nonEmpty },
     ],
   },
   {

@@ -70,8 +70,16 @@ export interface RulesetConfig {
   ruleFiles: string[];
   /** CDB list files (Wazuh `<list>`), referenced from rules by path as in Wazuh (`etc/lists/...`) */
   lists: string[];
-  /** shipped rule files to skip (Wazuh `<rule_exclude>`) */
+  /** rule files not to load (Wazuh `<rule_exclude>`): a file name (everywhere) or an absolute path */
   ruleExcludes: string[];
+  /** Wazuh `<decoder_dir>` folders: accepted and reported, never read (AWS logs are decoded natively) */
+  decoderDirs?: string[];
+  /**
+   * The Wazuh install folder relative ruleset paths were resolved from (`<install_dir>`, or the folder holding
+   * the config's `etc/`). Its `ruleset/rules` is Wazuh's default rule folder, and a rule's list that no `<list>`
+   * names is looked up under it. Unset (rules loaded without a configuration): neither applies.
+   */
+  installDir?: string;
 }
 
 export interface DashboardConfig {

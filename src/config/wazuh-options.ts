@@ -16,7 +16,7 @@ export const WAZUH_ONLY_OPTIONS: Partial<Record<SectionName, readonly string[]>>
     'white_list', 'zeromq_client_cert', 'zeromq_output', 'zeromq_server_cert', 'zeromq_uri',
   ],
   alerts: ['email_alert_level', 'use_geoip'],
-  ruleset: ['decoder_dir', 'decoder_exclude', 'decoder_include', 'decoder', 'include', 'rule'],
+  ruleset: ['decoder_exclude', 'decoder_include', 'decoder', 'include', 'rule'],
 };
 
 /** Top-level blocks of a Wazuh ossec.conf that ThreatLockDown ignores (used to avoid "did you mean" on them). */

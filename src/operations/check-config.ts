@@ -4,12 +4,13 @@
  * back as a ConfigIssue naming a file and a line: a rule file's own line for a broken rule, the `<rule_dir>`,
  * `<rule_include>` or `<list>` line of the configuration for a path that is not there.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { loadConfig, type RulesetOrigins } from '../config/load.js';
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
 import type { TldConfig } from '../config/types.js';
 import { loadRuleset, RuleLoadError } from '../analysis/index.js';
-import { SHIPPED_RULES_DIR } from '../analysis/load-rules.js';
+import { SHIPPED_RULES_DIR, type RulesetNote } from '../analysis/load-rules.js';
 
 export interface ConfigCheck {
   /** undefined when the configuration itself has errors */
@@ -36,6 +37,12 @@ function issueOf(problem: string, lists: Set<string>, origins: RulesetOrigins): 
   return { severity: 'error', file: path, line: 0, tag: lists.has(path) ? 'list' : 'rule', message };
 }
 
+/** A loader note at the configuration line of what it is about (a `<rule_dir>`, a `<list>`…). */
+function noteIssue(note: RulesetNote, config: TldConfig, origins: RulesetOrigins): ConfigIssue {
+  const origin = origins.get(note.path);
+  return { severity: 'note', file: origin?.file ?? config.files[0] ?? '', line: origin?.line ?? 0, tag: origin?.tag ?? 'ruleset', message: note.message };
+}
+
 export async function checkConfiguration(files: string[]): Promise<ConfigCheck> {
   let loaded;
   try {
@@ -47,22 +54,31 @@ export async function checkConfiguration(files: string[]): Promise<ConfigCheck> 
   const { config, warnings, rulesetOrigins } = loaded;
   const issues: ConfigIssue[] = [...warnings];
   const missing = new Set<string>();
+  const from = config.ruleset.installDir === undefined ? '' : ` (relative paths are read from the install folder ${config.ruleset.installDir}; set <install_dir> if that is not it)`;
   for (const [path, origin] of rulesetOrigins) {
-    if (origin.tag === 'rule_exclude') continue;
+    if (origin.tag === 'rule_exclude' || origin.tag === 'decoder_dir') continue;
     if (!existsSync(path)) {
       missing.add(path);
       const what = NOT_FOUND[origin.tag as keyof typeof NOT_FOUND] ?? 'file';
-      issues.push({ severity: 'error', file: origin.file, line: origin.line, tag: origin.tag, message: `${what} ${path} not found (a relative path is read from the folder of the configuration file)` });
+      issues.push({ severity: 'error', file: origin.file, line: origin.line, tag: origin.tag, message: `${what} ${path} not found${from}` });
     }
   }
-  const shipped = new Set(readdirSync(SHIPPED_RULES_DIR));
+  // an exclude is a file name (any folder) or a path; warn when it matches no file that would be read
+  const shipped = readdirSync(SHIPPED_RULES_DIR);
+  const candidates = new Set([...shipped, ...config.ruleset.ruleFiles, ...config.ruleset.ruleFiles.map((f) => basename(f))]);
+  for (const dir of config.ruleset.ruleDirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
+    for (const name of readdirSync(dir)) candidates.add(name).add(join(dir, name));
+  }
+  const wazuhDefault = config.ruleset.installDir === undefined ? undefined : join(config.ruleset.installDir, 'ruleset', 'rules');
   for (const name of config.ruleset.ruleExcludes) {
-    if (shipped.has(name)) continue;
+    if (candidates.has(name) || (wazuhDefault !== undefined && dirname(name) === wazuhDefault && shipped.includes(basename(name)))) continue;
     const origin = rulesetOrigins.get(name);
-    issues.push({ severity: 'warning', file: origin?.file ?? config.files[0] ?? '', line: origin?.line ?? 0, tag: 'rule_exclude', message: `no shipped rule file is named '${name}'; nothing is excluded (shipped: ${[...shipped].join(', ')})` });
+    issues.push({ severity: 'warning', file: origin?.file ?? config.files[0] ?? '', line: origin?.line ?? 0, tag: 'rule_exclude', message: `no shipped rule file is named '${name}' and no <rule_dir> holds it; nothing is excluded (shipped: ${shipped.join(', ')})` });
   }
   try {
     const ruleset = await loadRuleset(config.ruleset);
+    for (const note of ruleset.notes) issues.push(noteIssue(note, config, rulesetOrigins));
     return { config, issues, rules: { rules: ruleset.rules.size, files: ruleset.files.length, lists: ruleset.lists.length } };
   } catch (e) {
     if (!(e instanceof RuleLoadError)) throw e;

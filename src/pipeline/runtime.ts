@@ -88,7 +88,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // the frequency rules' state is saved next to the collector state and restored below; a replay reads objects
   // already processed without marking them, so it keeps its windows in memory only (it neither restores nor saves)
   const stateDir = join(dataDir, 'state');
-  let analyzer: PipelineAnalyzer = await buildAnalyzer(config, now, opts.replay ? undefined : stateDir);
+  let analyzer: PipelineAnalyzer = await buildAnalyzer(config, now, opts.replay ? undefined : stateDir, (note) => logger.warn(note));
 
   const state = openStateStore(stateDir, { lookbackDays: lookback(config) });
   const alertsFile: JsonLinesFile = openAlertsFile(dataDir);
@@ -152,7 +152,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     async reload() {
       const next = await loadConfig(opts.configFiles);
       // the new analyzer takes over the state (with the file it is saved to): it opens nothing itself
-      const nextAnalyzer = await buildAnalyzer(next.config, now);
+      const nextAnalyzer = await buildAnalyzer(next.config, now, undefined, (note) => logger.warn(note));
       nextAnalyzer.adoptState?.(analyzer);
       config = next.config;
       analyzer = nextAnalyzer;

@@ -17,11 +17,13 @@ export type PipelineAnalyzer = AnalyzerPort & {
 /**
  * The rules engine for a configuration; throws the engine's own error (file, line, rule id) on bad rules.
  * `correlationDir`: where `restoreCorrelation` / `persistCorrelation` keep the frequency rules' state
- * (without it the state lives in memory only).
+ * (without it the state lives in memory only). `onNote` hears what the loader skipped or replaced.
  */
-export async function buildAnalyzer(config: TldConfig, now: () => Date, correlationDir?: string): Promise<PipelineAnalyzer> {
+export async function buildAnalyzer(config: TldConfig, now: () => Date, correlationDir?: string, onNote?: (message: string) => void): Promise<PipelineAnalyzer> {
   const { loadRuleset, createAnalyzer } = await import('../analysis/index.js');
   const ruleset = await loadRuleset(config.ruleset);
+  // what the loader skipped or replaced (rules of other log types in a Wazuh install…), said once per load
+  for (const note of ruleset.notes) onNote?.(note.message);
   return createAnalyzer(ruleset, { logAlertLevel: config.alerts.logAlertLevel, now, ...(correlationDir === undefined ? {} : { correlationDir }) });
 }
 

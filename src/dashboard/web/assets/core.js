@@ -22,15 +22,46 @@ export function parseHash() {
   const parts = (path || '/overview').split('/').filter(Boolean);
   return { page: parts[0] ?? 'overview', arg: parts[1] ? decodeURIComponent(parts[1]) : undefined, params };
 }
-export function go(page, arg, changes = {}) {
-  const { params } = parseHash();
-  for (const [k, v] of Object.entries(changes)) v === undefined ? params.delete(k) : params.set(k, String(v));
-  location.hash = `#/${page}${arg ? `/${encodeURIComponent(arg)}` : ''}${params.size ? `?${params}` : ''}`;
+
+/**
+ * What follows the analyst from page to page (Kibana's global time): the range (`from`/`to` in epoch ms, or a
+ * relative `range`), auto-refresh and the search. Anything else in the URL belongs to the page it was set on.
+ */
+export const GLOBAL_KEYS = ['from', 'to', 'range', 'refresh', 'q'];
+const MINUTE = 60_000;
+const UNIT = { m: MINUTE, h: 60 * MINUTE, d: 1440 * MINUTE };
+/** relative ranges: `now-15m` ends now, `data-24h` ends at the newest record; label for the menu */
+export const RELATIVE = {
+  'now-15m': 'Last 15 minutes', 'now-1h': 'Last hour', 'now-24h': 'Last 24 hours', 'now-7d': 'Last 7 days', 'now-30d': 'Last 30 days',
+  'data-1h': 'Newest hour of data', 'data-6h': 'Newest 6 hours of data', 'data-24h': 'Newest 24 hours of data', 'data-7d': 'Newest 7 days of data',
+};
+
+/** The URL fragment of a page with the global keys of the current view (and `changes`; undefined removes). */
+export function href(page, arg, changes = {}) {
+  const { page: now, params } = parseHash();
+  const keep = page === now ? params : new URLSearchParams([...params].filter(([k]) => GLOBAL_KEYS.includes(k)));
+  for (const [k, v] of Object.entries(changes)) v === undefined || v === '' ? keep.delete(k) : keep.set(k, String(v));
+  return `#/${page}${arg ? `/${encodeURIComponent(arg)}` : ''}${keep.size ? `?${keep}` : ''}`;
 }
+/** Goes to a page (a new history entry: the back button returns to the previous view). */
+export function go(page, arg, changes = {}) {
+  location.hash = href(page, arg, changes);
+}
+/** Sets an absolute range on the page shown (a brushed chart, the from/to inputs). */
+export function setRange(from, to) {
+  const { page, arg } = parseHash();
+  go(page, arg, { from: Math.floor(from), to: Math.ceil(to), range: undefined });
+}
+/** The range in force: absolute from/to, else the relative one (evaluated now), else all the data. */
 export function currentRange() {
   const { params } = parseHash();
   const max = dataRange?.max ?? Date.now();
   const min = dataRange?.min ?? max - 7 * 86400000;
+  const rel = /^(now|data)-(\d+)([mhd])$/.exec(params.get('range') ?? '');
+  if (rel && !params.has('from')) {
+    const end = rel[1] === 'now' ? Date.now() : max;
+    return { from: end - Number(rel[2]) * UNIT[rel[3]], to: end };
+  }
   const from = Number(params.get('from') ?? min);
   const to = Number(params.get('to') ?? max);
   return { from, to };
@@ -58,16 +89,16 @@ export const fmtBytes = (b) => {
   const n = Number(b);
   return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
 };
-/** A link to everything about an address, keeping the time range in view. */
+/** A link to everything about an address, keeping the range and search in view. */
 export function ipLink(ip) {
   if (!ip) return '';
-  const { params } = parseHash();
-  const range = new URLSearchParams([...params].filter(([k]) => k === 'from' || k === 'to'));
-  return el('a', { class: 'ip', href: `#/ip/${encodeURIComponent(ip)}${range.size ? `?${range}` : ''}`, 'data-ip': ip }, ip);
+  return el('a', { class: 'ip', href: href('ip', ip), 'data-ip': ip }, ip);
 }
+/** GET of the JSON API with the range in force; a 400 shows the server's message (it names the parameter). */
 export async function api(path, extra = {}) {
   const r = currentRange();
-  const params = new URLSearchParams({ from: String(Math.floor(r.from)), to: String(Math.ceil(r.to)), ...extra });
+  const params = new URLSearchParams({ from: String(Math.floor(r.from)), to: String(Math.ceil(r.to)) });
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
   const res = await fetch(`${path}${path.includes('?') ? '&' : '?'}${params}`);
   if (res.status === 401) location.href = '/login.html';
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}${res.status === 400 ? ` (${(await res.json().catch(() => ({}))).error ?? 'bad request'})` : ''}`);

@@ -102,7 +102,7 @@ export async function ipPivot(s: Store, ip: string, r: Range) {
         FROM (SELECT * FROM flows WHERE ${where} ORDER BY ts DESC, object_id, idx LIMIT 200) f LEFT JOIN flow_interfaces i USING (iface) ORDER BY f.ts DESC, f.object_id, f.idx`, p),
     // exact: the address fields, or the whole address in the text (10.0.1.1 never matches 10.0.1.10), in the range
     alerts: await s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account FROM alerts
-        WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND (src_ip = $3 OR dst_ip = $3 OR regexp_matches(description, $4) OR regexp_matches(json, $4))
+        WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND (src_ip = $3 OR dst_ip = $3 OR (contains(description, $3) AND regexp_matches(description, $4)) OR (contains(json, $3) AND regexp_matches(json, $4)))
         ORDER BY level DESC, t DESC, id LIMIT 200`, [r.from, r.to, ip, addressPattern(ip)]),
   };
 }

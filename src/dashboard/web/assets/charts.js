@@ -7,15 +7,23 @@ import { el, charts, setRange } from './core.js';
 /** severity bands keep their order (low → critical) and their colours */
 export const BANDS = { 'low (≤4)': '#5b8ff9', 'medium (5–7)': '#f6bd16', 'high (8–11)': '#ff8a3d', 'critical (12+)': '#e8384f', low: '#5b8ff9', medium: '#f6bd16', high: '#ff8a3d', critical: '#e8384f' };
 /** fixed colours of known series names */
-const FIXED = { bytes: '#4aa3ff', packets: '#9b7bff', flows: '#36c5a0', rejected: '#ff5c5c', ACCEPT: '#36c5a0', REJECT: '#ff5c5c', NODATA: '#8a97a6', SKIPDATA: '#b0a060', ...BANDS };
-const PALETTE = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272', '#fc8452', '#9a60b4', '#ea7ccc', '#c4ccd3', '#4aa3ff', '#e0a85b', '#6e7bd9', '#59c4b0', '#d46a8c', '#a3c45b'];
+const FIXED = { cloudtrail: '#4e79a7', guardduty: '#f28e2b', vpc: '#59a14f', vpcflow: '#59a14f', other: '#bab0ac', bytes: '#4aa3ff', packets: '#9b7bff', flows: '#36c5a0', rejected: '#ff5c5c', ACCEPT: '#36c5a0', REJECT: '#ff5c5c', NODATA: '#8a97a6', SKIPDATA: '#b0a060', ...BANDS };
+// distinct hues (Tableau 10 and four more), so two names rarely look alike even when their hashes differ
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#17becf', '#bcbd22', '#d62728', '#9467bd'];
 
-/** A series' colour: fixed for known names, else from a hash of the name (FNV-1a), never from its position. */
+/**
+ * A series' colour: fixed for known names, else from a hash of the name (FNV-1a with a final mix, so similar
+ * names spread over the palette), never from its position. Two names can share a colour (14 colours); a pie's
+ * slices are outlined so neighbours stay apart.
+ */
 export function colourOf(name) {
   const key = String(name);
   if (key in FIXED) return FIXED[key];
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  h = Math.imul((h ^ (h >>> 16)) >>> 0, 0x85ebca6b) >>> 0;
+  h = Math.imul((h ^ (h >>> 13)) >>> 0, 0xc2b2ae35) >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
   return PALETTE[h % PALETTE.length];
 }
 
@@ -69,7 +77,7 @@ export function pie(rows) {
   return {
     tooltip: { trigger: 'item', renderMode: 'richText' },
     legend: { type: 'scroll', orient: 'vertical', left: 0, top: 10, bottom: 10, width: '40%', textStyle: { color: '#aab', width: 150, overflow: 'truncate' }, pageTextStyle: { color: '#aab' } },
-    series: [{ type: 'pie', radius: ['35%', '70%'], center: ['72%', '50%'], label: { show: false }, data }],
+    series: [{ type: 'pie', radius: ['35%', '70%'], center: ['72%', '50%'], label: { show: false }, itemStyle: { borderColor: '#182028', borderWidth: 2 }, data }],
   };
 }
 

@@ -273,6 +273,13 @@ test('item 9: search with field:value, AND/NOT, several rules; bad syntax names 
   const shared = await open(link);
   assert.equal(await shared.inputValue('#q'), 'rule:80641,80631 AND ip:198.51.100.23 NOT level:<8');
   assert.equal(await shared.locator('[data-count]').innerText(), await p.locator('[data-count]').innerText());
+  // a link made before the search language still filters: its parameters become the search
+  const legacy = await open('#/alerts?level=10&rule=80641');
+  await loaded(legacy, 'alerts', 'q=');
+  assert.equal(await legacy.inputValue('#q'), 'level:10 rule:80641');
+  const legacyRules = await legacy.locator('main tbody tr td:nth-child(3)').allInnerTexts();
+  assert.ok(legacyRules.length > 0 && legacyRules.every((r) => r === '80641'));
   await p.close();
   await shared.close();
+  await legacy.close();
 });

@@ -1,5 +1,5 @@
 // The pages: overview, VPC traffic, IP pivot, GuardDuty, CloudTrail, alert search.
-import { api, el, fmtBytes, fmtTime, go, ipLink, panel, parseHash, registerPage } from './core.js';
+import { api, el, fmtBytes, fmtTime, go, href, ipLink, panel, parseHash, registerPage } from './core.js';
 import { chart, colourOf, legendTop, pie, stacked } from './charts.js';
 import { pagedTable, table } from './table.js';
 
@@ -103,6 +103,12 @@ const pageList = {
   },
   async alerts() {
     const { params } = parseHash();
+    // links made before the search language (#/alerts?level=8&rule=…&ip=…&account=…) become the same search
+    const legacy = [['level', 'level'], ['rule', 'rule'], ['ip', 'ip'], ['account', 'account']].filter(([k]) => params.get(k));
+    if (legacy.length && !params.get('q')) {
+      const q = legacy.map(([k, f]) => `${f}:${/^[^\s()"]+$/.test(params.get(k)) ? params.get(k) : JSON.stringify(params.get(k))}`).join(' ');
+      return location.replace(href('alerts', undefined, { q, level: undefined, rule: undefined, ip: undefined, account: undefined }));
+    }
     const body = panel('Alerts (click a row for the whole alert)', 'wide');
     body.append(searchForm(params.get('q') ?? ''));
     await pagedTable(body, [...alertCols.slice(0, 3), { label: 'Source', key: 'source' }, { label: 'Description', key: 'description' }, { label: 'IP', render: (r) => ipLink(r.src_ip), sort: 'src_ip' }, { label: 'Account', key: 'account' }], 'alerts', { q: params.get('q') }, (r) => showAlert(r.id));

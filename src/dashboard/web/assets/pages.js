@@ -53,6 +53,7 @@ const pageList = {
     const body = panel('Traffic over time (record time) — drag across the chart to narrow every panel', 'wide');
     chart(body, {
       legend: { ...legendTop, selected: { packets: false } },
+      grid: { left: 60, right: 40, top: 60, bottom: 30 }, // the axis names sit between the legend and the plot
       xAxis: { type: 'time' },
       yAxis: [{ type: 'value', name: 'bytes', minInterval: 1, axisLabel: { formatter: (v) => fmtBytes(v) } }, { type: 'value', name: 'flows', minInterval: 1 }],
       series: [

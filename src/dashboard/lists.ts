@@ -96,9 +96,16 @@ export function addressPattern(ip: string): string {
 }
 
 /** `ip` (the address page): alerts whose fields hold it, or whose description or whole alert names it. */
-function addressAlerts(query: Query, params: (string | number)[]): string[] {
+/** The `ip` parameter: required, at most 100 characters (an IPv6 address with a zone is under 64). */
+function address(query: Query, what: string): string {
   const ip = single(query, 'ip');
-  if (ip === undefined) throw new BadParameter('ip', 'the address to list alerts about (ip=10.0.1.1)');
+  if (ip === undefined) throw new BadParameter('ip', `the address to list ${what} (ip=10.0.1.1)`);
+  if (ip.length > 100) throw new BadParameter('ip', 'at most 100 characters');
+  return ip;
+}
+
+function addressAlerts(query: Query, params: (string | number)[]): string[] {
+  const ip = address(query, 'alerts about');
   params.push(ip, addressPattern(ip));
   const [v, re] = [`$${params.length - 1}`, `$${params.length}`];
   // the plain substring test first: it is cheap and rules out almost every row before the regex runs
@@ -106,8 +113,7 @@ function addressAlerts(query: Query, params: (string | number)[]): string[] {
 }
 
 function addressFlows(query: Query, params: (string | number)[]): string[] {
-  const ip = single(query, 'ip');
-  if (ip === undefined) throw new BadParameter('ip', 'the address to list flows of (ip=10.0.1.1)');
+  const ip = address(query, 'flows of');
   // plain IPv4 text is only ever stored as its number (exact: 10.0.1.1 is not 10.0.1.10); anything else as text
   const n = ipv4Number(ip);
   params.push(n >= 0 ? n : ip);

@@ -86,6 +86,7 @@ test('sorting by a whitelisted column, both ways; NULLs last; anything else is a
     [`/api/list/alerts?${ALL}&limit=1001`, 'limit'],
     [`/api/list/alerts?${ALL}&offset=-1`, 'offset'],
     [`/api/list/ip-flows?${ALL}`, 'ip'],
+    [`/api/list/ip-alerts?${ALL}&ip=${'1'.repeat(101)}`, 'ip'],
   ] as const) {
     const r = await get(url);
     assert.equal(r.status, 400, url);

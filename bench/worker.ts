@@ -24,6 +24,7 @@ import type { BucketConfig } from '../src/config/types.js';
 const sysconfClockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 import { defaults } from '../src/config/schema.js';
 import * as q from '../src/dashboard/queries.js';
+import { list } from '../src/dashboard/lists.js';
 import { cloudtrailObject, guarddutyObject, vpcObject, vpcText } from './corpus.js';
 import { storeRowsOf, type StoreRows } from '../src/store/store-rows.js';
 
@@ -429,6 +430,12 @@ switch (task) {
           (1024 + i % 60000)::INTEGER, [443, 80, 22, 3389, 8080, 5432][i % 6 + 1]::INTEGER, 6::SMALLINT, (1 + i % 50)::BIGINT, (64 + (i * 131) % 90000)::BIGINT,
           CASE WHEN i % 9 = 0 THEN 'REJECT' ELSE 'ACCEPT' END::flow_action, 'OK'::flow_log_status FROM range($3::BIGINT, $4::BIGINT) t(i)`, [t0, n, done, done + part]);
     }
+    // alerts for the searches and the address page's alerts: one per 50 flows, over the same week and addresses
+    await store.query(`INSERT INTO alerts SELECT 'a' || i::VARCHAR, make_timestamp(($1::BIGINT + (i * ${WEEK} // $2)) * 1000), NULL, 3 + i % 10, (80600 + i % 50)::VARCHAR,
+        'Rejected flows from 10.0.' || ((i * 31) % 5000 // 250)::VARCHAR || '.' || ((i * 31) % 250)::VARCHAR || ' to port ' || [443, 80, 22, 3389][i % 4 + 1]::VARCHAR, 'vpc', 'vpc', '111111111111', 'us-east-1',
+        '10.0.' || ((i * 31) % 5000 // 250)::VARCHAR || '.' || ((i * 31) % 250)::VARCHAR, '10.1.0.' || (i % 250)::VARCHAR, 'bench',
+        '{"rule":{"id":"' || (80600 + i % 50)::VARCHAR || '","description":"bench alert"},"data":{"srcaddr":"10.0.' || ((i * 31) % 5000 // 250)::VARCHAR || '.' || ((i * 31) % 250)::VARCHAR || '","dstport":"443","padding":"' || repeat('x', 300) || '"}}'
+        FROM range($2::BIGINT // 50) t(i)`, [t0, n]);
     const fillSeconds = Number(process.hrtime.bigint() - tFill) / 1e9;
     const ranges = [
       { from: t0, to: t0 + WEEK },
@@ -452,7 +459,14 @@ switch (task) {
     await measure('IP pivot', (r) => q.ipPivot(store, '10.0.3.17', r));
     await measure('whole VPC page', (r) => q.vpc(store, r));
     await measure('overview page', (r) => q.overview(store, r));
-    const worst = Math.max(...['traffic series', 'top talkers', 'IP pivot'].map((k) => latencies[k]!.p95));
+    // paged listings (src/dashboard/lists.ts): a page of an address's flows (newest first, by bytes, a later
+    // page), its alerts (exact address, text included), and the alert search
+    await measure('IP flows page', (r) => list(store, 'ip-flows', r, { ip: '10.0.3.17' }));
+    await measure('IP flows by bytes, page 5', (r) => list(store, 'ip-flows', r, { ip: '10.0.3.17', sort: 'bytes', offset: '200' }));
+    await measure('IP alerts page', (r) => list(store, 'ip-alerts', r, { ip: '10.0.3.17' }));
+    await measure('alert search', (r) => list(store, 'alerts', r, { q: 'level:>=8 AND ip:10.0.0.0/16 NOT rule:80601,80602 "port 22"' }));
+    await measure('alert listing sorted by level', (r) => list(store, 'alerts', r, { sort: 'level' }));
+    const worst = Math.max(...['traffic series', 'top talkers', 'IP pivot', 'IP flows page', 'IP flows by bytes, page 5', 'IP alerts page', 'alert search', 'alert listing sorted by level'].map((k) => latencies[k]!.p95));
     // replaying an object (or re-reading it after a crash) first deletes its earlier rows: timed with the
     // object's health row (count and time range, as the collector writes it) and without one (a full scan)
     const replay = async (k: number, withHealth: boolean) => {
@@ -473,7 +487,7 @@ switch (task) {
     await store.close();
     const dbBytes = readdirSync(join(dir, 'store')).reduce((a, f) => a + statSync(join(dir, 'store', f)).size, 0);
     rmSync(dir, { recursive: true, force: true });
-    emit({ name: `dashboard API on ${(n / 1e6).toFixed(0)}M stored flows: worst p95 of series / talkers / pivot`, records: n, seconds: worst / 1000, perSecond: worst, unit: 'ms p95', extra: { latencyMs: latencies, replayDeleteMs, fillSeconds: Math.round(fillSeconds), storeMb: Math.round(dbBytes / 1e6), bytesPerFlow: +(dbBytes / n).toFixed(1) } });
+    emit({ name: `dashboard API on ${(n / 1e6).toFixed(0)}M stored flows: worst p95 of series / talkers / pivot / listings / search`, records: n, seconds: worst / 1000, perSecond: worst, unit: 'ms p95', extra: { latencyMs: latencies, replayDeleteMs, fillSeconds: Math.round(fillSeconds), storeMb: Math.round(dbBytes / 1e6), bytesPerFlow: +(dbBytes / n).toFixed(1) } });
     break;
   }
   default:

@@ -4,6 +4,7 @@
  * parameter given twice is a 400. An empty value counts as absent (the web app's empty filter fields).
  */
 import type { AlertFilter, Range } from './queries.js';
+import { compileSearch, SearchError } from './search.js';
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -60,8 +61,16 @@ export function readAlertFilter(query: Query, now = Date.now()): AlertFilter {
   for (const name of ['ip', 'account', 'q'] as const) {
     const v = single(query, name);
     if (v === undefined) continue;
-    if (v.length > 1000) throw new BadParameter(name, 'at most 1000 characters');
+    if (v.length > (name === 'q' ? 2000 : 1000)) throw new BadParameter(name, `at most ${name === 'q' ? 2000 : 1000} characters`);
     f[name] = v;
+  }
+  if (f.q !== undefined) {
+    try {
+      compileSearch(f.q);
+    } catch (e) {
+      if (e instanceof SearchError) throw new BadParameter('q', e.message);
+      throw e;
+    }
   }
   return f;
 }

@@ -7,6 +7,8 @@
  */
 import type { Store } from '../store/index.js';
 import { ipv4Number } from '../store/addresses.js';
+import { addressPattern } from './lists.js';
+import { compileSearch } from './search.js';
 
 export interface Range {
   from: number;
@@ -98,8 +100,10 @@ export async function ipPivot(s: Store, ip: string, r: Range) {
         FROM flows WHERE ${where} GROUP BY 1, 2 ORDER BY bytes DESC, p4, pt LIMIT 15) ORDER BY bytes DESC, p4, pt`, p),
     flows: await s.query(`SELECT epoch_ms(f.ts) AS t, ip_text(f.src4, f.src_text) AS src, f.sport, ip_text(f.dst4, f.dst_text) AS dst, f.dport, f.proto, f.packets, f.bytes, f.action::VARCHAR AS action, i.eni, i.account, i.region
         FROM (SELECT * FROM flows WHERE ${where} ORDER BY ts DESC, object_id, idx LIMIT 200) f LEFT JOIN flow_interfaces i USING (iface) ORDER BY f.ts DESC, f.object_id, f.idx`, p),
+    // exact: the address fields, or the whole address in the text (10.0.1.1 never matches 10.0.1.10), in the range
     alerts: await s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account FROM alerts
-        WHERE src_ip = $1 OR dst_ip = $1 OR position($1 IN description) > 0 OR position('"' || $1 || '"' IN json) > 0 ORDER BY level DESC, t DESC LIMIT 200`, [ip]),
+        WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND (src_ip = $3 OR dst_ip = $3 OR (contains(description, $3) AND regexp_matches(description, $4)) OR (contains(json, $3) AND regexp_matches(json, $4)))
+        ORDER BY level DESC, t DESC, id LIMIT 200`, [r.from, r.to, ip, addressPattern(ip)]),
   };
 }
 
@@ -141,11 +145,6 @@ export interface AlertFilter extends Range {
   limit?: number;
 }
 
-/** A LIKE pattern matching `text` literally: `%`, `_` and the escape character `\` itself are escaped. */
-export function likeEscape(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 export async function alerts(s: Store, f: AlertFilter) {
   const where = [`${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)}`];
   const params: (string | number)[] = [f.from, f.to];
@@ -161,7 +160,11 @@ export async function alerts(s: Store, f: AlertFilter) {
   }
   if (f.ip) add('(src_ip = ? OR dst_ip = ?)', f.ip);
   if (f.account) add('account = ?', f.account);
-  if (f.q) add("(description ILIKE ? ESCAPE '\\' OR json ILIKE ? ESCAPE '\\')", `%${likeEscape(f.q)}%`);
+  const search = f.q ? compileSearch(f.q, params.length + 1) : undefined;
+  if (search) {
+    params.push(...search.params);
+    where.push(search.sql);
+  }
   params.push(Math.min(f.limit ?? 200, 1000));
   return s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account, region, src_ip, dst_ip FROM alerts WHERE ${where.join(' AND ')} ORDER BY t DESC LIMIT $${params.length}`, params);
 }

@@ -18,6 +18,7 @@ import { hostPolicy, type HostPolicy } from './hosts.js';
 import { readAlertFilter, readRange, type Query } from './params.js';
 import { LoginThrottle, type LoginLimits } from './throttle.js';
 import * as q from './queries.js';
+import { list } from './lists.js';
 
 export interface DashboardDeps {
   store: Store;
@@ -168,6 +169,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
   app.get('/api/guardduty', async (req: Q) => q.guardduty(store, readRange(req.query)));
   app.get('/api/cloudtrail', async (req: Q) => q.cloudtrail(store, readRange(req.query)));
   app.get('/api/alerts', async (req: Q) => q.alerts(store, readAlertFilter(req.query)));
+  app.get('/api/list/:name', async (req: Q) => list(store, req.params.name ?? '', readRange(req.query), req.query));
   app.get('/api/alerts/:id', async (req: Q, reply) => (await q.alertById(store, req.params.id ?? '')) ?? reply.code(404).send({ error: 'no such alert' }));
   app.get('/metrics', async (_req, reply) => {
     if (!deps.metrics) return reply.code(404).send('no collector in this process\n');

@@ -21,7 +21,7 @@ try {
     ['ip', '#/ip/198.51.100.23'],
     ['guardduty', '#/guardduty'],
     ['cloudtrail', '#/cloudtrail'],
-    ['alerts', '#/alerts?level=8'],
+    ['alerts', `#/alerts?q=${encodeURIComponent('level:>=8 NOT source:vpc')}`],
   ];
   for (const [name, hash] of shots) {
     const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });

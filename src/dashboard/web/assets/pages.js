@@ -1,0 +1,118 @@
+// The pages: overview, VPC traffic, IP pivot, GuardDuty, CloudTrail, alert search.
+import { api, el, fmtBytes, fmtTime, go, href, ipLink, panel, parseHash, registerPage } from './core.js';
+import { chart, colourOf, legendTop, pie, stacked } from './charts.js';
+import { pagedTable, table } from './table.js';
+
+export const levelCls = (r) => (Number(r.level) >= 10 ? 'lvl-high' : '');
+export const alertCols = [
+  { label: 'Time', render: (r) => fmtTime(r.t), sort: 't' },
+  { label: 'Level', key: 'level', cls: levelCls },
+  { label: 'Rule', key: 'rule_id' },
+  { label: 'Description', key: 'description' },
+  { label: 'Account', key: 'account' },
+];
+export async function showAlert(id) {
+  const a = await api(`/api/alerts/${encodeURIComponent(id)}`);
+  document.getElementById('detail-json').textContent = JSON.stringify(a, null, 2);
+  document.getElementById('detail').showModal();
+}
+
+const SEARCH_HELP = 'field:value (rule, level, ip, src_ip, dst_ip, account, region, source, description, groups, id), "a phrase", AND / OR / NOT (or -term), ( ), CIDR (ip:10.0.0.0/16), several values (rule:80640,80641), level:>=8';
+
+/** The search box: the search is global (it follows to the other pages and is kept in saved views). */
+function searchForm(value) {
+  const form = el('form', { id: 'alert-search', role: 'search' });
+  const input = el('input', { name: 'q', id: 'q', placeholder: 'level:>=8 AND (rule:80640,80641 OR "port scan") NOT ip:10.0.0.0/8', 'aria-label': 'search', spellcheck: 'false' });
+  input.value = value;
+  form.append(input, el('button', { type: 'submit' }, 'Search'), el('div', { class: 'hint' }, SEARCH_HELP));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    go('alerts', undefined, { q: input.value.trim() || undefined });
+  });
+  return form;
+}
+
+const pageList = {
+  async overview() {
+    const d = await api('/api/overview');
+    chart(panel('Alerts over time by level'), stacked(d.byLevel));
+    chart(panel('Alerts over time by source'), stacked(d.bySource));
+    table(panel('Top rules', 'third'), [{ label: 'Rule', key: 'rule_id' }, { label: 'Level', key: 'level', cls: levelCls }, { label: 'Alerts', key: 'n' }, { label: 'Description', key: 'description' }], d.topRules, (r) => go('alerts', undefined, { q: `rule:${r.rule_id}` }));
+    table(panel('Top IPs across all AWS sources', 'third'), [{ label: 'IP', render: (r) => ipLink(r.ip), sort: 'ip' }, { label: 'Alerts', key: 'alerts' }, { label: 'Sources', key: 'sources' }, { label: 'Max level', key: 'level' }], d.topIps);
+    const ar = panel('Accounts and regions', 'third');
+    table(ar, [{ label: 'Account', key: 'k' }, { label: 'Alerts', key: 'n' }], d.accounts);
+    table(ar, [{ label: 'Region', key: 'k' }, { label: 'Alerts', key: 'n' }], d.regions);
+    table(panel('Ingestion health per bucket', 'wide'), [
+      { label: 'Bucket', key: 'bucket' }, { label: 'Type', key: 'type' }, { label: 'Objects', key: 'objects' }, { label: 'Records', key: 'records' },
+      { label: 'Errors', key: 'errors', cls: (r) => (Number(r.errors) ? 'lvl-high' : '') }, { label: 'Last object read', sort: 'last_processed', render: (r) => fmtTime(r.last_processed) },
+      { label: 'Lag (newest object)', sort: 'newest_object', render: (r) => (r.newest_object ? `${Math.round((Date.now() - Number(r.newest_object)) / 60000)} min` : '') }, { label: 'Last error', key: 'last_error' },
+    ], d.health);
+  },
+  async vpc() {
+    const d = await api('/api/vpc');
+    const body = panel('Traffic over time (record time) — drag across the chart to narrow every panel', 'wide');
+    chart(body, {
+      legend: { ...legendTop, selected: { packets: false } },
+      grid: { left: 60, right: 40, top: 60, bottom: 30 }, // the axis names sit between the legend and the plot
+      xAxis: { type: 'time' },
+      yAxis: [{ type: 'value', name: 'bytes', minInterval: 1, axisLabel: { formatter: (v) => fmtBytes(v) } }, { type: 'value', name: 'flows', minInterval: 1 }],
+      series: [
+        { name: 'bytes', type: 'line', showSymbol: false, areaStyle: {}, itemStyle: { color: colourOf('bytes') }, lineStyle: { color: colourOf('bytes') }, data: d.series.map((r) => [Number(r.t), Number(r.bytes)]) },
+        ...['packets', 'flows', 'rejected'].map((k) => ({ name: k, type: 'line', showSymbol: false, yAxisIndex: 1, itemStyle: { color: colourOf(k) }, lineStyle: { color: colourOf(k) }, data: d.series.map((r) => [Number(r.t), Number(r[k])]) })),
+      ],
+    }, true);
+    table(panel('Who talked: top IP pairs by bytes', 'two-thirds'), [{ label: 'Source', render: (r) => ipLink(r.src), sort: 'src' }, { label: 'Destination', render: (r) => ipLink(r.dst), sort: 'dst' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }, { label: 'Flows', key: 'flows' }, { label: 'Rejected', key: 'rejected' }], d.talkers);
+    table(panel('Top rejected ports', 'third'), [{ label: 'Port', key: 'dport' }, { label: 'Rejected flows', key: 'n' }, { label: 'Sources', key: 'sources' }], d.rejectedPorts);
+    chart(panel('Accept vs reject', 'third'), pie(d.actions));
+    table(panel('Per ENI, account and region', 'two-thirds'), [{ label: 'ENI', key: 'eni' }, { label: 'Account', key: 'account' }, { label: 'Region', key: 'region' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }], d.byEni);
+  },
+  async ip(ip) {
+    const d = await api(`/api/ip/${encodeURIComponent(ip)}`);
+    const s = d.summary ?? {};
+    const sum = panel(`Everything about ${ip}`, 'wide');
+    sum.append(el('p', {}, `${s.flows ?? 0} flows, ${fmtBytes(s.bytes ?? 0)}, ${s.rejected ?? 0} rejected, ${s.ports ?? 0} distinct destination ports, from ${fmtTime(s.first)} to ${fmtTime(s.last)}. `,
+      el('span', { class: 'hint' }, 'Alerts whose address fields hold exactly this address, or whose text names it as a whole address, in the time range.')));
+    const { params } = parseHash();
+    await pagedTable(panel('Alerts from every source that name it', 'wide'), [...alertCols.slice(0, 3), { label: 'Source', key: 'source' }, ...alertCols.slice(3)], 'ip-alerts', { ip, q: params.get('q') }, (r) => showAlert(r.id));
+    table(panel('Peers by bytes', 'third'), [{ label: 'Peer', render: (r) => ipLink(r.peer), sort: 'peer' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }, { label: 'Flows', key: 'flows' }], d.peers);
+    const f = panel('Flows (newest first)');
+    f.parentElement.classList.add('two-thirds');
+    await pagedTable(f, [
+      { label: 'Start', render: (r) => fmtTime(r.t), sort: 't' }, { label: 'Source', render: (r) => ipLink(r.src), sort: 'src' }, { label: 'Port', key: 'sport' }, { label: 'Destination', render: (r) => ipLink(r.dst), sort: 'dst' },
+      { label: 'Port', key: 'dport' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }, { label: 'Action', key: 'action' }, { label: 'ENI', key: 'eni', sort: false },
+    ], 'ip-flows', { ip });
+  },
+  async guardduty() {
+    const d = await api('/api/guardduty');
+    chart(panel('Finding types'), pie(d.byType));
+    chart(panel('Findings over time by severity band'), stacked(d.bySeverity));
+    chart(panel('Findings over time by threat purpose', 'wide'), stacked(d.byTypeOverTime));
+    const cols = [{ label: 'Last seen', render: (r) => fmtTime(r.last_seen), sort: 'last_seen' }, { label: 'Severity', key: 'severity', cls: (r) => (Number(r.severity) >= 7 ? 'lvl-high' : '') }, { label: 'Type', key: 'type' }];
+    await pagedTable(panel('Brute force: attacked instance, attacker, port', 'wide'), [...cols, { label: 'Instance', key: 'instance_id' }, { label: 'Attacker', render: (r) => ipLink(r.remote_ip), sort: 'remote_ip' }, { label: 'Port', key: 'port' }, { label: 'Role', key: 'resource_role' }, { label: 'Count', key: 'count' }], 'gd-brute-force');
+    await pagedTable(panel('API calls from an unusual network', 'wide'), [...cols, { label: 'User', key: 'user_name' }, { label: 'API', key: 'api' }, { label: 'From', render: (r) => ipLink(r.remote_ip), sort: 'remote_ip' }, { label: 'Location', render: (r) => [r.city, r.country].filter(Boolean).join(', '), sort: 'country' }], 'gd-unusual-api');
+    await pagedTable(panel('Compromised instances', 'wide'), [...cols, { label: 'Instance', key: 'instance_id' }, { label: 'Title', key: 'title' }], 'gd-compromised');
+    table(panel('Attacker locations', 'wide'), [{ label: 'Country', key: 'country' }, { label: 'City', key: 'city' }, { label: 'Lat', key: 'lat' }, { label: 'Lon', key: 'lon' }, { label: 'Findings', key: 'findings' }, { label: 'Addresses', key: 'ips' }], d.locations);
+  },
+  async cloudtrail() {
+    const { params } = parseHash();
+    const cols = [...alertCols, { label: 'From', render: (r) => ipLink(r.src_ip), sort: 'src_ip' }];
+    const filters = { q: params.get('q') };
+    await pagedTable(panel('VPC changes: created and unauthorized attempts', 'wide'), cols, 'ct-vpc-changes', filters, (r) => showAlert(r.id));
+    await pagedTable(panel('Logging and firewall tampering', 'wide'), cols, 'ct-evasion', filters, (r) => showAlert(r.id));
+    await pagedTable(panel('Console logins', 'wide'), cols, 'ct-logins', filters, (r) => showAlert(r.id));
+    await pagedTable(panel('Errors and denials', 'wide'), cols, 'ct-errors', filters, (r) => showAlert(r.id));
+  },
+  async alerts() {
+    const { params } = parseHash();
+    // links made before the search language (#/alerts?level=8&rule=…&ip=…&account=…) become the same search
+    const legacy = [['level', 'level'], ['rule', 'rule'], ['ip', 'ip'], ['account', 'account']].filter(([k]) => params.get(k));
+    if (legacy.length && !params.get('q')) {
+      const q = legacy.map(([k, f]) => `${f}:${/^[^\s()"]+$/.test(params.get(k)) ? params.get(k) : JSON.stringify(params.get(k))}`).join(' ');
+      return location.replace(href('alerts', undefined, { q, level: undefined, rule: undefined, ip: undefined, account: undefined }));
+    }
+    const body = panel('Alerts (click a row for the whole alert)', 'wide');
+    body.append(searchForm(params.get('q') ?? ''));
+    await pagedTable(body, [...alertCols.slice(0, 3), { label: 'Source', key: 'source' }, { label: 'Description', key: 'description' }, { label: 'IP', render: (r) => ipLink(r.src_ip), sort: 'src_ip' }, { label: 'Account', key: 'account' }], 'alerts', { q: params.get('q') }, (r) => showAlert(r.id));
+  },
+};
+for (const [name, render] of Object.entries(pageList)) registerPage(name, render);

@@ -37,6 +37,12 @@ const WAZUH_DATA_AWS = {
   },
 };
 
+/**
+ * Fields the saved views (saved-objects.ts) read that Wazuh's template leaves to its dynamic template
+ * (`string_as_keyword`): typed here as that gives them, so the views work the same under either template.
+ */
+const VIEW_FIELDS = { eventName: keyword, eventSource: keyword, errorCode: keyword, awsRegion: keyword, sourceIPAddress: keyword, userIdentity: { properties: { arn: keyword } } };
+
 /** Wazuh's alert fields our alerts carry, typed as in Wazuh's template; `correlation` is ours. */
 export function alertsTemplate(): object {
   return {
@@ -64,7 +70,7 @@ export function alertsTemplate(): object {
           location: keyword,
           decoder: { properties: { name: keyword, parent: keyword } },
           full_log: { type: 'text' },
-          data: { properties: { integration: keyword, aws: WAZUH_DATA_AWS } },
+          data: { properties: { integration: keyword, aws: { properties: { ...WAZUH_DATA_AWS.properties, ...VIEW_FIELDS } } } },
           correlation: { properties: { count: long, distinct: long, window_start: date } },
         },
       },

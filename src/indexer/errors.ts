@@ -24,9 +24,12 @@ export class IndexerRequestError extends Error {
   readonly retryable: boolean;
 
   constructor(what: string, hosts: string, status: number, reason: string, options?: { cause?: unknown }) {
-    const retryable = status === 0 || status === 429 || status >= 500;
-    const next =
-      status === 401 || status === 403
+    // a TLS failure does not heal by itself: not retried, and the message points at <ssl>
+    const tls = status === 0 && /certificate|self[- ]signed|ssl|tls|handshake/i.test(reason);
+    const retryable = !tls && (status === 0 || status === 429 || status >= 500);
+    const next = tls
+      ? 'check <ssl> in <indexer>: <certificate_authorities><ca> must hold the CA that signed the nodes\' certificates (and <certificate>/<key> a client certificate the cluster accepts, when it asks for one)'
+      : status === 401 || status === 403
         ? 'check the credentials (credentials_file or TLD_INDEXER_USERNAME/TLD_INDEXER_PASSWORD) and the user\'s permissions on wazuh-alerts-4.x-* and tld-*'
         : status === 413
           ? 'lower <bulk_max_bytes> in <indexer> below the cluster\'s http.max_content_length'

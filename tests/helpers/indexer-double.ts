@@ -17,12 +17,13 @@
  *   `_search` / `_count` (match_all, term, terms, range on numbers/dates; size; sort not supported),
  *   `_cluster/health`, root info; OpenSearch Dashboards' `POST /api/saved_objects/_import` (multipart, needs
  *   `osd-xsrf`).
- * - optional basic auth (401 without it).
+ * - optional basic auth (401 without it), optional HTTPS with a client certificate required (`tls`).
  *
  * What it does not do (so what was not tested against it): shards, replicas, refresh delays (documents are
- * searchable at once), scripts, aggregations, ingest pipelines, TLS, Elasticsearch's product header check.
+ * searchable at once), scripts, aggregations, ingest pipelines, Elasticsearch's product header check.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 
@@ -37,6 +38,11 @@ interface Index {
   fields: Map<string, string>;
   strict: boolean;
   stringMapping: string | undefined;
+}
+export interface DoubleOptions {
+  auth?: { username: string; password: string };
+  /** HTTPS with this key and certificate (PEM); with `ca`, a client certificate signed by it is required */
+  tls?: { key: Buffer; cert: Buffer; ca?: Buffer };
 }
 export interface ItemCall {
   action: string;
@@ -107,14 +113,24 @@ export class IndexerDouble {
   requests = 0;
   #shed: { n: number; status: number } = { n: 0, status: 429 };
   #failItems: { n: number; status: number; type: string } = { n: 0, status: 400, type: 'mapper_parsing_exception' };
-  #server = createServer((req, res) => void this.#handle(req, res));
+  #server;
   url = '';
+  /** subject CN of the client certificate of the last request (HTTPS with `tls.ca`) */
+  clientCertificate: string | undefined;
 
-  constructor(readonly opts: { auth?: { username: string; password: string } } = {}) {}
+  constructor(readonly opts: DoubleOptions = {}) {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      const socket = req.socket as { getPeerCertificate?: () => { subject?: { CN?: string } } };
+      this.clientCertificate = socket.getPeerCertificate?.()?.subject?.CN;
+      void this.#handle(req, res);
+    };
+    const tls = opts.tls;
+    this.#server = tls ? createTlsServer({ key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler) : createServer(handler);
+  }
 
   async start(): Promise<this> {
     await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this;
   }
 
@@ -346,6 +362,6 @@ export class IndexerDouble {
 }
 
 /** Starts a double on a loopback port. */
-export async function startIndexerDouble(opts: { auth?: { username: string; password: string } } = {}): Promise<IndexerDouble> {
+export async function startIndexerDouble(opts: DoubleOptions = {}): Promise<IndexerDouble> {
   return new IndexerDouble(opts).start();
 }

@@ -1,8 +1,9 @@
 /**
  * Sends documents to the cluster in `_bulk` requests sized by bytes, and says when all of them are in.
  *
- * Contract: `add` queues items (a request leaves as soon as `maxBytes` are pending; requests go one after the
- * other, at most `maxQueued` waiting, which `backpressure` holds the pipeline to); `flush` resolves only once the
+ * Contract: `add` queues items (a request leaves as soon as `maxBytes` are pending; `concurrency` requests are in
+ * flight at once, at most `maxQueued` more wait, which `backpressure` holds the pipeline to: the order of requests
+ * does not matter, since ids are fixed and findings carry external versions); `flush` resolves only once the
  * cluster answered every item queued before it with a success or a 409 (already there: `create` of an id that
  * exists, or an external version not newer). Whole requests answered 429/5xx or not answered, and items answered
  * 429/5xx, are sent again with exponential backoff (`retries` times); any other per-item answer is a refusal:
@@ -42,6 +43,8 @@ export interface BulkWriterOptions {
   maxBackoffMs?: number;
   /** requests waiting to be sent before `backpressure` waits (default 2) */
   maxQueued?: number;
+  /** requests in flight at once (default 2) */
+  concurrency?: number;
   /** `bucket/key` of an object id, for messages */
   describeObject?: (objectId: string) => string;
 }
@@ -72,14 +75,15 @@ export class BulkWriter {
   #pending: BulkItem[] = [];
   #pendingLines: string[] = [];
   #pendingBytes = 0;
-  /** requests queued or being sent, oldest first; they run one after another */
-  #sending: Promise<void>[] = [];
-  #tail: Promise<void> = Promise.resolve();
+  /** requests queued or being sent */
+  readonly #sending = new Set<Promise<void>>();
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
   #failure: Error | undefined;
 
   constructor(port: BulkPort, opts: BulkWriterOptions) {
     this.#port = port;
-    this.#opts = { retries: 8, backoffMs: 100, maxBackoffMs: 10_000, maxQueued: 2, ...opts };
+    this.#opts = { retries: 8, backoffMs: 100, maxBackoffMs: 10_000, maxQueued: 2, concurrency: 2, ...opts };
   }
 
   /**
@@ -103,7 +107,7 @@ export class BulkWriter {
 
   /** Resolves once at most `maxQueued` requests wait (the pipeline does not read faster than the cluster takes). */
   async backpressure(): Promise<void> {
-    while (this.#sending.length > this.#opts.maxQueued) await this.#sending[0];
+    while (this.#sending.size > this.#opts.maxQueued + this.#opts.concurrency) await Promise.race(this.#sending);
   }
 
   /** Drops the items of an object not sent yet (its read was abandoned; what was sent is harmless: same ids). */
@@ -119,7 +123,7 @@ export class BulkWriter {
   /** Sends what is pending and waits for every request queued so far; rejects with the first failure. */
   async flush(): Promise<void> {
     if (this.#pending.length > 0) this.#ship();
-    await this.#tail;
+    await Promise.all([...this.#sending]);
     const failure = this.#takeFailure();
     if (failure) throw failure;
   }
@@ -135,19 +139,30 @@ export class BulkWriter {
     this.#pending = [];
     this.#pendingLines = [];
     this.#pendingBytes = 0;
-    const run = this.#tail.then(async () => {
-      if (this.#failure) return;
+    const run = (async () => {
+      await this.#slot();
       try {
-        await this.#send(chunk);
+        if (!this.#failure) await this.#send(chunk);
       } catch (e) {
         this.#failure ??= e instanceof Error ? e : new Error(String(e));
+      } finally {
+        // the place goes straight to the next waiting request, so no newcomer slips in between
+        const next = this.#waiting.shift();
+        if (next) next();
+        else this.#active -= 1;
       }
-    });
-    this.#tail = run;
-    this.#sending.push(run);
-    void run.then(() => {
-      this.#sending.splice(this.#sending.indexOf(run), 1);
-    });
+    })();
+    this.#sending.add(run);
+    void run.then(() => this.#sending.delete(run));
+  }
+
+  /** Waits for one of the `concurrency` places (first come, first served). */
+  async #slot(): Promise<void> {
+    if (this.#active < this.#opts.concurrency) {
+      this.#active += 1;
+      return;
+    }
+    await new Promise<void>((r) => this.#waiting.push(r));
   }
 
   #backoff(attempt: number): number {

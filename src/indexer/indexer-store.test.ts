@@ -103,6 +103,22 @@ test('bulk requests are sized by bytes: none above bulk_max_bytes, several for m
   }
 });
 
+test('two bulk requests are in flight at once, never more; flush waits for all of them', async () => {
+  const store = await IndexerStore.open(config({ bulkMaxBytes: 4096 }), { retry: fast });
+  try {
+    double.bulkDelayMs = 30;
+    double.maxBulkInFlight = 0;
+    await store.ingest(flows(object('obj-conc'), 200), []);
+    await store.flush();
+    assert.equal(double.maxBulkInFlight, 2);
+    assert.equal(double.bulkInFlight, 0, 'nothing pending once flush resolved');
+    assert.equal(double.docs('tld-flows-*').filter((d) => d.id.includes('obj-conc')).length, 200);
+  } finally {
+    double.bulkDelayMs = 0;
+    await store.close();
+  }
+});
+
 for (const status of [429, 503]) {
   test(`whole requests answered ${status} are sent again with backoff; every document arrives once`, async () => {
     const store = await IndexerStore.open(config({ bulkMaxBytes: 8192 }), { retry: fast });

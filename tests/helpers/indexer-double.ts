@@ -111,6 +111,11 @@ export class IndexerDouble {
   readonly items: ItemCall[] = [];
   readonly bulkBodies: number[] = [];
   requests = 0;
+  /** `_bulk` requests being answered now, and the most at once */
+  bulkInFlight = 0;
+  maxBulkInFlight = 0;
+  /** answer each `_bulk` after this many ms (a busy cluster) */
+  bulkDelayMs = 0;
   #shed: { n: number; status: number } = { n: 0, status: 429 };
   #failItems: { n: number; status: number; type: string } = { n: 0, status: 400, type: 'mapper_parsing_exception' };
   #server;
@@ -311,6 +316,10 @@ export class IndexerDouble {
     if (path === '/_cluster/health') return send(200, { cluster_name: 'double', status: 'green', number_of_nodes: 1 });
     if (path === '/_bulk' && (method === 'POST' || method === 'PUT')) {
       this.bulkBodies.push(Buffer.byteLength(raw));
+      this.bulkInFlight += 1;
+      this.maxBulkInFlight = Math.max(this.maxBulkInFlight, this.bulkInFlight);
+      if (this.bulkDelayMs > 0) await new Promise((r) => setTimeout(r, this.bulkDelayMs));
+      this.bulkInFlight -= 1;
       if (this.#shed.n > 0) {
         this.#shed.n -= 1;
         return this.#shed.status === 429 ? error(429, 'rejected_execution_exception', 'rejected execution of coordinating operation') : error(this.#shed.status, 'node_not_connected_exception', 'the node answering is failing (asked for by the test)');

@@ -80,6 +80,12 @@ test('flows, alerts and findings land in their indices with deterministic ids; t
     const id = (gd.events[0]!.aws as unknown as { id: string }).id;
     assert.deepEqual(double.docs('tld-guardduty-findings').map((d) => d.id), [id]);
     assert.equal(double.docs('tld-guardduty-history').length, 1);
+    // the same through the search API, as a dashboard would ask
+    const counted = (await store.port.request('POST', '/tld-flows-*/_count', { query: { bool: { filter: [{ term: { action: 'REJECT' } }, { range: { '@timestamp': { gte: '2025-06-26T10:00:00Z', lt: '2025-06-26T10:00:10Z' } } }] } } })) as { count: number };
+    assert.equal(counted.count, 10);
+    const found = (await store.port.request('POST', '/wazuh-alerts-4.x-*/_search', { size: 1, query: { term: { 'rule.id': '80201' } } })) as { hits: { total: { value: number }; hits: { _source: { id: string } }[] } };
+    assert.equal(found.hits.total.value, 2);
+    assert.ok(alerts.some((a) => a.id === found.hits.hits[0]?._source.id));
     assert.equal(store.counters.written, 50 + 2 + 2);
     assert.equal(store.counters.alreadyWritten, 50 + 2 + 2, 'the second round answered 409 for every document');
     assert.deepEqual(double.items.filter((i) => i.status >= 400 && i.status !== 409), [], 'no mapping error: every document fits its template');

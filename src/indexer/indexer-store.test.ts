@@ -109,6 +109,24 @@ test('bulk requests are sized by bytes: none above bulk_max_bytes, several for m
   }
 });
 
+test('an abandoned read (discardObject) drops what was not sent; the re-read stores every record once', async () => {
+  const store = await IndexerStore.open(config(), { retry: fast });
+  try {
+    const obj = object('obj-retry');
+    const before = double.items.length;
+    await store.ingest(flows(obj, 30), []);
+    await store.discardObject(obj);
+    await store.flush();
+    assert.equal(double.items.length, before, 'nothing of the abandoned read was sent');
+    await store.ingest(flows(obj, 30), []);
+    await store.ingest(flows(obj, 20, 30), []);
+    await store.flush();
+    assert.equal(double.docs('tld-flows-*').filter((d) => d.id.includes('obj-retry')).length, 50);
+  } finally {
+    await store.close();
+  }
+});
+
 test('two bulk requests are in flight at once, never more; flush waits for all of them', async () => {
   const store = await IndexerStore.open(config({ bulkMaxBytes: 4096 }), { retry: fast });
   try {

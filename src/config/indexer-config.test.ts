@@ -80,6 +80,7 @@ for (const [name, body, tag, fragment] of [
     const errors = await errorsOf(conf(body));
     const hit = errors.find((e) => e.tag === tag);
     assert.ok(hit, `an error on <${tag}>: ${JSON.stringify(errors)}`);
+    assert.ok(hit.line > 0, 'at its line');
     assert.match(hit.message, new RegExp(fragment.replace(/[<>()]/g, '\\$&')));
   });
 }

@@ -231,6 +231,7 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
   const store: Record<string, unknown> = { ...defaults('store') };
   let awsS3: AwsS3Config | null = null;
   let indexer: IndexerConfig | null = null;
+  let backendAt = { file: '', line: 0 };
   let wodleAt: string | undefined;
   let dashboardLine = 0;
   let dashboardFile = '';
@@ -288,7 +289,11 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
           }
           dashboardLine = el.line;
           dashboardFile = file;
-        } else if (el.name === 'store') readOptions(el, 'store', store, c, true);
+        } else if (el.name === 'store') {
+          readOptions(el, 'store', store, c, true);
+          const backend = el.children.find((ch) => ch.name === 'backend');
+          if (backend) backendAt = { file, line: backend.line };
+        }
         else if (el.name === 'indexer') {
           if (indexer) c.error(el.line, 'indexer', `a second <indexer> (the first is at ${indexer.origin.file}:${indexer.origin.line})`);
           else indexer = readIndexer(el, c, base);
@@ -313,7 +318,7 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
     issues.push({ severity: 'warning', file: dashboardFile, line: dashboardLine, tag: 'host', message: `the dashboard on ${String(dashboard.host)} speaks plain HTTP: browsers keep the Secure session cookie only over HTTPS, so add <tls_cert>/<tls_key> or put a TLS proxy in front` });
   }
   if (store.backend === 'indexer' && (indexer === null || !(indexer as IndexerConfig).enabled)) {
-    issues.push({ severity: 'error', file: files[files.length - 1] ?? '(none)', line: 0, tag: 'backend', message: indexer === null ? '<backend>indexer</backend> needs an <indexer> block with <hosts>' : 'the <indexer> block is disabled (<enabled>no</enabled>) but <backend> is indexer', allowed: 'embedded, or an enabled <indexer>' });
+    issues.push({ severity: 'error', file: backendAt.file, line: backendAt.line, tag: 'backend', message: indexer === null ? '<backend>indexer</backend> needs an <indexer> block with <hosts>' : 'the <indexer> block is disabled (<enabled>no</enabled>) but <backend> is indexer', allowed: 'embedded, or an enabled <indexer>' });
   }
   issues.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);

@@ -29,5 +29,8 @@ export function userFacing(error: unknown): CliError | undefined {
     return new CliError('the rules cannot be loaded; fix these rule or list files (`tld check-config -c FILE` checks them too):', { exitCode: 2, details: error.problems, cause: error });
   }
   if (error instanceof StateStoreError) return new CliError(error.message, { exitCode: 1, cause: error });
+  // the indexer store's errors (src/indexer/errors.ts) name the cluster, the cause and what to do
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (error instanceof Error && typeof code === 'string' && code.startsWith('TLD_ERR_INDEXER')) return new CliError(error.message, { exitCode: 1, cause: error });
   return undefined;
 }

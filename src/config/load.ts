@@ -8,10 +8,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import type { AwsS3Config, BucketConfig, TldConfig } from './types.js';
+import type { AwsS3Config, BucketConfig, IndexerConfig, TldConfig } from './types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { parseXml, type XmlElement } from './xml.js';
 import { BUCKET_TYPES, SECTIONS, UNSUPPORTED_BUCKET_TYPES, defaults, section, type SectionName } from './schema.js';
+import * as v from './values.js';
 import { WAZUH_BLOCKS, WAZUH_ONLY_OPTIONS, didYouMean } from './wazuh-options.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -167,6 +168,52 @@ function readWodle(el: XmlElement, c: Collector): AwsS3Config {
   };
 }
 
+/**
+ * Wazuh's `<indexer>` block: `<enabled>`, `<hosts><host>…`, `<ssl>` (`<certificate_authorities><ca>…`,
+ * `<certificate>`, `<key>`), plus our `<credentials_file>` and `<bulk_max_bytes>`. Paths are made absolute.
+ * Wazuh shares the block with its other parts, but it has no other options: unknown tags are errors.
+ */
+function readIndexer(el: XmlElement, c: Collector, base: string): IndexerConfig {
+  const x: Record<string, unknown> = { ...defaults('indexer') };
+  readOptions(el, 'indexer', x, c, true, ['hosts', 'ssl']);
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+  const hosts: string[] = [];
+  for (const h of el.children.filter((ch) => ch.name === 'hosts')) {
+    for (const ch of h.children) {
+      if (ch.name !== 'host') {
+        c.error(ch.line, ch.name, 'no such option in <indexer><hosts>', 'host');
+        continue;
+      }
+      const parsed = v.url(ch.text.trim());
+      if ('error' in parsed) c.error(ch.line, 'host', parsed.error, 'http(s) URL such as https://127.0.0.1:9200');
+      else hosts.push(parsed.value.replace(/\/+$/, ''));
+    }
+  }
+  const ssl: IndexerConfig['ssl'] = { certificateAuthorities: [] };
+  for (const s of el.children.filter((ch) => ch.name === 'ssl')) {
+    const o: Record<string, unknown> = {};
+    readOptions(s, 'indexer_ssl', o, c, true, ['certificate_authorities']);
+    if (typeof o.certificate === 'string') ssl.certificate = abs(o.certificate);
+    if (typeof o.key === 'string') ssl.key = abs(o.key);
+    for (const cas of s.children.filter((ch) => ch.name === 'certificate_authorities')) {
+      for (const ca of cas.children) {
+        if (ca.name !== 'ca' || ca.text.trim() === '') c.error(ca.line, ca.name, ca.name === 'ca' ? 'empty value' : 'no such option in <certificate_authorities>', 'ca');
+        else ssl.certificateAuthorities.push(abs(ca.text.trim()));
+      }
+    }
+  }
+  if ((ssl.certificate === undefined) !== (ssl.key === undefined)) c.error(el.line, 'ssl', 'a client certificate needs both <certificate> and <key>');
+  if (x.enabled === true && hosts.length === 0) c.error(el.line, 'hosts', 'no <hosts><host> in <indexer>', 'http(s) URL such as https://127.0.0.1:9200');
+  return {
+    enabled: x.enabled as boolean,
+    hosts,
+    ssl,
+    ...(typeof x.credentialsFile === 'string' ? { credentialsFile: abs(x.credentialsFile) } : {}),
+    bulkMaxBytes: x.bulkMaxBytes as number,
+    origin: { file: c.file, line: el.line },
+  };
+}
+
 /** Where a `<ruleset>` entry was written: its resolved path (the file name for `<rule_exclude>`) → file, line, tag. */
 export type RulesetOrigins = Map<string, { file: string; line: number; tag: string }>;
 
@@ -216,7 +263,7 @@ function resolveRuleset(ruleset: Record<string, unknown>, entries: RulesetEntry[
 }
 
 /** Top-level blocks ThreatLockDown reads (besides `<wodle name="aws-s3">`). */
-const SECTION_TAGS = new Set(SECTIONS.filter((s) => !['wodle', 'bucket'].includes(s.name)).map((s) => s.element.slice(1, -1)));
+const SECTION_TAGS = new Set(SECTIONS.filter((s) => !['wodle', 'bucket', 'indexer_ssl'].includes(s.name)).map((s) => s.element.slice(1, -1)));
 
 /** Loads and validates the configuration files (their sections merge, in order). */
 export async function loadConfig(files: string[]): Promise<{ config: TldConfig; warnings: ConfigIssue[]; rulesetOrigins: RulesetOrigins }> {
@@ -230,6 +277,8 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
   let awsS3: AwsS3Config | null = null;
   let installDir: string | undefined;
   const rulesetEntries: RulesetEntry[] = [];
+  let indexer: IndexerConfig | null = null;
+  let backendAt = { file: '', line: 0 };
   let wodleAt: string | undefined;
   let dashboardLine = 0;
   let dashboardFile = '';
@@ -284,7 +333,15 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
           }
           dashboardLine = el.line;
           dashboardFile = file;
-        } else if (el.name === 'store') readOptions(el, 'store', store, c, true);
+        } else if (el.name === 'store') {
+          readOptions(el, 'store', store, c, true);
+          const backend = el.children.find((ch) => ch.name === 'backend');
+          if (backend) backendAt = { file, line: backend.line };
+        }
+        else if (el.name === 'indexer') {
+          if (indexer) c.error(el.line, 'indexer', `a second <indexer> (the first is at ${indexer.origin.file}:${indexer.origin.line})`);
+          else indexer = readIndexer(el, c, base);
+        }
         else if (el.name === 'wodle') {
           const guess = didYouMean(el.attributes.name ?? '', ['aws-s3']);
           if (guess) c.warn(el.line, 'wodle', `<wodle name="${el.attributes.name ?? ''}"> is not read by ThreatLockDown; did you mean <wodle name="aws-s3">?`);
@@ -305,6 +362,9 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
     issues.push({ severity: 'warning', file: dashboardFile, line: dashboardLine, tag: 'host', message: `the dashboard on ${String(dashboard.host)} speaks plain HTTP: browsers keep the Secure session cookie only over HTTPS, so add <tls_cert>/<tls_key> or put a TLS proxy in front` });
   }
   resolveRuleset(ruleset, rulesetEntries, installDir, files[0], rulesetOrigins);
+  if (store.backend === 'indexer' && (indexer === null || !(indexer as IndexerConfig).enabled)) {
+    issues.push({ severity: 'error', file: backendAt.file, line: backendAt.line, tag: 'backend', message: indexer === null ? '<backend>indexer</backend> needs an <indexer> block with <hosts>' : 'the <indexer> block is disabled (<enabled>no</enabled>) but <backend> is indexer', allowed: 'embedded, or an enabled <indexer>' });
+  }
   issues.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
   const config: TldConfig = {
@@ -315,6 +375,7 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
     ruleset: ruleset as unknown as TldConfig['ruleset'],
     dashboard: dashboard as unknown as TldConfig['dashboard'],
     store: store as unknown as TldConfig['store'],
+    indexer,
   };
   return { config, warnings: issues, rulesetOrigins };
 }

@@ -6,7 +6,7 @@
 import * as v from './values.js';
 import type { Parsed } from './values.js';
 
-export type SectionName = 'wodle' | 'bucket' | 'global' | 'alerts' | 'ruleset' | 'dashboard' | 'store';
+export type SectionName = 'wodle' | 'bucket' | 'global' | 'alerts' | 'ruleset' | 'dashboard' | 'store' | 'indexer' | 'indexer_ssl';
 
 export interface OptionDef {
   tag: string;
@@ -146,7 +146,30 @@ export const SECTIONS: SectionDef[] = [
     options: [
       { tag: 'flow_retention_days', key: 'flowRetentionDays', type: 'integer', default: '30', allowed: '0–36500 (0 = forever)', description: 'Days of VPC flow records kept.', parse: v.integer(0, 36500) },
       { tag: 'alert_retention_days', key: 'alertRetentionDays', type: 'integer', default: '365', allowed: '0–36500 (0 = forever)', description: 'Days of alerts, and of the per-object ingestion health behind the dashboard, kept.', parse: v.integer(0, 36500) },
+      { tag: 'backend', key: 'backend', type: 'string', default: 'embedded', allowed: 'embedded, indexer', description: 'Where flows, alerts and GuardDuty findings are stored: `embedded` (DuckDB under `DATA_DIR/store/`, one machine, what `tld dashboard` reads) or `indexer` (the Wazuh indexer, OpenSearch or Elasticsearch of the `<indexer>` block: alerts into `wazuh-alerts-4.x-*`, flows and findings into `tld-*` indices; see the README\'s indexer section). alerts.json is written either way.', parse: v.oneOf(['embedded', 'indexer']) },
       { tag: 'memory_limit_mb', key: 'memoryLimitMb', type: 'integer', default: '64', allowed: '64–1048576', description: "Memory DuckDB may use for its cache, commits and queries, in MB. Without a limit DuckDB keeps what it wrote cached, up to 80% of the machine's memory; with one, larger dashboard queries spill to `store/` on disk.", parse: v.integer(64, 1048576) },
+    ],
+  },
+  {
+    name: 'indexer',
+    element: '<indexer>',
+    title: 'Indexer (Wazuh\'s `<indexer>`: the Wazuh indexer, OpenSearch or Elasticsearch)',
+    options: [
+      { tag: 'enabled', key: 'enabled', type: 'yes/no', default: 'yes', allowed: YES_NO, description: 'Whether the block is used. With `<store><backend>indexer</backend></store>` it must be `yes`; otherwise the block only serves `tld indexer setup`.', parse: v.yesNo },
+      { tag: 'hosts', key: 'hosts', type: 'block', allowed: '`<host>` elements, each an http(s) URL', description: 'Nodes of the cluster, as in Wazuh: `<hosts><host>https://10.0.0.1:9200</host></hosts>`. Requests go to them in turn; a node that fails is tried again later.', parse: v.text },
+      { tag: 'ssl', key: 'ssl', type: 'block', description: 'TLS settings; see the `<ssl>` options.', parse: v.text },
+      { tag: 'credentials_file', key: 'credentialsFile', type: 'path', description: 'ThreatLockDown: file holding `username:password` for HTTP basic authentication (Wazuh keeps them in its keystore, which we cannot read). Relative to the config file. Without it, the environment variables `TLD_INDEXER_USERNAME` and `TLD_INDEXER_PASSWORD` are used when set. Credentials are never logged.', parse: v.nonEmpty },
+      { tag: 'bulk_max_bytes', key: 'bulkMaxBytes', type: 'integer', default: '5242880', allowed: '1024–104857600', description: 'ThreatLockDown: largest `_bulk` request body, in bytes (documents are sent as soon as this much is pending, and at each commit).', parse: v.integer(1024, 104_857_600) },
+    ],
+  },
+  {
+    name: 'indexer_ssl',
+    element: '<indexer><ssl>',
+    title: 'Indexer TLS (Wazuh\'s `<indexer><ssl>`)',
+    options: [
+      { tag: 'certificate_authorities', key: 'certificateAuthorities', type: 'block', allowed: '`<ca>` elements, each a PEM file', description: 'CA certificates the nodes\' certificates must chain to: `<certificate_authorities><ca>/etc/root-ca.pem</ca></certificate_authorities>`. Unset: the system\'s CAs. Relative to the config file.', parse: v.text },
+      { tag: 'certificate', key: 'certificate', type: 'path', description: 'PEM client certificate (mutual TLS). Relative to the config file.', parse: v.nonEmpty },
+      { tag: 'key', key: 'key', type: 'path', description: 'PEM private key of `certificate`.', parse: v.nonEmpty },
     ],
   },
 ];

@@ -102,8 +102,29 @@ export interface StoreConfig {
   flowRetentionDays: number;
   /** days of alerts kept; 0 = forever */
   alertRetentionDays: number;
+  /** `<backend>`: the embedded store (DuckDB, default; the loader always sets it) or the indexer of the `<indexer>` block */
+  backend?: 'embedded' | 'indexer';
   /** DuckDB's memory_limit in MB (the config always sets it; unset: DuckDB's own default) */
   memoryLimitMb?: number;
+}
+
+/** Wazuh's `<indexer>` block (paths absolute) */
+export interface IndexerConfig {
+  enabled: boolean;
+  /** node URLs from `<hosts><host>` */
+  hosts: string[];
+  ssl: {
+    /** PEM files of `<certificate_authorities><ca>` */
+    certificateAuthorities: string[];
+    certificate?: string;
+    key?: string;
+  };
+  /** ThreatLockDown: `username:password` file */
+  credentialsFile?: string;
+  /** ThreatLockDown: largest `_bulk` body in bytes */
+  bulkMaxBytes: number;
+  /** where the block starts, for messages */
+  origin: { file: string; line: number };
 }
 
 export interface TldConfig {
@@ -116,4 +137,6 @@ export interface TldConfig {
   ruleset: RulesetConfig;
   dashboard: DashboardConfig;
   store: StoreConfig;
+  /** null when no file has an `<indexer>` block */
+  indexer?: IndexerConfig | null;
 }

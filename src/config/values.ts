@@ -135,3 +135,8 @@ export function token(text: string): Parsed<string> {
 export function host(text: string): Parsed<string> {
   return /^[A-Za-z0-9.:\-[\]]+$/.test(text) ? { value: text } : { error: `'${text}' is not a host name or address` };
 }
+
+/** One of a fixed list of words. */
+export function oneOf<T extends string>(values: readonly T[]) {
+  return (text: string): Parsed<T> => ((values as readonly string[]).includes(text) ? { value: text as T } : { error: `'${text}' is not one of ${values.join(', ')}` });
+}

@@ -19,7 +19,7 @@ import { PipelineSink, recoverOutputs } from './pipeline-sink.js';
 import type { Store } from '../store/index.js';
 import { CollectorMetrics } from './metrics.js';
 import { FetchPool, fetchThreadCount } from '../sources/s3/fetch-pool.js';
-import { buildAnalyzer, openEmbeddedStore, type PipelineAnalyzer } from './stages.js';
+import { buildAnalyzer, openEmbeddedStore, openIndexerStore, type PipelineAnalyzer } from './stages.js';
 
 export interface RuntimeOptions {
   configFiles: string[];
@@ -112,7 +112,9 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     archivesFile?.close();
     throw e;
   }
-  const store = opts.store === false ? undefined : await openEmbeddedStore(dataDir, config);
+  // the embedded store by default; with <store><backend>indexer</backend> the indexer instead (src/indexer/)
+  const indexer = opts.store !== false && config.store.backend === 'indexer' ? await openIndexerStore(config, logger) : undefined;
+  const store = opts.store === false || indexer ? undefined : await openEmbeddedStore(dataDir, config);
   const metrics = new CollectorMetrics();
   const sink = new PipelineSink({
     // the analyzer is replaced on a reload: every call goes to the current one
@@ -126,7 +128,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     },
     alertsFile,
     ...(archivesFile ? { archivesFile } : {}),
-    ...(store ? { store } : {}),
+    ...(store ? { store } : indexer ? { store: indexer } : {}),
     ...(opts.replay ? { knownAlertIds: await alertIdsIn(alertsFilePath(dataDir)) } : {}),
     lastSeq: state.lastCheckpoint()?.seq ?? 0,
     now,
@@ -164,6 +166,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
       alertsFile.close();
       archivesFile?.close();
       await store?.close();
+      await indexer?.close();
       await fetchPool?.close();
       state.close();
     },

@@ -43,7 +43,7 @@ export interface ServiceOptions {
 }
 
 /** Options the running service took at start and keeps until a restart, changed in `next`. */
-function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global'>, next: TldConfig): string[] {
+function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global' | 'indexer'>, next: TldConfig): string[] {
   const out: string[] = [];
   for (const o of section('store').options) {
     const key = o.key as keyof TldConfig['store'];
@@ -51,6 +51,8 @@ function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global'>, nex
   }
   // the archives file is opened (or not) with the runtime
   if (next.global.logallJson !== openedWith.global.logallJson) out.push('<global> logall_json');
+  // the indexer's client is opened with the runtime (hosts, TLS, credentials file)
+  if (JSON.stringify({ ...next.indexer, origin: undefined }) !== JSON.stringify({ ...openedWith.indexer, origin: undefined })) out.push('<indexer>');
   return out;
 }
 
@@ -66,7 +68,7 @@ export async function runService(opts: ServiceOptions): Promise<void> {
   const signals = opts.signals ?? process;
   const rt = await openRuntime({ configFiles: opts.configFiles, dataDir: opts.dataDir, logger });
   // the store prunes by the configuration it was opened with; a reloaded <store> needs a restart
-  const openedWith = { store: rt.config.store, global: rt.config.global };
+  const openedWith = { store: rt.config.store, global: rt.config.global, indexer: rt.config.indexer };
   const retention = new RetentionSchedule(async () => {
     if (rt.store) await applyRetention(rt.store, openedWith.store, new Date(), logger, rt.metrics);
   }, opts.retentionEveryMs);

@@ -4,7 +4,8 @@
  */
 import type { TldConfig } from '../config/types.js';
 import type { Store } from '../store/index.js';
-import type { AnalyzerPort } from './ports.js';
+import type { Logger } from 'pino';
+import type { AnalyzerPort, StorePort } from './ports.js';
 
 /** The rules engine as the pipeline uses it: the port, plus closing the correlation file at the end. */
 export type PipelineAnalyzer = AnalyzerPort & {
@@ -31,4 +32,10 @@ export async function buildAnalyzer(config: TldConfig, now: () => Date, correlat
 export async function openEmbeddedStore(dataDir: string, config: TldConfig): Promise<Store> {
   const { ThreadedStore } = await import('../store/threaded-store.js');
   return ThreadedStore.open(dataDir, config.store);
+}
+
+/** The indexer (`<store><backend>indexer</backend>`): Wazuh indexer / OpenSearch / Elasticsearch, src/indexer/. */
+export async function openIndexerStore(config: TldConfig, logger: Logger): Promise<StorePort & { close(): Promise<void> }> {
+  const { openIndexerStore: open } = await import('../indexer/index.js');
+  return open(config, logger);
 }

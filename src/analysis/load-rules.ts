@@ -11,6 +11,7 @@ import { RuleLoadError } from './errors.js';
 import { splitPath } from './fields.js';
 import { loadCdbList, type CdbList } from './lists.js';
 import { compileOsMatch, compileOsRegex, compilePcre2 } from './osregex.js';
+import { applyVariables, checkFieldName, isStaticElement, patternTest, splitCompliance, staticCondition, timeTest, weekdayTest } from './rule-elements.js';
 import type { FieldCondition, ListCondition, Rule, ValueTest } from './rule-types.js';
 
 export const SHIPPED_RULES_DIR = fileURLToPath(new URL('./ruleset/rules/', import.meta.url));
@@ -23,10 +24,11 @@ export interface CompiledRuleset {
   files: string[];
   /** every CDB list file loaded (shipped and the user's) */
   lists: string[];
+  /** rules left out, each with why (an element we cannot evaluate, or a parent left out): report them once */
+  skipped: string[];
 }
 
-const LOOKUPS = new Set(['match_key', 'not_match_key', 'match_key_value', 'not_match_key_value', 'address_match_key', 'not_address_match_key']);
-const RULE_CHILDREN = new Set(['if_sid', 'if_group', 'if_matched_sid', 'if_matched_group', 'decoded_as', 'field', 'match', 'regex', 'list', 'same_field', 'different_field', 'description', 'group', 'mitre', 'options', 'info', 'compliance']);
+const LOOKUPS = new Set(['match_key', 'not_match_key', 'match_key_value', 'not_match_key_value', 'address_match_key', 'not_address_match_key', 'address_match_key_value']);
 
 function xmlFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -70,8 +72,7 @@ function numericTest(spec: string): ValueTest {
 
 function valueTest(type: string | undefined, text: string): ValueTest {
   if (type === 'number') return numericTest(text.trim());
-  const re = type === 'pcre2' ? compilePcre2(text) : compileOsRegex(text);
-  return (v) => re.test(v);
+  return patternTest(type ?? 'osregex', text);
 }
 
 interface Pending {
@@ -79,7 +80,42 @@ interface Pending {
   listRefs: { el: XmlElement; lookup: string; field: string; check?: string }[];
 }
 
-function compileRule(el: XmlElement, file: string, groupNames: string[], problems: string[]): Pending | undefined {
+/** `same_<static>` / `different_<static>` elements: the static field they compare (rules.c FIELD_*). */
+const SAME_STATIC: Record<string, string[]> = {
+  srcip: ['srcip'],
+  source_ip: ['srcip'],
+  dstip: ['dstip'],
+  srcport: ['srcport'],
+  src_port: ['srcport'],
+  dstport: ['dstport'],
+  dst_port: ['dstport'],
+  protocol: ['protocol'],
+  action: ['action'],
+  id: ['id'],
+  url: ['url'],
+  data: ['data'],
+  extra_data: ['extra_data'],
+  status: ['status'],
+  system_name: ['systemname'],
+  srcuser: ['srcuser'],
+  user: ['dstuser'],
+  srcgeoip: ['srcgeoip'],
+  dstgeoip: ['dstgeoip'],
+};
+
+/** Elements analysisd accepts that change nothing for our events (documentation, or sources we do not have). */
+const INERT = new Set(['info', 'cve', 'compliance', 'global_frequency', 'same_location', 'same_agent', 'check_if_ignored', 'description']);
+
+const OPTIONS = new Set(['no_log', 'no_full_log', 'alert_by_email', 'no_email_alert', 'no_counter', 'no_ar']);
+
+const CATEGORIES = new Set(['firewall', 'ids', 'syslog', 'web-log', 'squid', 'windows', 'ossec']);
+
+/**
+ * One `<rule>`. Problems with its id or level go to `problems` (the ruleset is refused, as analysisd refuses it);
+ * an element the rule cannot use (unknown, or a pattern that does not compile) makes the rule unusable: it is
+ * reported in `skipped` and left out, and the other rules load.
+ */
+function compileRule(el: XmlElement, file: string, groupNames: string[], problems: string[], skipped: string[]): Pending | undefined {
   const id = el.attributes.id ?? '';
   const where = `${file}:${el.line}: rule ${id || '(no id)'}`;
   const bad = (msg: string) => problems.push(`${where}: ${msg}`);
@@ -105,15 +141,22 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
     ifGroup: [],
     ifMatchedSid: [],
     ifMatchedGroup: [],
+    oncePerWindow: el.attributes.once_per_window === 'yes',
     fields: [],
     lists: [],
+    when: [],
     sameField: [],
     differentField: [],
     description: '',
     groups: [...groupNames],
+    alertGroups: [],
+    compliance: { pci_dss: [], gdpr: [], hipaa: [], nist_800_53: [], tsc: [], gpg13: [] },
     mitre: [],
     noLog: false,
     noFullLog: false,
+    noAlert: el.attributes.noalert === '1',
+    mail: false,
+    noCounter: false,
     children: [],
   };
   const frequency = num('frequency');
@@ -124,10 +167,21 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
   if (ignore !== undefined) rule.ignore = ignore;
   if (el.attributes.timefield) rule.timeField = splitPath(el.attributes.timefield);
   const listRefs: Pending['listRefs'] = [];
+  const unusable: string[] = [];
   for (const ch of el.children) {
     const text = ch.text.trim();
     const at = `${file}:${ch.line}: rule ${id}`;
+    const negate = ch.attributes.negate === 'yes';
     try {
+      if (isStaticElement(ch.name)) {
+        rule.fields.push(staticCondition(ch, text, negate));
+        continue;
+      }
+      const sameDiff = /^(same|different|not_same)_(.+)$/.exec(ch.name);
+      if (sameDiff && sameDiff[2] !== 'field' && SAME_STATIC[sameDiff[2]!]) {
+        (sameDiff[1] === 'same' ? rule.sameField : rule.differentField).push(SAME_STATIC[sameDiff[2]!]!);
+        continue;
+      }
       switch (ch.name) {
         case 'if_sid':
           rule.ifSid.push(...text.split(/[,\s]+/).filter(Boolean));
@@ -141,31 +195,48 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
         case 'if_matched_group':
           rule.ifMatchedGroup.push(...text.split(/[,\s]+/).filter(Boolean));
           break;
+        case 'if_level':
+          if (!/^\d+$/.test(text)) throw new Error(`<if_level> must be a level 0–16, not '${text}'`);
+          rule.ifLevel = Number(text);
+          break;
         case 'decoded_as':
           rule.decodedAs = text;
+          break;
+        case 'category':
+          if (!CATEGORIES.has(text)) throw new Error(`unknown category '${text}' (${[...CATEGORIES].join(', ')})`);
+          // the JSON decoder is of the default type, syslog: rules of another category never see its events
+          if (text !== 'syslog') rule.never = `its <category> is ${text}; events decoded as JSON are of category syslog`;
           break;
         case 'field': {
           const name = ch.attributes.name;
           if (!name) throw new Error('<field> needs a name attribute');
-          const type = ch.attributes.type;
-          if (type && !['osregex', 'pcre2', 'number', 'osmatch'].includes(type)) throw new Error(`unknown field type '${type}' (osregex, pcre2, number)`);
-          const cond: FieldCondition = { name, path: splitPath(name), test: type === 'osmatch' ? ((re) => (v: string) => re.test(v))(compileOsMatch(text)) : valueTest(type, text), negate: ch.attributes.negate === 'yes', key: `${type}\u0000${name}\u0000${text}` };
+          checkFieldName(name);
+          const type = ch.attributes.type?.toLowerCase();
+          if (type && !['osregex', 'pcre2', 'number', 'osmatch'].includes(type)) throw new Error(`unknown field type '${type}' (osregex, osmatch, pcre2, number)`);
+          const cond: FieldCondition = { name, path: splitPath(name), test: valueTest(type, text), negate, key: `${type}\u0000${name}\u0000${text}` };
           rule.fields.push(cond);
           break;
         }
         case 'match':
-          rule.match = { re: ch.attributes.type === 'pcre2' ? compilePcre2(text) : compileOsMatch(text), negate: ch.attributes.negate === 'yes' };
+          rule.match = { re: ch.attributes.type === 'pcre2' ? compilePcre2(text) : ch.attributes.type === 'osregex' ? compileOsRegex(text) : compileOsMatch(text), negate };
           break;
         case 'regex':
-          rule.regex = { re: ch.attributes.type === 'pcre2' ? compilePcre2(text) : compileOsRegex(text), negate: ch.attributes.negate === 'yes' };
+          rule.regex = { re: ch.attributes.type === 'pcre2' ? compilePcre2(text) : ch.attributes.type === 'osmatch' ? compileOsMatch(text) : compileOsRegex(text), negate };
           break;
         case 'list': {
           const lookup = ch.attributes.lookup ?? 'match_key';
           if (!LOOKUPS.has(lookup)) throw new Error(`unknown list lookup '${lookup}'`);
           if (!ch.attributes.field) throw new Error('<list> needs a field attribute');
-          listRefs.push({ el: ch, lookup, field: ch.attributes.field, ...(ch.attributes.check ? { check: ch.attributes.check } : {}) });
+          const check = ch.attributes.check_value ?? ch.attributes.check;
+          listRefs.push({ el: ch, lookup, field: ch.attributes.field, ...(check !== undefined ? { check } : {}) });
           break;
         }
+        case 'time':
+          rule.when.push(timeTest(text));
+          break;
+        case 'weekday':
+          rule.when.push(weekdayTest(text));
+          break;
         case 'same_field':
           rule.sameField.push(splitPath(text));
           break;
@@ -173,7 +244,7 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
           rule.differentField.push(splitPath(text));
           break;
         case 'description':
-          rule.description = text;
+          rule.description = text.replace(/\n/g, ' ');
           break;
         case 'group':
           rule.groups.push(...text.split(',').map((g) => g.trim()).filter(Boolean));
@@ -182,32 +253,44 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
           for (const m of ch.children) if (m.name === 'id') rule.mitre.push(m.text.trim());
           break;
         case 'options':
-          for (const o of text.split(',').map((s) => s.trim())) {
+          for (const o of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+            if (!OPTIONS.has(o)) throw new Error(`unknown option '${o}' (${[...OPTIONS].join(', ')})`);
             if (o === 'no_log') rule.noLog = true;
             else if (o === 'no_full_log') rule.noFullLog = true;
+            else if (o === 'alert_by_email') rule.mail = true;
+            else if (o === 'no_email_alert') rule.mail = false;
+            else if (o === 'no_counter') rule.noCounter = true;
           }
           break;
         default:
-          if (!RULE_CHILDREN.has(ch.name)) throw new Error(`unknown element <${ch.name}>`);
+          if (!INERT.has(ch.name)) throw new Error(`<${ch.name}> is not an element ThreatLockDown evaluates`);
       }
     } catch (e) {
-      problems.push(`${at}: ${(e as Error).message}`);
+      unusable.push(`${at}: ${(e as Error).message}`);
     }
   }
   if (rule.frequency !== undefined && rule.timeframe === undefined) bad('frequency needs timeframe');
   if (!rule.description) bad('missing <description>');
+  const split = splitCompliance(rule.groups);
+  rule.alertGroups = split.groups;
+  rule.compliance = split.compliance;
+  if (unusable.length) {
+    skipped.push(`${unusable.join('; ')} (rule ${id} skipped; the other rules are loaded)`);
+    return undefined;
+  }
   return { rule, listRefs };
 }
 
-function readRuleFile(file: string, problems: string[]): Pending[] {
+function readRuleFile(file: string, problems: string[], skipped: string[]): Pending[] {
   const { root, problems: xml } = parseXml(readFileSync(file, 'utf8'));
   for (const p of xml) problems.push(`${file}:${p.line}: malformed XML: ${p.message}`);
+  applyVariables(root);
   const out: Pending[] = [];
   const walk = (el: XmlElement, groups: string[]) => {
     for (const ch of el.children) {
       if (ch.name === 'group') walk(ch, [...groups, ...(ch.attributes.name ?? '').split(',').map((g) => g.trim()).filter(Boolean)]);
       else if (ch.name === 'rule') {
-        const p = compileRule(ch, file, groups, problems);
+        const p = compileRule(ch, file, groups, problems, skipped);
         if (p) out.push(p);
       } else if (ch.name === 'var') continue;
       else problems.push(`${file}:${ch.line}: unexpected <${ch.name}> (rule files hold <group> and <rule>)`);
@@ -224,6 +307,7 @@ function resolveList(ref: string, lists: CdbList[]): CdbList | undefined {
 /** Loads the shipped ruleset, then the user's rules and lists; throws RuleLoadError with every problem. */
 export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> {
   const problems: string[] = [];
+  const skipped: string[] = [];
   const lists: CdbList[] = [];
   for (const path of [...listFilesUnder(SHIPPED_LISTS_DIR), ...cfg.lists]) {
     try {
@@ -250,14 +334,14 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
       problems.push(`${file}: rule file not found`);
       continue;
     }
-    for (const { rule, listRefs } of readRuleFile(file, problems)) {
+    for (const { rule, listRefs } of readRuleFile(file, problems, skipped)) {
       for (const ref of listRefs) {
         const list = resolveList(ref.el.text.trim(), lists);
         if (!list) {
           problems.push(`${file}:${ref.el.line}: rule ${rule.id}: list '${ref.el.text.trim()}' is not loaded (add it with <list> in <ruleset>)`);
           continue;
         }
-        const cond: ListCondition = { field: ref.field, path: splitPath(ref.field), lookup: ref.lookup as ListCondition['lookup'], list, ...(ref.check ? { check: compileOsRegex(ref.check) } : {}) };
+        const cond: ListCondition = { field: ref.field, path: splitPath(ref.field), lookup: ref.lookup as ListCondition['lookup'], list, ...(ref.check !== undefined ? { check: compileOsMatch(ref.check) } : {}) };
         rule.lists.push(cond);
       }
       const prev = rules.get(rule.id);
@@ -271,26 +355,65 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
       rules.set(rule.id, rule);
     }
   }
-  // link the tree: if_sid / if_matched_sid parents, if_group / if_matched_group parents
-  const roots: Rule[] = [];
-  for (const rule of order) {
-    const parentIds = [...rule.ifSid, ...rule.ifMatchedSid];
-    const parentGroups = [...rule.ifGroup, ...rule.ifMatchedGroup];
-    if (parentIds.length === 0 && parentGroups.length === 0) {
-      roots.push(rule);
-      continue;
-    }
-    for (const pid of parentIds) {
-      const parent = rules.get(pid);
-      if (!parent) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: parent rule ${pid} does not exist`);
-      else parent.children.push(rule);
-    }
-    for (const g of parentGroups) {
-      const parents = order.filter((r) => r !== rule && r.groups.includes(g));
-      if (parents.length === 0) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: no rule is in group '${g}'`);
-      for (const p of parents) p.children.push(rule);
+  // a rule whose parent was left out cannot be reached: it is left out too (and its own children after it)
+  const skippedIds = new Set(skipped.map((m) => /\(rule (\d+) skipped/.exec(m)?.[1]).filter((x): x is string => x !== undefined));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const rule of order) {
+      if (skippedIds.has(rule.id)) continue;
+      const lost = [...rule.ifSid, ...rule.ifMatchedSid].find((pid) => skippedIds.has(pid) && !rules.has(pid));
+      if (lost === undefined) continue;
+      skipped.push(`${rule.file}:${rule.line}: rule ${rule.id}: its parent rule ${lost} was left out (rule ${rule.id} skipped; the other rules are loaded)`);
+      skippedIds.add(rule.id);
+      rules.delete(rule.id);
+      changed = true;
     }
   }
-  if (problems.length) throw new RuleLoadError(problems);
-  return { rules, roots, files, lists: lists.map((l) => l.path) };
+  const kept = order.filter((r) => !skippedIds.has(r.id) || rules.get(r.id) === r);
+  // link the tree: if_sid / if_matched_sid parents, then if_level, then if_group / if_matched_group parents
+  // (rules_list.c OS_AddChild tries if_sid, else if_level, else if_group)
+  const roots: Rule[] = [];
+  for (const rule of kept) {
+    const parentIds = [...rule.ifSid, ...rule.ifMatchedSid];
+    const parentGroups = [...rule.ifGroup, ...rule.ifMatchedGroup];
+    if (parentIds.length > 0) {
+      for (const pid of parentIds) {
+        const parent = rules.get(pid);
+        if (!parent) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: parent rule ${pid} does not exist`);
+        else parent.children.push(rule);
+      }
+    } else if (rule.ifLevel !== undefined) {
+      const parents = kept.filter((r) => r !== rule && linkLevel(r.level) >= rule.ifLevel!);
+      if (parents.length === 0) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: no rule has level ${rule.ifLevel} or above`);
+      for (const p of parents) p.children.push(rule);
+    } else if (parentGroups.length > 0) {
+      for (const g of parentGroups) {
+        const parents = kept.filter((r) => r !== rule && r.groups.includes(g));
+        if (parents.length === 0) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: no rule is in group '${g}'`);
+        for (const p of parents) p.children.push(rule);
+      }
+    } else roots.push(rule);
+  }
+  sortByLevel(roots);
+  for (const rule of kept) sortByLevel(rule.children);
+  if (problems.length) throw new RuleLoadError([...problems, ...skipped]);
+  return { rules, roots, files, lists: lists.map((l) => l.path), skipped };
+}
+
+/**
+ * A rule's level while analysisd builds its tree: level 0 is held as 99 until every file is read (rules.c
+ * "If rule is 0, set it to level 99 to have high priority"; `_setlevels` restores it afterwards).
+ */
+function linkLevel(level: number): number {
+  return level === 0 ? 99 : level;
+}
+
+/**
+ * Siblings in the order analysisd tries them: rules_list.c `_OS_AddRule` inserts a rule before the first
+ * sibling of a lower level, so siblings go by level, highest first, level 0 before all (held as 99), and in load
+ * order within a level. The first sibling that matches wins, so a level-10 rule is tried before a level-3 one
+ * whatever their order in the file.
+ */
+function sortByLevel(rules: Rule[]): void {
+  rules.sort((a, b) => linkLevel(b.level) - linkLevel(a.level));
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { RulesetConfig } from '../config/types.js';
 import { parseXml, type XmlElement } from '../config/xml.js';
 import { RuleLoadError } from './errors.js';
+import { dropOrphans, linkTree } from './rule-tree.js';
 import { splitPath } from './fields.js';
 import { loadCdbList, type CdbList } from './lists.js';
 import { compileOsMatch, compileOsRegex, compilePcre2 } from './osregex.js';
@@ -301,7 +302,8 @@ function readRuleFile(file: string, problems: string[], skipped: string[]): Pend
 }
 
 function resolveList(ref: string, lists: CdbList[]): CdbList | undefined {
-  return lists.find((l) => l.path === ref || l.path.endsWith(`/${ref}`) || ref.endsWith(`/${basename(l.path)}`) || basename(l.path) === basename(ref));
+  // the user's lists (loaded after the shipped ones) win over a shipped list of the same name
+  return [...lists].reverse().find((l) => l.path === ref || l.path.endsWith(`/${ref}`) || ref.endsWith(`/${basename(l.path)}`) || basename(l.path) === basename(ref));
 }
 
 /** Loads the shipped ruleset, then the user's rules and lists; throws RuleLoadError with every problem. */
@@ -355,65 +357,8 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
       rules.set(rule.id, rule);
     }
   }
-  // a rule whose parent was left out cannot be reached: it is left out too (and its own children after it)
-  const skippedIds = new Set(skipped.map((m) => /\(rule (\d+) skipped/.exec(m)?.[1]).filter((x): x is string => x !== undefined));
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const rule of order) {
-      if (skippedIds.has(rule.id)) continue;
-      const lost = [...rule.ifSid, ...rule.ifMatchedSid].find((pid) => skippedIds.has(pid) && !rules.has(pid));
-      if (lost === undefined) continue;
-      skipped.push(`${rule.file}:${rule.line}: rule ${rule.id}: its parent rule ${lost} was left out (rule ${rule.id} skipped; the other rules are loaded)`);
-      skippedIds.add(rule.id);
-      rules.delete(rule.id);
-      changed = true;
-    }
-  }
-  const kept = order.filter((r) => !skippedIds.has(r.id) || rules.get(r.id) === r);
-  // link the tree: if_sid / if_matched_sid parents, then if_level, then if_group / if_matched_group parents
-  // (rules_list.c OS_AddChild tries if_sid, else if_level, else if_group)
-  const roots: Rule[] = [];
-  for (const rule of kept) {
-    const parentIds = [...rule.ifSid, ...rule.ifMatchedSid];
-    const parentGroups = [...rule.ifGroup, ...rule.ifMatchedGroup];
-    if (parentIds.length > 0) {
-      for (const pid of parentIds) {
-        const parent = rules.get(pid);
-        if (!parent) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: parent rule ${pid} does not exist`);
-        else parent.children.push(rule);
-      }
-    } else if (rule.ifLevel !== undefined) {
-      const parents = kept.filter((r) => r !== rule && linkLevel(r.level) >= rule.ifLevel!);
-      if (parents.length === 0) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: no rule has level ${rule.ifLevel} or above`);
-      for (const p of parents) p.children.push(rule);
-    } else if (parentGroups.length > 0) {
-      for (const g of parentGroups) {
-        const parents = kept.filter((r) => r !== rule && r.groups.includes(g));
-        if (parents.length === 0) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: no rule is in group '${g}'`);
-        for (const p of parents) p.children.push(rule);
-      }
-    } else roots.push(rule);
-  }
-  sortByLevel(roots);
-  for (const rule of kept) sortByLevel(rule.children);
+  const kept = dropOrphans(order, rules, skipped);
+  const roots = linkTree(kept, rules, problems);
   if (problems.length) throw new RuleLoadError([...problems, ...skipped]);
   return { rules, roots, files, lists: lists.map((l) => l.path), skipped };
-}
-
-/**
- * A rule's level while analysisd builds its tree: level 0 is held as 99 until every file is read (rules.c
- * "If rule is 0, set it to level 99 to have high priority"; `_setlevels` restores it afterwards).
- */
-function linkLevel(level: number): number {
-  return level === 0 ? 99 : level;
-}
-
-/**
- * Siblings in the order analysisd tries them: rules_list.c `_OS_AddRule` inserts a rule before the first
- * sibling of a lower level, so siblings go by level, highest first, level 0 before all (held as 99), and in load
- * order within a level. The first sibling that matches wins, so a level-10 rule is tried before a level-3 one
- * whatever their order in the file.
- */
-function sortByLevel(rules: Rule[]): void {
-  rules.sort((a, b) => linkLevel(b.level) - linkLevel(a.level));
 }

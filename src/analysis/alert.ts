@@ -27,11 +27,17 @@ function interpolate(template: string, event: AwsEvent, extra: Record<string, st
   });
 }
 
-/** The compliance arrays a rule has, in to_json.c's order. */
-function complianceOf(rule: Rule): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(rule.compliance)) if (v.length) out[k] = v;
-  return out;
+/** What a rule's alerts share: compliance arrays (in to_json.c's order) and `rule.mitre`, built once per rule. */
+const shared = new WeakMap<Rule, { compliance: Record<string, string[]>; mitre: ReturnType<typeof mitreOf> | undefined }>();
+
+function sharedOf(rule: Rule): { compliance: Record<string, string[]>; mitre: ReturnType<typeof mitreOf> | undefined } {
+  let s = shared.get(rule);
+  if (!s) {
+    const compliance: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(rule.compliance)) if (v.length) compliance[k] = v;
+    shared.set(rule, (s = { compliance, mitre: rule.mitre.length ? mitreOf(rule.mitre) : undefined }));
+  }
+  return s;
 }
 
 /**
@@ -48,24 +54,25 @@ export function buildAlert(core: AnalysisCore, cur: RecordCursor, rule: Rule, ev
   const extra: Record<string, string> = hit ? { count: String(hit.count), distinct: String(hit.distinct), window_start: new Date(hit.windowStart).toISOString() } : {};
   const id = hit ? `${rule.id}-${hit.windowStart}-${createHash('sha1').update(hit.key).digest('hex').slice(0, 12)}` : recordId;
   const { opts } = core;
+  const { compliance, mitre } = sharedOf(rule);
   const alert: Alert = {
     timestamp: opts.now().toISOString(),
     rule: {
       level: rule.level,
       description: interpolate(rule.description, event, extra),
       id: rule.id,
-      ...(rule.mitre.length ? { mitre: mitreOf(rule.mitre) } : {}),
+      ...(mitre ? { mitre } : {}),
       ...(rule.noCounter ? {} : { firedtimes: fired }),
       mail: rule.mail,
       groups: rule.alertGroups,
-      ...complianceOf(rule),
+      ...compliance,
       ...(rule.frequency !== undefined ? { frequency: rule.frequency } : {}),
     },
     agent: { id: '000', name: opts.managerName },
     manager: { name: opts.managerName },
     id,
     decoder: { name: 'json' },
-    data: alertData(event) as Record<string, unknown>,
+    data: (alertData(event) ?? {}) as Record<string, unknown>,
     location: LOCATION,
     ...(hit && hit.previous.length ? { previous_output: hit.previous.join('\n') } : {}),
     ...(hit ? { correlation: { count: hit.count, distinct: hit.distinct, window_start: extra.window_start } } : {}),

@@ -89,12 +89,18 @@ export function wazuhLog(value: unknown): string {
 export function alertData(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return fieldText(value);
   if (Array.isArray(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const d = alertData(v);
-    if (d === undefined) continue;
-    if (typeof d === 'object' && d !== null && !Array.isArray(d) && Object.keys(d).length === 0) continue;
-    out[k] = d;
+  // hot for every alert: one pass, no intermediate arrays; an object left without fields is dropped
+  const src = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k in src) {
+    const v = src[k];
+    let d: unknown;
+    if (typeof v === 'string') {
+      if (v === '') continue;
+      d = v;
+    } else if (typeof v === 'object' && v !== null && !Array.isArray(v)) d = alertData(v);
+    else d = Array.isArray(v) ? v : fieldText(v);
+    if (d !== undefined) (out ??= {})[k] = d;
   }
   return out;
 }

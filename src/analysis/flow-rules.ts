@@ -14,7 +14,7 @@ import type { FlowBatch, FlowLayout } from '../decoders/vpcflow/flow-batch.js';
 import { field } from './fields.js';
 import { listHolds } from './lists.js';
 import type { Rule } from './rule-types.js';
-import { ABSENT, correlate, joinValues, RecordCursor, type AnalysisCore, type OccurrenceFields } from './correlate.js';
+import { ABSENT, correlate, RecordCursor, type AnalysisCore, type OccurrenceFields } from './correlate.js';
 import { conditionValue } from './engine-values.js';
 import { buildAlert } from './alert.js';
 import { BatchRows, COLUMN, CONSTANT, ColumnTest, EventTest, FullLogTest, ValueReader, accessOf, type RowTest, type TextPredicate } from './flow-columns.js';
@@ -64,10 +64,15 @@ class FlowFields implements OccurrenceFields {
     }
     return this.#now().getTime();
   }
+  /** the values joined (as joinValues, without an array per record); undefined when one is absent */
   #key(readers: ValueReader[]): string | undefined {
     if (readers.length === 0) return '';
-    if (readers.length === 1) return readers[0]!.text(this.row);
-    return joinValues(readers.map((r) => r.text(this.row)));
+    let key = readers[0]!.text(this.row);
+    for (let i = 1; i < readers.length && key !== undefined; i++) {
+      const v = readers[i]!.text(this.row);
+      key = v === undefined ? undefined : `${key}\u0000${v}`;
+    }
+    return key;
   }
 }
 

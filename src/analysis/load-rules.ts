@@ -105,7 +105,7 @@ const SAME_STATIC: Record<string, string[]> = {
 };
 
 /** Elements analysisd accepts that change nothing for our events (documentation, or sources we do not have). */
-const INERT = new Set(['info', 'cve', 'compliance', 'global_frequency', 'same_location', 'same_agent', 'check_if_ignored', 'description']);
+const INERT = new Set(['info', 'cve', 'compliance', 'global_frequency', 'same_location', 'same_agent', 'check_if_ignored']);
 
 const OPTIONS = new Set(['no_log', 'no_full_log', 'alert_by_email', 'no_email_alert', 'no_counter', 'no_ar']);
 

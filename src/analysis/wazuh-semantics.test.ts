@@ -221,3 +221,23 @@ test('a rule with an element we cannot evaluate is reported and left out with it
   assert.match(rs.skipped[1] ?? '', /rule 100151: its parent rule 100150 was left out/);
   assert.deepEqual(ids(run(rs, [ev({ x: 1, y: 1 })])), ['100152']);
 });
+
+test('a refiring frequency rule keeps the exactly-once guarantees: an object taken back and read again fires once, with the same alert id', async () => {
+  const rs = await rules(under(`
+  <rule id="100160" level="3"><if_sid>100000</if_sid><field name="aws.eventName">ConsoleLogin</field><description>login</description></rule>
+  <rule id="100161" level="10" frequency="3" timeframe="600"><if_matched_sid>100160</if_matched_sid><description>three logins</description></rule>`));
+  const a = createAnalyzer(rs, { logAlertLevel: 1, now: () => NOW });
+  const read = (objectId: string, n: number): string[] => {
+    const out: string[] = [];
+    a.analyze({ object: { bucket: 'b', key: objectId, objectId, bucketType: 'cloudtrail', size: 0 }, firstIndex: 0, events: Array.from({ length: n }, () => ev({ eventName: 'ConsoleLogin' })) }, (x) => x.rule.id === '100161' && out.push(x.id));
+    return out;
+  };
+  const first = read('o1', 4);
+  assert.equal(first.length, 1);
+  a.discardObject('o1');
+  assert.deepEqual(read('o1', 4), first, 'read again after being taken back: the same hit');
+  assert.deepEqual(read('o1', 4), [], 'read again without being taken back: counted once');
+  a.objectDone('o1', 1);
+  // o1's 4th login opened a new window (1 occurrence): two more fire it again
+  assert.equal(read('o2', 2).length, 1);
+});

@@ -28,7 +28,15 @@ export interface CorrelationHit {
   distinct: number;
   windowStart: number;
   key: string;
+  /** Wazuh logs of the occurrences before this one that the hit counted, newest first (`previous_output`) */
+  previous: string[];
 }
+
+/** A `different_field` value of a record without the field: it differs from nothing and nothing from it. */
+export const ABSENT = '\u0000';
+
+/** Logs an alert's `previous_output` lists at most (analysisd keeps about ten: eventinfo.c `last_events`). */
+const MAX_PREVIOUS = 10;
 
 /** The record being analysed: its object (looked up at its first use), index, and what its rules found. */
 export class RecordCursor {
@@ -58,12 +66,42 @@ export class RecordCursor {
 
 /** The values a frequency rule reads from the record being analysed. */
 export interface OccurrenceFields {
-  /** `same_field` values as one key */
-  sameKey(rule: Rule): string;
+  /** `same_field` values as one key; undefined when one of them is absent */
+  sameKey(rule: Rule): string | undefined;
   /** the record's time for the rule (ms): its `timefield`, else now */
   time(rule: Rule): number;
-  /** `different_field` values as one key */
+  /** `different_field` values as one key; ABSENT when one of them is absent */
   differentKey(rule: Rule): string;
+  /** the record as Wazuh's log (for `previous_output`) */
+  log(): string;
+}
+
+/** `same_field` / `different_field` values as one key: undefined when one is absent. */
+export function joinValues(values: (string | undefined)[]): string | undefined {
+  if (values.length === 1) return values[0];
+  let key = '';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === undefined) return undefined;
+    key += i === 0 ? v : `\u0000${v}`;
+  }
+  return key;
+}
+
+/**
+ * analysisd's count for a rule with `different_field` (eventinfo.c Search_LastSids / rules.c): the current
+ * occurrence, plus every earlier one in the window whose value differs from the current one's (earlier ones
+ * may repeat each other). A record without the value counts only itself.
+ */
+function differing(w: Window, value: string): number {
+  if (value === ABSENT) return 1;
+  const vals = w.vals as string[];
+  let n = 1;
+  for (let i = w.head; i < vals.length - 1; i++) {
+    const v = vals[i] as string;
+    if (v !== value && v !== ABSENT) n++;
+  }
+  return n;
 }
 
 /** Adds this occurrence to the rule's window for its same_field key; true when the threshold is reached. */
@@ -80,6 +118,8 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
   }
   if (cur.dup === 2) return false;
   const key = fields.sameKey(rule);
+  // analysisd counts an earlier event only when both have every same_field value: without one, nothing correlates
+  if (key === undefined) return false;
   const t = fields.time(rule);
   if (t > st.newest) st.newest = t;
   const span = (rule.timeframe ?? 0) * 1000;
@@ -131,15 +171,35 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     st.dirty.push(w);
   }
   const occurrences = times.length - w.head;
-  const count = distinct ? distinct.size : occurrences;
+  // once per window (our extension): distinct values in the window; else analysisd's count
+  const count = !distinct ? occurrences : rule.oncePerWindow ? distinct.size : differing(w, value);
+  const previous = rule.oncePerWindow ? undefined : recentLogs(w, o, cur.idx, t, fields, t - span, Math.min(MAX_PREVIOUS, (rule.frequency ?? 1) - 1));
   if (count < (rule.frequency ?? 1)) return false;
-  cur.hit = { count: occurrences, distinct: distinct?.size ?? 0, windowStart: times[w.head] ?? t, key };
-  // quiet until then; the window is kept as it was at the hit while the hit may be undone
-  w.until = t + Math.max(span, (rule.ignore ?? 0) * 1000);
+  cur.hit = { count: occurrences, distinct: distinct?.size ?? 0, windowStart: times[w.head] ?? t, key, previous: previous ?? [] };
+  // once per window: quiet for the timeframe. analysisd instead marks the events it counted as matched, so they
+  // never count again (eventinfo.c Search_LastSids, `lf->matched`): the next occurrence starts a new window, and
+  // `ignore` keeps the rule quiet for that long. The window is kept as it was at the hit while the hit may be undone.
+  w.until = rule.oncePerWindow ? t + Math.max(span, (rule.ignore ?? 0) * 1000) : t + (rule.ignore ?? 0) * 1000;
   w.firedBy = o;
   st.hits.push(w);
   st.markRewrite(w);
   return true;
+}
+
+/**
+ * Remembers this occurrence's log in the window and returns the logs of the earlier ones still in the timeframe
+ * and not taken back, newest first (at most `max`).
+ */
+function recentLogs(w: Window, o: CorrObject, idx: number, t: number, fields: OccurrenceFields, from: number, max: number): string[] {
+  const logs = (w.logs ??= []);
+  const out: string[] = [];
+  for (let i = logs.length - 1; i >= 0 && out.length < max; i--) {
+    const e = logs[i]!;
+    if (e.t >= from && !e.o.dropped && !(e.o === o && e.idx === idx)) out.push(e.log);
+  }
+  logs.push({ o, idx, t, log: fields.log() });
+  if (logs.length > 2 * Math.max(max, 1)) logs.splice(0, logs.length - Math.max(max, 1));
+  return out;
 }
 
 /**

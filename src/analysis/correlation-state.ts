@@ -57,6 +57,11 @@ export interface Window {
   /** CLEAN, APPENDED (contributions from `saved` on are not in the file), REWRITE or DELETED */
   dirty: number;
   saved: number;
+  /**
+   * The Wazuh log of the latest occurrences (newest last), for an alert's `previous_output`; in memory only (not
+   * saved, not restored: an alert after a restart lists only what was read since)
+   */
+  logs?: { o: CorrObject; idx: number; t: number; log: string }[];
 }
 
 /** What the state needs to know of a frequency rule. */

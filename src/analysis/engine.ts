@@ -1,22 +1,25 @@
 /**
- * Evaluates events against the rule tree with Wazuh's semantics: roots in order, a child is tried only
- * after its parent matched, siblings in order (first match wins), the deepest match is the result; level 0
- * never alerts. Frequency rules (`frequency`/`timeframe`, keyed by `same_field`, counting distinct
- * `different_field` values) keep bounded state and fire once per window. That state (correlation-state.ts)
+ * Evaluates events against the rule tree with analysisd's semantics: siblings by level, highest first (the
+ * order load-rules.ts gives them), a child is tried only after its parent matched, first match wins, the
+ * deepest match is the result; level 0 never alerts; a `noalert` rule whose children all fail is no match.
+ * Frequency rules (`frequency`/`timeframe`, keyed by `same_field`, `different_field` values differing from the
+ * current one) keep bounded state; they fire again after `frequency` new occurrences, or once per window with
+ * our `once_per_window` extension. That state (correlation-state.ts)
  * knows which object each occurrence came from, so an abandoned read is taken back, a re-read counts once,
  * and with `correlationDir` it is saved with each group commit and restored at start-up (correlation-file.ts).
  */
 import { hostname } from 'node:os';
 import type { Alert, AwsEvent, EventBatch, ObjectRef } from '../shared/events.js';
 import type { FlowBatch } from '../decoders/vpcflow/flow-batch.js';
-import { field, flatten, rawField } from './fields.js';
+import { field, flatten, rawField, wazuhLog } from './fields.js';
 import { listHolds } from './lists.js';
 import type { CompiledRuleset } from './load-rules.js';
 import type { FieldCondition, Rule } from './rule-types.js';
 import { CorrelationState, type RuleShape } from './correlation-state.js';
 import { CorrelationFile, CorrelationFileError } from './correlation-file.js';
-import { correlate, RecordCursor, timeOfRaw, type AnalysisCore, type OccurrenceFields } from './correlate.js';
+import { ABSENT, correlate, joinValues, RecordCursor, timeOfRaw, type AnalysisCore, type OccurrenceFields } from './correlate.js';
 import { buildAlert } from './alert.js';
+import { conditionValue } from './engine-values.js';
 import { FlowRules } from './flow-rules.js';
 
 /** a snapshot replaces the appended saves once they outgrow this and three times the last snapshot */
@@ -38,15 +41,18 @@ function shapesOf(ruleset: CompiledRuleset): Map<string, RuleShape> {
   for (const rule of ruleset.rules.values()) {
     if (rule.frequency === undefined) continue;
     const fields = (paths: string[][]) => paths.map((p) => p.join('.')).join(',');
-    shapes.set(rule.id, { span: (rule.timeframe ?? 0) * 1000, distinct: rule.differentField.length > 0, fingerprint: `${rule.frequency}/${rule.timeframe ?? 0}/${fields(rule.sameField)}/${fields(rule.differentField)}` });
+    // windows saved under the other way of firing are not restored (once per window kept its old fingerprint)
+    const mode = rule.oncePerWindow ? '' : '/refire';
+    shapes.set(rule.id, { span: (rule.timeframe ?? 0) * 1000, distinct: rule.differentField.length > 0, fingerprint: `${rule.frequency}/${rule.timeframe ?? 0}/${fields(rule.sameField)}/${fields(rule.differentField)}${mode}` });
   }
   return shapes;
 }
 
-/** `same_field` / `different_field` values of an event as one key (no array for the usual single field). */
-function keyOf(paths: string[][], event: AwsEvent): string {
-  if (paths.length === 1) return field(event, paths[0]!) ?? '';
-  return paths.map((p) => field(event, p) ?? '').join('\u0000');
+/** `same_field` / `different_field` values of an event as one key; undefined when one is absent. */
+function keyOf(paths: string[][], event: AwsEvent): string | undefined {
+  if (paths.length === 0) return '';
+  if (paths.length === 1) return field(event, paths[0]!);
+  return joinValues(paths.map((p) => field(event, p)));
 }
 
 export interface Explanation {
@@ -67,11 +73,14 @@ class EventFields implements OccurrenceFields {
   constructor(now: () => Date) {
     this.#now = now;
   }
-  sameKey(rule: Rule): string {
+  sameKey(rule: Rule): string | undefined {
     return keyOf(rule.sameField, this.event);
   }
   differentKey(rule: Rule): string {
-    return keyOf(rule.differentField, this.event);
+    return keyOf(rule.differentField, this.event) ?? ABSENT;
+  }
+  log(): string {
+    return wazuhLog(this.event);
   }
   time(rule: Rule): number {
     if (rule.timeField) {
@@ -94,8 +103,10 @@ export class Analyzer {
 
   /** per field condition: its slot in #memo (conditions with the same key share one) */
   readonly #slots = new Map<FieldCondition, number>();
-  /** answers of field conditions for the current event: 0 unknown, 1 true, 2 false */
+  /** answers of field conditions for the current event: 0 unknown, 1 true, 2 false, 3 absent */
   #memo: Uint8Array;
+  /** the time `<time>`/`<weekday>` read for the current event (asked once per event) */
+  #now: Date | undefined;
 
   constructor(ruleset: CompiledRuleset, opts: AnalyzerOptions) {
     const byKey = new Map<string, number>();
@@ -205,6 +216,7 @@ export class Analyzer {
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as AwsEvent;
       this.#fullLog = undefined;
+      this.#now = undefined;
       cur.beginRecord(batch.firstIndex + i);
       this.#memo.fill(0);
       const rule = this.#walk(rs.roots, event, undefined);
@@ -229,6 +241,7 @@ export class Analyzer {
     const { rs, opts } = this.#core;
     const cur = this.#cur;
     this.#fullLog = undefined;
+    this.#now = undefined;
     this.#memo.fill(0);
     // an event of its own, never taken back nor saved
     cur.beginBatch(id);
@@ -239,7 +252,7 @@ export class Analyzer {
     const out: Explanation = { fields: flatten(event), chain: chain.map((r) => r.id) };
     if (!rule) return { ...out, noAlert: 'no rule matched' };
     const alert = buildAlert(this.#core, cur, rule, event, `${id}-${rule.id}`, this.#fullLog);
-    out.rule = { id: rule.id, level: rule.level, description: alert.rule.description, groups: rule.groups, mitre: rule.mitre };
+    out.rule = { id: rule.id, level: rule.level, description: alert.rule.description, groups: rule.alertGroups, mitre: rule.mitre };
     if (rule.level === 0) out.noAlert = 'level 0 never alerts';
     else if (rule.noLog) out.noAlert = 'the rule has no_log: the event is stored but not written to alerts.json';
     else if (rule.level < opts.logAlertLevel) out.noAlert = `level ${rule.level} is below log_alert_level ${opts.logAlertLevel}`;
@@ -256,12 +269,20 @@ export class Analyzer {
         if (!correlate(this.#core, this.#cur, rule, this.#fields)) continue;
       }
       chain?.push(rule);
-      return rule.children.length ? (this.#walk(rule.children, event, chain) ?? rule) : rule;
+      const child = rule.children.length ? this.#walk(rule.children, event, chain) : undefined;
+      if (child) return child;
+      // noalert: the rule only leads to its children; without one, analysisd goes on with the next sibling
+      if (rule.noAlert) {
+        chain?.pop();
+        continue;
+      }
+      return rule;
     }
     return undefined;
   }
 
   #matches(rule: Rule, event: AwsEvent): boolean {
+    if (rule.never !== undefined) return false;
     if (rule.decodedAs !== undefined && rule.decodedAs !== 'json') return false;
     const memo = this.#memo;
     for (let i = 0; i < rule.fields.length; i++) {
@@ -269,15 +290,20 @@ export class Analyzer {
       const slot = this.#slots.get(f) as number;
       let answer = memo[slot] as number;
       if (answer === 0) {
-        const v = field(event, f.path);
-        answer = v !== undefined && f.test(v) ? 1 : 2;
+        const v = conditionValue(f, event, this.#core.opts.managerName);
+        answer = v === undefined ? 3 : f.test(v) ? 1 : 2;
         memo[slot] = answer;
       }
-      if ((answer === 1) === f.negate) return false;
+      // an absent field fails the condition, negated or not (rules.c returns before looking at `negate`)
+      if (answer === 3 || (answer === 1) === f.negate) return false;
     }
     for (const l of rule.lists) if (!listHolds(l, field(event, l.path))) return false;
+    if (rule.when.length) {
+      const now = (this.#now ??= this.#core.opts.now());
+      for (const w of rule.when) if (!w(now)) return false;
+    }
     if (rule.match || rule.regex) {
-      this.#fullLog ??= JSON.stringify(event);
+      this.#fullLog ??= wazuhLog(event);
       if (rule.match && rule.match.re.test(this.#fullLog) === rule.match.negate) return false;
       if (rule.regex && rule.regex.re.test(this.#fullLog) === rule.regex.negate) return false;
     }

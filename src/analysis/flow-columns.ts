@@ -15,7 +15,7 @@ import type { AwsEvent } from '../shared/events.js';
 import { FieldKind, isoSeconds } from '../decoders/vpcflow/fields.js';
 import type { FlowBatch, FlowLayout } from '../decoders/vpcflow/flow-batch.js';
 import { FlowEvents } from '../decoders/vpcflow/flow-events.js';
-import { field, rawField } from './fields.js';
+import { field, rawField, wazuhLog } from './fields.js';
 import { timeOfRaw } from './correlate.js';
 
 /** A path reads a column, a value shared by the batch (log_info, source, account, absent keys), or the whole event. */
@@ -67,10 +67,10 @@ export class BatchRows {
     return this.#event as AwsEvent;
   }
 
-  /** The record's JSON (what `<match>` and `<regex>` test and `full_log` holds). */
+  /** The record as Wazuh's log (what `<match>` and `<regex>` test and `full_log` holds). */
   fullLog(row: number): string {
     const event = this.event(row);
-    return (this.#fullLog ??= JSON.stringify(event));
+    return (this.#fullLog ??= wazuhLog(event));
   }
 
   /** The JSON when a rule already made it for this record. */
@@ -83,7 +83,8 @@ export class BatchRows {
     const c = (this.batch as FlowBatch).columns[col]!;
     if (c.kind === FieldKind.Text) {
       const code = c.codes[row] as number;
-      return code === 0 ? undefined : c.dict[code];
+      // an empty string is no value, as for `field` on the event
+      return code === 0 || c.dict[code] === '' ? undefined : c.dict[code];
     }
     const v = c.values[row] as number;
     if (Number.isNaN(v)) return undefined;
@@ -155,7 +156,10 @@ export class ColumnTest implements RowTest {
       const code = this.#codes[row] as number;
       if (code === 0) return this.#absentHolds();
       let a = this.#answers[code] as number;
-      if (a === 0) this.#answers[code] = a = this.#pred(this.#dict[code]) ? 1 : 2;
+      if (a === 0) {
+        const text = this.#dict[code];
+        this.#answers[code] = a = this.#pred(text === '' ? undefined : text) ? 1 : 2;
+      }
       return a === 1;
     }
     const v = this.#values[row] as number;

@@ -168,6 +168,23 @@ const USER_RULES = `<group name="local,">
     <if_matched_sid>100007</if_matched_sid>
     <description>Many early UDP flows (no same_field: one window for all).</description>
   </rule>
+  <rule id="100012" level="8" noalert="1">
+    <if_sid>80402</if_sid>
+    <location>Wazuh-AWS</location>
+    <field name="aws.srcport" negate="yes">^0$</field>
+    <description>Rejected (leads to 100013 only).</description>
+  </rule>
+  <rule id="100013" level="6">
+    <if_sid>100012</if_sid>
+    <list field="aws.srcaddr" lookup="address_match_key_value" check_value="scan">bad-ips</list>
+    <weekday>!saturday</weekday>
+    <description>Rejected from a listed scanner $(aws.srcaddr).</description>
+  </rule>
+  <rule id="100014" level="12">
+    <if_sid>80401</if_sid>
+    <srcip>10.0.0.0/8</srcip>
+    <description>Never: AWS events have no static srcip.</description>
+  </rule>
 </group>
 `;
 
@@ -254,6 +271,6 @@ test('analyzeFlows gives exactly the alerts and the correlation state analyze gi
     }
   }
   // the corpora reach every alerting rule, so each kind of condition was compared
-  assert.deepEqual([...rules].sort(), ['100001', '100002', '100003', '100004', '100005', '100006', '100007', '100008', '100009', '100010', '100011', '80401', '80640', '80641']);
+  assert.deepEqual([...rules].sort(), ['100001', '100002', '100003', '100004', '100005', '100006', '100007', '100008', '100009', '100010', '100011', '100013', '80401', '80640', '80641']);
   assert.ok(alerts > 1000, `alerts compared: ${alerts}`);
 });

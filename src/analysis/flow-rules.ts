@@ -14,7 +14,8 @@ import type { FlowBatch, FlowLayout } from '../decoders/vpcflow/flow-batch.js';
 import { field } from './fields.js';
 import { listHolds } from './lists.js';
 import type { Rule } from './rule-types.js';
-import { correlate, RecordCursor, type AnalysisCore, type OccurrenceFields } from './correlate.js';
+import { ABSENT, correlate, RecordCursor, type AnalysisCore, type OccurrenceFields } from './correlate.js';
+import { conditionValue } from './engine-values.js';
 import { buildAlert } from './alert.js';
 import { BatchRows, COLUMN, CONSTANT, ColumnTest, EventTest, FullLogTest, ValueReader, accessOf, type RowTest, type TextPredicate } from './flow-columns.js';
 
@@ -41,14 +42,19 @@ class FlowFields implements OccurrenceFields {
   row = 0;
   readonly readers = new Map<Rule, { same: ValueReader[]; different: ValueReader[]; time: ValueReader | undefined }>();
   readonly #now: () => Date;
-  constructor(now: () => Date) {
+  readonly #rows: BatchRows;
+  constructor(now: () => Date, rows: BatchRows) {
     this.#now = now;
+    this.#rows = rows;
   }
-  sameKey(rule: Rule): string {
+  sameKey(rule: Rule): string | undefined {
     return this.#key(this.readers.get(rule)!.same);
   }
   differentKey(rule: Rule): string {
-    return this.#key(this.readers.get(rule)!.different);
+    return this.#key(this.readers.get(rule)!.different) ?? ABSENT;
+  }
+  log(): string {
+    return this.#rows.fullLog(this.row);
   }
   time(rule: Rule): number {
     const reader = this.readers.get(rule)!.time;
@@ -58,10 +64,14 @@ class FlowFields implements OccurrenceFields {
     }
     return this.#now().getTime();
   }
-  #key(readers: ValueReader[]): string {
+  /** the values joined (as joinValues, without an array per record); undefined when one is absent */
+  #key(readers: ValueReader[]): string | undefined {
     if (readers.length === 0) return '';
-    let key = readers[0]!.text(this.row) ?? '';
-    for (let i = 1; i < readers.length; i++) key += `\u0000${readers[i]!.text(this.row) ?? ''}`;
+    let key = readers[0]!.text(this.row);
+    for (let i = 1; i < readers.length && key !== undefined; i++) {
+      const v = readers[i]!.text(this.row);
+      key = v === undefined ? undefined : `${key}\u0000${v}`;
+    }
     return key;
   }
 }
@@ -81,7 +91,7 @@ class LayoutPlan {
   constructor(core: AnalysisCore, layout: FlowLayout) {
     this.#core = core;
     this.#layout = layout;
-    this.fields = new FlowFields(core.opts.now);
+    this.fields = new FlowFields(core.opts.now, this.rows);
     for (const rule of core.rs.rules.values()) {
       this.#rules.set(rule, this.#compile(rule));
       if (rule.frequency === undefined) continue;
@@ -96,7 +106,11 @@ class LayoutPlan {
 
   #compile(rule: Rule): RulePlan {
     const plan: RulePlan = { shared: [], tests: [] };
+    if (rule.never !== undefined) plan.shared.push(() => false);
     if (rule.decodedAs !== undefined && rule.decodedAs !== 'json') plan.shared.push(() => false);
+    // <time>/<weekday>: asked once per batch (the event path asks per record; a batch is read in milliseconds)
+    const { now, managerName } = this.#core.opts;
+    if (rule.when.length) plan.shared.push(() => rule.when.every((w) => w(now())));
     const on = (path: string[], pred: TextPredicate, key: string) => {
       const a = accessOf(path, this.#layout);
       if (a.kind === CONSTANT) plan.shared.push((template) => pred(field(template, path)));
@@ -106,7 +120,13 @@ class LayoutPlan {
         plan.tests.push(t);
       } else plan.tests.push(new EventTest(this.rows, path, pred));
     };
-    for (const f of rule.fields) on(f.path, (v) => (v !== undefined && f.test(v)) !== f.negate, `f\u0000${f.key}\u0000${f.negate}`);
+    for (const f of rule.fields) {
+      // an absent value fails the condition, negated or not
+      const pred: TextPredicate = (v) => v !== undefined && f.test(v) !== f.negate;
+      // location, hostname and top-level static fields are the same for every record of a batch
+      if (f.fixed !== undefined || f.alt !== undefined) plan.shared.push((template) => pred(conditionValue(f, template, managerName)));
+      else on(f.path, pred, `f\u0000${f.key}\u0000${f.negate}`);
+    }
     rule.lists.forEach((l, i) => on(l.path, (v) => listHolds(l, v), `l\u0000${rule.id}\u0000${i}`));
     if (rule.match) plan.tests.push(new FullLogTest(this.rows, rule.match.re, rule.match.negate));
     if (rule.regex) plan.tests.push(new FullLogTest(this.rows, rule.regex.re, rule.regex.negate));
@@ -187,7 +207,10 @@ export class FlowRules {
       if (!ok) continue;
       const rule = node.rule;
       if (rule.frequency !== undefined && !correlate(this.#core, this.#cur, rule, plan.fields)) continue;
-      return node.children.length ? (this.#walk(node.children, row, plan) ?? rule) : rule;
+      const child = node.children.length ? this.#walk(node.children, row, plan) : undefined;
+      if (child) return child;
+      if (rule.noAlert) continue; // noalert: no match unless a child matched (as engine.ts)
+      return rule;
     }
     return undefined;
   }

@@ -62,32 +62,57 @@ export function loadCdbList(path: string): CdbList {
   return { path, map, networks };
 }
 
-export function addressInList(list: CdbList, address: string): boolean {
+/** The value of the key an address falls under (an exact key, a CIDR block or a dotted prefix), if any. */
+export function addressValue(list: CdbList, address: string): string | undefined {
+  const exact = list.map.get(address);
+  if (exact !== undefined) return exact;
   const ip = ipv4(address);
-  if (ip === undefined) return list.map.has(address);
+  if (ip === undefined) return undefined;
   for (const [net, bits] of list.networks) {
     const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    if (((ip & mask) >>> 0) === ((net & mask) >>> 0)) return true;
+    if (((ip & mask) >>> 0) === ((net & mask) >>> 0)) return list.map.get(keyOfNetwork(list, net, bits)) ?? '';
   }
-  return false;
+  return undefined;
 }
 
-/** Whether a `<list>` condition holds for a field's text (`undefined`: the field is absent). */
+/** The key a network entry came from (for its value). */
+function keyOfNetwork(list: CdbList, net: number, bits: number): string {
+  const dotted = [net >>> 24, (net >>> 16) & 255, (net >>> 8) & 255, net & 255];
+  const cidr = `${dotted.join('.')}/${bits}`;
+  if (list.map.has(cidr)) return cidr;
+  const prefix = dotted.slice(0, bits / 8).join('.');
+  return list.map.has(prefix) ? prefix : `${prefix}.`;
+}
+
+export function addressInList(list: CdbList, address: string): boolean {
+  return addressValue(list, address) !== undefined;
+}
+
+/**
+ * Whether a `<list>` condition holds for a field's text (`undefined`: the field is absent). An absent field
+ * matches no lookup, `not_match_key` included: analysisd returns before the lookup when FindField finds
+ * nothing (rules.c OS_CheckIfRuleMatch, `RULE_DYNAMIC`). `check_value` is an OS_Match pattern on the value.
+ */
 export function listHolds(l: ListCondition, v: string | undefined): boolean {
+  if (v === undefined) return false;
   switch (l.lookup) {
     case 'match_key':
-      return v !== undefined && l.list.map.has(v);
+      return l.list.map.has(v);
     case 'not_match_key':
-      return v === undefined || !l.list.map.has(v);
+      return !l.list.map.has(v);
     case 'match_key_value':
     case 'not_match_key_value': {
-      const val = v === undefined ? undefined : l.list.map.get(v);
+      const val = l.list.map.get(v);
       const hit = val !== undefined && (!l.check || l.check.test(val));
       return l.lookup === 'match_key_value' ? hit : !hit;
     }
     case 'address_match_key':
-      return v !== undefined && addressInList(l.list, v);
+      return addressInList(l.list, v);
     case 'not_address_match_key':
-      return v === undefined || !addressInList(l.list, v);
+      return !addressInList(l.list, v);
+    case 'address_match_key_value': {
+      const val = addressValue(l.list, v);
+      return val !== undefined && (!l.check || l.check.test(val));
+    }
   }
 }

@@ -8,9 +8,11 @@ import { fileURLToPath } from 'node:url';
 import type { RulesetConfig } from '../config/types.js';
 import { parseXml, type XmlElement } from '../config/xml.js';
 import { RuleLoadError } from './errors.js';
+import { dropOrphans, linkTree } from './rule-tree.js';
 import { splitPath } from './fields.js';
 import { loadCdbList, type CdbList } from './lists.js';
 import { compileOsMatch, compileOsRegex, compilePcre2 } from './osregex.js';
+import { applyVariables, checkFieldName, isStaticElement, patternTest, splitCompliance, staticCondition, timeTest, weekdayTest } from './rule-elements.js';
 import type { FieldCondition, ListCondition, Rule, ValueTest } from './rule-types.js';
 
 export const SHIPPED_RULES_DIR = fileURLToPath(new URL('./ruleset/rules/', import.meta.url));
@@ -25,10 +27,11 @@ export interface CompiledRuleset {
   lists: string[];
   /** what was skipped or replaced, to tell the user once */
   notes: RulesetNote[];
+  /** rules left out, each with why (an element we cannot evaluate, or a parent left out): report them once */
+  skipped: string[];
 }
 
-const LOOKUPS = new Set(['match_key', 'not_match_key', 'match_key_value', 'not_match_key_value', 'address_match_key', 'not_address_match_key']);
-const RULE_CHILDREN = new Set(['if_sid', 'if_group', 'if_matched_sid', 'if_matched_group', 'decoded_as', 'field', 'match', 'regex', 'list', 'same_field', 'different_field', 'description', 'group', 'mitre', 'options', 'info', 'compliance']);
+const LOOKUPS = new Set(['match_key', 'not_match_key', 'match_key_value', 'not_match_key_value', 'address_match_key', 'not_address_match_key', 'address_match_key_value']);
 
 function xmlFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -72,8 +75,7 @@ function numericTest(spec: string): ValueTest {
 
 function valueTest(type: string | undefined, text: string): ValueTest {
   if (type === 'number') return numericTest(text.trim());
-  const re = type === 'pcre2' ? compilePcre2(text) : compileOsRegex(text);
-  return (v) => re.test(v);
+  return patternTest(type ?? 'osregex', text);
 }
 
 interface Compiled {
@@ -98,7 +100,7 @@ class Pending {
   readonly parentGroups: string[];
   /** `<decoded_as>` other than json, or a `<category>`: a rule for another log type */
   readonly otherLogType: string | undefined;
-  #compiled: (Compiled & { problems: string[] }) | undefined;
+  #compiled: { compiled: Compiled | undefined; problems: string[]; skipped: string[] } | undefined;
 
   constructor(
     readonly el: XmlElement,
@@ -112,28 +114,66 @@ class Pending {
     this.otherLogType = otherLogType(el);
   }
 
-  #compile(): Compiled & { problems: string[] } {
+  #compile(): { compiled: Compiled | undefined; problems: string[]; skipped: string[] } {
     if (!this.#compiled) {
       const problems: string[] = [];
-      const c = compileRule(this.el, this.file, this.groupNames, problems) as Compiled; // the id was checked when read
-      this.#compiled = { ...c, problems };
+      const skipped: string[] = [];
+      const compiled = compileRule(this.el, this.file, this.groupNames, problems, skipped); // the id was checked when read
+      this.#compiled = { compiled, problems, skipped };
     }
     return this.#compiled;
   }
 
-  get rule(): Rule {
-    return this.#compile().rule;
-  }
-  get listRefs(): Compiled['listRefs'] {
-    return this.#compile().listRefs;
+  /** the compiled rule; undefined when it is left out (see `skipped`) */
+  get compiled(): Compiled | undefined {
+    return this.#compile().compiled;
   }
   /** what is wrong with the rule: errors when it applies to AWS events, nothing to report otherwise */
   get problems(): string[] {
     return this.#compile().problems;
   }
+  /** why the rule is left out (an element it uses cannot be evaluated): reported, the other rules load */
+  get skipped(): string[] {
+    return this.#compile().skipped;
+  }
 }
 
-function compileRule(el: XmlElement, file: string, groupNames: string[], problems: string[]): Compiled | undefined {
+/** `same_<static>` / `different_<static>` elements: the static field they compare (rules.c FIELD_*). */
+const SAME_STATIC: Record<string, string[]> = {
+  srcip: ['srcip'],
+  source_ip: ['srcip'],
+  dstip: ['dstip'],
+  srcport: ['srcport'],
+  src_port: ['srcport'],
+  dstport: ['dstport'],
+  dst_port: ['dstport'],
+  protocol: ['protocol'],
+  action: ['action'],
+  id: ['id'],
+  url: ['url'],
+  data: ['data'],
+  extra_data: ['extra_data'],
+  status: ['status'],
+  system_name: ['systemname'],
+  srcuser: ['srcuser'],
+  user: ['dstuser'],
+  srcgeoip: ['srcgeoip'],
+  dstgeoip: ['dstgeoip'],
+};
+
+/** Elements analysisd accepts that change nothing for our events (documentation, or sources we do not have). */
+const INERT = new Set(['info', 'cve', 'compliance', 'global_frequency', 'same_location', 'same_agent', 'check_if_ignored']);
+
+const OPTIONS = new Set(['no_log', 'no_full_log', 'alert_by_email', 'no_email_alert', 'no_counter', 'no_ar']);
+
+const CATEGORIES = new Set(['firewall', 'ids', 'syslog', 'web-log', 'squid', 'windows', 'ossec']);
+
+/**
+ * One `<rule>`. Problems with its id or level go to `problems` (the ruleset is refused, as analysisd refuses it);
+ * an element the rule cannot use (unknown, or a pattern that does not compile) makes the rule unusable: it is
+ * reported in `skipped` and left out, and the other rules load.
+ */
+function compileRule(el: XmlElement, file: string, groupNames: string[], problems: string[], skipped: string[]): Compiled | undefined {
   const id = el.attributes.id ?? '';
   const where = `${file}:${el.line}: rule ${id || '(no id)'}`;
   const bad = (msg: string) => problems.push(`${where}: ${msg}`);
@@ -159,15 +199,22 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
     ifGroup: [],
     ifMatchedSid: [],
     ifMatchedGroup: [],
+    oncePerWindow: el.attributes.once_per_window === 'yes',
     fields: [],
     lists: [],
+    when: [],
     sameField: [],
     differentField: [],
     description: '',
     groups: [...groupNames],
+    alertGroups: [],
+    compliance: { pci_dss: [], gdpr: [], hipaa: [], nist_800_53: [], tsc: [], gpg13: [] },
     mitre: [],
     noLog: false,
     noFullLog: false,
+    noAlert: el.attributes.noalert === '1',
+    mail: false,
+    noCounter: false,
     children: [],
   };
   const alertId = el.attributes.alert_id;
@@ -182,11 +229,22 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
   if (timeframe !== undefined) rule.timeframe = timeframe;
   if (ignore !== undefined) rule.ignore = ignore;
   if (el.attributes.timefield) rule.timeField = splitPath(el.attributes.timefield);
-  const listRefs: Pending['listRefs'] = [];
+  const listRefs: Compiled['listRefs'] = [];
+  const unusable: string[] = [];
   for (const ch of el.children) {
     const text = ch.text.trim();
     const at = `${file}:${ch.line}: rule ${id}`;
+    const negate = ch.attributes.negate === 'yes';
     try {
+      if (isStaticElement(ch.name)) {
+        rule.fields.push(staticCondition(ch, text, negate));
+        continue;
+      }
+      const sameDiff = /^(same|different|not_same)_(.+)$/.exec(ch.name);
+      if (sameDiff && sameDiff[2] !== 'field' && SAME_STATIC[sameDiff[2]!]) {
+        (sameDiff[1] === 'same' ? rule.sameField : rule.differentField).push(SAME_STATIC[sameDiff[2]!]!);
+        continue;
+      }
       switch (ch.name) {
         case 'if_sid':
           rule.ifSid.push(...text.split(/[,\s]+/).filter(Boolean));
@@ -200,31 +258,48 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
         case 'if_matched_group':
           rule.ifMatchedGroup.push(...text.split(/[,\s]+/).filter(Boolean));
           break;
+        case 'if_level':
+          if (!/^\d+$/.test(text)) throw new Error(`<if_level> must be a level 0–16, not '${text}'`);
+          rule.ifLevel = Number(text);
+          break;
         case 'decoded_as':
           rule.decodedAs = text;
+          break;
+        case 'category':
+          if (!CATEGORIES.has(text)) throw new Error(`unknown category '${text}' (${[...CATEGORIES].join(', ')})`);
+          // the JSON decoder is of the default type, syslog: rules of another category never see its events
+          if (text !== 'syslog') rule.never = `its <category> is ${text}; events decoded as JSON are of category syslog`;
           break;
         case 'field': {
           const name = ch.attributes.name;
           if (!name) throw new Error('<field> needs a name attribute');
-          const type = ch.attributes.type;
-          if (type && !['osregex', 'pcre2', 'number', 'osmatch'].includes(type)) throw new Error(`unknown field type '${type}' (osregex, pcre2, number)`);
-          const cond: FieldCondition = { name, path: splitPath(name), test: type === 'osmatch' ? ((re) => (v: string) => re.test(v))(compileOsMatch(text)) : valueTest(type, text), negate: ch.attributes.negate === 'yes', key: `${type}\u0000${name}\u0000${text}` };
+          checkFieldName(name);
+          const type = ch.attributes.type?.toLowerCase();
+          if (type && !['osregex', 'pcre2', 'number', 'osmatch'].includes(type)) throw new Error(`unknown field type '${type}' (osregex, osmatch, pcre2, number)`);
+          const cond: FieldCondition = { name, path: splitPath(name), test: valueTest(type, text), negate, key: `${type}\u0000${name}\u0000${text}` };
           rule.fields.push(cond);
           break;
         }
         case 'match':
-          rule.match = { re: ch.attributes.type === 'pcre2' ? compilePcre2(text) : compileOsMatch(text), negate: ch.attributes.negate === 'yes' };
+          rule.match = { re: ch.attributes.type === 'pcre2' ? compilePcre2(text) : ch.attributes.type === 'osregex' ? compileOsRegex(text) : compileOsMatch(text), negate };
           break;
         case 'regex':
-          rule.regex = { re: ch.attributes.type === 'pcre2' ? compilePcre2(text) : compileOsRegex(text), negate: ch.attributes.negate === 'yes' };
+          rule.regex = { re: ch.attributes.type === 'pcre2' ? compilePcre2(text) : ch.attributes.type === 'osmatch' ? compileOsMatch(text) : compileOsRegex(text), negate };
           break;
         case 'list': {
           const lookup = ch.attributes.lookup ?? 'match_key';
           if (!LOOKUPS.has(lookup)) throw new Error(`unknown list lookup '${lookup}'`);
           if (!ch.attributes.field) throw new Error('<list> needs a field attribute');
-          listRefs.push({ el: ch, lookup, field: ch.attributes.field, ...(ch.attributes.check ? { check: ch.attributes.check } : {}) });
+          const check = ch.attributes.check_value ?? ch.attributes.check;
+          listRefs.push({ el: ch, lookup, field: ch.attributes.field, ...(check !== undefined ? { check } : {}) });
           break;
         }
+        case 'time':
+          rule.when.push(timeTest(text));
+          break;
+        case 'weekday':
+          rule.when.push(weekdayTest(text));
+          break;
         case 'same_field':
           rule.sameField.push(splitPath(text));
           break;
@@ -232,7 +307,7 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
           rule.differentField.push(splitPath(text));
           break;
         case 'description':
-          rule.description = text;
+          rule.description = text.replace(/\n/g, ' ');
           break;
         case 'group':
           rule.groups.push(...text.split(',').map((g) => g.trim()).filter(Boolean));
@@ -241,20 +316,31 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
           for (const m of ch.children) if (m.name === 'id') rule.mitre.push(m.text.trim());
           break;
         case 'options':
-          for (const o of text.split(',').map((s) => s.trim())) {
+          for (const o of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+            if (!OPTIONS.has(o)) throw new Error(`unknown option '${o}' (${[...OPTIONS].join(', ')})`);
             if (o === 'no_log') rule.noLog = true;
             else if (o === 'no_full_log') rule.noFullLog = true;
+            else if (o === 'alert_by_email') rule.mail = true;
+            else if (o === 'no_email_alert') rule.mail = false;
+            else if (o === 'no_counter') rule.noCounter = true;
           }
           break;
         default:
-          if (!RULE_CHILDREN.has(ch.name)) throw new Error(`unknown element <${ch.name}>`);
+          if (!INERT.has(ch.name)) throw new Error(`<${ch.name}> is not an element ThreatLockDown evaluates`);
       }
     } catch (e) {
-      problems.push(`${at}: ${(e as Error).message}`);
+      unusable.push(`${at}: ${(e as Error).message}`);
     }
   }
   if (rule.frequency !== undefined && rule.timeframe === undefined) bad('frequency needs timeframe');
   if (!rule.description) bad('missing <description>');
+  const split = splitCompliance(rule.groups);
+  rule.alertGroups = split.groups;
+  rule.compliance = split.compliance;
+  if (unusable.length) {
+    skipped.push(`${unusable.join('; ')} (rule ${id} skipped; the other rules are loaded)`);
+    return undefined;
+  }
   return { rule, listRefs };
 }
 
@@ -262,13 +348,15 @@ function compileRule(el: XmlElement, file: string, groupNames: string[], problem
 function otherLogType(el: XmlElement): string | undefined {
   const decoder = el.children.find((c) => c.name === 'decoded_as')?.text.trim();
   if (decoder && decoder !== 'json') return 'decoded_as';
-  if (el.children.some((c) => c.name === 'category')) return 'category';
+  // the JSON decoder's events are of category syslog: a rule of another category never sees them
+  if (el.children.some((c) => c.name === 'category' && c.text.trim() !== 'syslog')) return 'category';
   return undefined;
 }
 
 function readRuleFile(file: string, fileProblems: string[]): Pending[] {
   const { root, problems: xml } = parseXml(readFileSync(file, 'utf8'));
   for (const p of xml) fileProblems.push(`${file}:${p.line}: malformed XML: ${p.message}`);
+  applyVariables(root);
   const out: Pending[] = [];
   const walk = (el: XmlElement, groups: string[]) => {
     for (const ch of el.children) {
@@ -417,7 +505,7 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
   for (let more = true; more; ) {
     more = false;
     for (const p of applies) {
-      if (p.problems.length > 0 && inWazuhDefault(fileOf.get(p) as RuleFile)) {
+      if ((p.problems.length > 0 || p.skipped.length > 0) && !unreadable.has(p) && inWazuhDefault(fileOf.get(p) as RuleFile)) {
         unreadable.add(p);
         more = true;
       }
@@ -440,16 +528,16 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
     const orphan = !p.otherLogType && (pids.length > 0 || pgroups.length > 0) && pids.every((id) => !ids.has(id)) && pgroups.every((g) => !groups.has(g));
     if (orphan && !inWazuhDefault(f)) {
       // the user's rule whose parents exist nowhere: the mistake is theirs to fix, as before
-      problems.push(...p.problems);
-      for (const id of pids) problems.push(`${p.rule.file}:${p.rule.line}: rule ${p.rule.id}: parent rule ${id} does not exist`);
-      for (const g of pgroups) problems.push(`${p.rule.file}:${p.rule.line}: rule ${p.rule.id}: no rule is in group '${g}'`);
+      problems.push(...p.problems, ...p.skipped);
+      for (const id of pids) problems.push(`${p.file}:${p.el.line}: rule ${p.id}: parent rule ${id} does not exist`);
+      for (const g of pgroups) problems.push(`${p.file}:${p.el.line}: rule ${p.id}: no rule is in group '${g}'`);
       continue;
     }
     const s = skipped.get(f.origin) ?? { rules: 0, files: new Set<string>(), why: new Map<string, number>(), example: undefined as string | undefined };
     s.rules++;
     s.files.add(f.path);
     const why = p.otherLogType === 'decoded_as' ? 'another decoder (<decoded_as>)' : p.otherLogType === 'category' ? 'a <category>' : unreadable.has(p) ? 'not readable here' : orphan ? 'parents not loaded' : 'parents for other log types only';
-    if (why === 'not readable here') s.example ??= (p.problems[0] ?? '').replace(/^.*?: rule /, 'rule ');
+    if (why === 'not readable here') s.example ??= (p.problems[0] ?? p.skipped[0] ?? '').replace(/^.*?: rule /, 'rule ').replace(/ \(rule \d+ skipped; the other rules are loaded\)$/, '');
     s.why.set(why, (s.why.get(why) ?? 0) + 1);
     skipped.set(f.origin, s);
   }
@@ -491,10 +579,13 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
 
   const rules = new Map<string, Rule>();
   const order: Rule[] = [];
+  const skippedRules: string[] = [];
   for (const p of pending) {
     if (!applies.has(p)) continue;
-    const { rule, listRefs } = p;
     problems.push(...p.problems);
+    skippedRules.push(...p.skipped);
+    if (!p.compiled) continue;
+    const { rule, listRefs } = p.compiled;
     for (const ref of listRefs) {
       const name = ref.el.text.trim();
       const path = resolveList(name);
@@ -503,7 +594,7 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
         if (path === undefined) problems.push(`${rule.file}:${ref.el.line}: rule ${rule.id}: list '${name}' is not loaded (add it with <list> in <ruleset>)`);
         continue;
       }
-      const cond: ListCondition = { field: ref.field, path: splitPath(ref.field), lookup: ref.lookup as ListCondition['lookup'], list, ...(ref.check ? { check: compileOsRegex(ref.check) } : {}) };
+      const cond: ListCondition = { field: ref.field, path: splitPath(ref.field), lookup: ref.lookup as ListCondition['lookup'], list, ...(ref.check !== undefined ? { check: compileOsMatch(ref.check) } : {}) };
       rule.lists.push(cond);
     }
     const prev = rules.get(rule.id);
@@ -529,27 +620,11 @@ export async function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> 
     notes.push({ path: unused[0] as string, message: `${plural(unused.length, 'CDB list')} no rule for AWS events uses ${unused.length === 1 ? 'was' : 'were'} not read: ${unused.join(', ')}.` });
   }
 
-  // link the tree: if_sid / if_matched_sid parents, if_group / if_matched_group parents; a parent for another
-  // log type is not loaded and simply not linked
-  const roots: Rule[] = [];
-  for (const rule of order) {
-    const { ids: parentIds, groups: parentGroups } = parentsOf(rule);
-    if (parentIds.length === 0 && parentGroups.length === 0) {
-      roots.push(rule);
-      continue;
-    }
-    for (const pid of parentIds) {
-      const parent = rules.get(pid);
-      if (parent) parent.children.push(rule);
-      else if (!ids.has(pid)) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: parent rule ${pid} does not exist`);
-    }
-    for (const g of parentGroups) {
-      const parents = order.filter((r) => r !== rule && r.groups.includes(g));
-      if (parents.length === 0 && !groups.has(g)) problems.push(`${rule.file}:${rule.line}: rule ${rule.id}: no rule is in group '${g}'`);
-      for (const p of parents) p.children.push(rule);
-    }
-  }
-  if (problems.length) throw new RuleLoadError(problems);
-  const filesRead = [...new Set(order.map((r) => r.file))];
-  return { rules, roots, files: filesRead, lists: [...loadedLists.keys()].filter((l) => loadedLists.get(l)), notes };
+  // link the tree (siblings by level, as analysisd); a parent for another log type is not loaded and simply not
+  // linked; the children of a rule left out are left out too
+  const kept = dropOrphans(order, rules, skippedRules);
+  const roots = linkTree(kept, rules, problems, { id: (x) => ids.has(x), group: (g) => groups.has(g) });
+  if (problems.length) throw new RuleLoadError([...problems, ...skippedRules]);
+  const filesRead = [...new Set(kept.map((r) => r.file))];
+  return { rules, roots, files: filesRead, lists: [...loadedLists.keys()].filter((l) => loadedLists.get(l)), notes, skipped: skippedRules };
 }

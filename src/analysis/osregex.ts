@@ -2,7 +2,9 @@
  * Wazuh's pattern syntaxes compiled to JavaScript RegExps, once, at rule-load time.
  * - OS_Regex (`<regex>`, `<field>` default type): `\d \w \s \p \W \D \S`, `\.` = any character, `+`/`*`
  *   after an escape, `^`/`$` anchors, `|` alternatives, `( )` groups; every other character is literal
- *   (a plain `.` is a dot). Unanchored: matches anywhere.
+ *   (a plain `.` is a dot). Unanchored: matches anywhere. Case-insensitive, as analysisd's: os_regex compares
+ *   pattern and text through its `charmap` table, which maps upper-case letters to lower-case
+ *   (wazuh/wazuh src/os_regex/os_regex_execute.c, os_regex_maps.c).
  * - OS_Match (`<match>`): literal text with `|` alternatives, `^` prefix and `$` suffix anchors, case-insensitive.
  * - PCRE2 (`type="pcre2"`): passed to RegExp (a leading `(?i)` becomes the i flag).
  */
@@ -42,10 +44,10 @@ export function osRegexSource(pattern: string): string {
 }
 
 export function compileOsRegex(pattern: string): RegExp {
-  return new RegExp(osRegexSource(pattern));
+  return new RegExp(osRegexSource(pattern), 'i');
 }
 
-/** OS_Match: `a|^b|c$` as case-insensitive literals with optional anchors. */
+/** OS_Match: `a|^b|c$` as case-insensitive literals with optional anchors (os_match uses the same charmap). */
 export function compileOsMatch(pattern: string): RegExp {
   const alts = pattern.split('|').map((alt) => {
     const start = alt.startsWith('^');

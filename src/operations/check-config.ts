@@ -79,6 +79,8 @@ export async function checkConfiguration(files: string[]): Promise<ConfigCheck> 
   try {
     const ruleset = await loadRuleset(config.ruleset);
     for (const note of ruleset.notes) issues.push(noteIssue(note, config, rulesetOrigins));
+    // rules left out (an element we cannot evaluate, or their parent left out): the others run
+    for (const skipped of ruleset.skipped) issues.push({ ...issueOf(skipped, new Set(config.ruleset.lists), rulesetOrigins), severity: 'warning' });
     return { config, issues, rules: { rules: ruleset.rules.size, files: ruleset.files.length, lists: ruleset.lists.length } };
   } catch (e) {
     if (!(e instanceof RuleLoadError)) throw e;

@@ -25,6 +25,8 @@ export async function buildAnalyzer(config: TldConfig, now: () => Date, correlat
   const ruleset = await loadRuleset(config.ruleset);
   // what the loader skipped or replaced (rules of other log types in a Wazuh install…), said once per load
   for (const note of ruleset.notes) onNote?.(note.message);
+  // rules left out (an element that cannot be evaluated, or a parent left out): the others run
+  for (const skipped of ruleset.skipped) onNote?.(skipped);
   return createAnalyzer(ruleset, { logAlertLevel: config.alerts.logAlertLevel, now, ...(correlationDir === undefined ? {} : { correlationDir }) });
 }
 

@@ -59,7 +59,8 @@ export interface Alert {
     level: number;
     description: string;
     groups: string[];
-    firedtimes: number;
+    /** absent with the rule option no_counter, as analysisd writes it */
+    firedtimes?: number;
     mail: boolean;
     mitre?: { id: string[]; tactic?: string[]; technique?: string[] };
     [k: string]: unknown;
@@ -72,6 +73,8 @@ export interface Alert {
   data: AwsEvent | Record<string, unknown>;
   location: string;
   full_log?: string;
+  /** frequency rules: the logs of the earlier occurrences the hit counted, newest first, one per line */
+  previous_output?: string;
   /** correlation rules (frequency): how many occurrences / distinct values, from when */
   correlation?: { count: number; distinct: number; window_start: string | undefined };
 }

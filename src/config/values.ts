@@ -135,3 +135,8 @@ export function token(text: string): Parsed<string> {
 export function host(text: string): Parsed<string> {
   return /^[A-Za-z0-9.:\-[\]]+$/.test(text) ? { value: text } : { error: `'${text}' is not a host name or address` };
 }
+
+/** An SQS queue name as Wazuh checks it (`^[a-zA-Z0-9-_]{1,80}$`; FIFO queues end in `.fifo`). */
+export function queueName(text: string): Parsed<string> {
+  return /^[a-zA-Z0-9_-]{1,80}(\.fifo)?$/.test(text) ? { value: text } : { error: `'${text}' is not an SQS queue name (1–80 letters, digits, - or _)` };
+}

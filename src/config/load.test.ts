@@ -136,7 +136,7 @@ test('subscriber mistakes are errors naming the tag', async () => {
   assert.deepEqual(await messages('<subscriber type="buckets"><sqs_name>bad name!</sqs_name></subscriber>'), ["sqs_name: 'bad name!' is not an SQS queue name (1–80 letters, digits, - or _)"]);
   assert.deepEqual(await messages('<subscriber type="buckets"><sqs_name>q</sqs_name><external_id>x</external_id></subscriber>'), ['external_id: needs <iam_role_arn>']);
   assert.deepEqual(await messages('<subscriber type="buckets"><sqs_name>q</sqs_name><key_prefix type="waf">a/</key_prefix><key_prefix>b/</key_prefix></subscriber>'), ["key_prefix: invalid type 'waf'", 'key_prefix: missing attribute type']);
-  assert.deepEqual(await messages('<subscriber type="buckets"><sqs_name>q</sqs_name><visibility_timeout>5</visibility_timeout><sqs_nme>x</sqs_nme></subscriber>'), ['visibility_timeout: 5 is outside 10–43200', 'sqs_nme: no such option in <subscriber type="buckets">; did you mean <sqs_name>?']);
+  assert.deepEqual(await messages('<subscriber type="buckets"><sqs_name>q</sqs_name><visibility_timeout>1</visibility_timeout><sqs_nme>x</sqs_nme></subscriber>'), ['visibility_timeout: 1 is outside 2–43200', 'sqs_nme: no such option in <subscriber type="buckets">; did you mean <sqs_name>?']);
   assert.deepEqual(await messages('<subscriber type="queues"><sqs_name>q</sqs_name></subscriber>'), ["subscriber: invalid subscriber type 'queues'"]);
 });
 

@@ -1,5 +1,6 @@
 /**
- * The long-running service (`tld start`): collection cycles on the configured schedule (never overlapping),
+ * The long-running service (`tld start`): collection cycles on the configured schedule (never overlapping), a
+ * worker per `<subscriber>` queue (workers.ts),
  * store retention at start and then daily, SIGHUP reloads configuration and rules (a bad new configuration is
  * refused and the old one keeps running; options that only a restart takes up are named, never claimed as
  * reloaded), SIGTERM/SIGINT stop after the object being read. The dashboard, when this build has one, runs
@@ -12,6 +13,7 @@ import type { TldConfig } from '../config/types.js';
 import { openRuntime, runCycle, type Runtime } from './runtime.js';
 import { firstRun, nextRun, type ScheduleSpec } from './schedule.js';
 import { applyRetention, RetentionSchedule } from './retention.js';
+import { runWorkers } from './workers.js';
 
 /** What a reload did to a part of the service; entries name the options (`<dashboard> token`). */
 export interface ReloadReport {
@@ -138,6 +140,8 @@ export async function runService(opts: ServiceOptions): Promise<void> {
       wake = done;
     });
 
+  // queue workers (<subscriber>) run beside the bucket cycles until the stop signal
+  const workers = runWorkers(rt, logger, controller.signal).catch((e: unknown) => logger.error({ code: (e as { code?: string }).code }, `The queue workers stopped: ${(e as Error).message}`));
   try {
     // at start, before the first cycle reads anything (what it adds is never pruned in the same breath), then daily
     await retention.runNow();
@@ -186,6 +190,8 @@ export async function runService(opts: ServiceOptions): Promise<void> {
     signals.off('SIGHUP', onHup);
     signals.off('SIGTERM', onTerm);
     signals.off('SIGINT', onInt);
+    controller.abort();
+    await workers;
     await retention.stop();
     if (addOn) await addOn.close();
     await rt.close();

@@ -38,6 +38,7 @@ export function register(program: Command): void {
         process.stdout.write(`· state not shown: ${(e as Error).message}\n`);
       }
       let failures = 0;
+      let queueFailures = 0;
       try {
         for (const b of config.awsS3.buckets) {
           process.stdout.write(`\n${b.type} s3://${b.name}/${b.path}${b.pathSuffix}${b.serviceEndpoint ? ` at ${b.serviceEndpoint}` : ''}\n`);
@@ -55,12 +56,13 @@ export function register(program: Command): void {
           process.stdout.write(`\nsubscriber: queue ${sub.sqsName}${sub.sqsEndpoint ? ` at ${sub.sqsEndpoint}` : ''}\n`);
           const checks = await diagnoseSubscriber(sub, openQueue);
           for (const c of checks) process.stdout.write(`  ${MARK[c.verdict]} ${c.what}: ${c.detail}\n`);
-          if (checks.some((c) => c.verdict === 'fail')) failures++;
+          if (checks.some((c) => c.verdict === 'fail')) queueFailures++;
         }
       } finally {
         state?.close();
       }
-      if (failures) throw new CliError(`${failures} bucket${failures === 1 ? '' : 's'} or queue${failures === 1 ? '' : 's'} will not deliver logs until the ✘ lines are fixed.`, { exitCode: 1 });
+      const what = [failures && `${failures} bucket${failures === 1 ? '' : 's'}`, queueFailures && `${queueFailures} queue${queueFailures === 1 ? '' : 's'}`].filter(Boolean).join(' and ');
+      if (what) throw new CliError(`${what} will not deliver logs until the ✘ lines are fixed.`, { exitCode: 1 });
       process.stdout.write('\nNo blocking problem found.\n');
     });
 }

@@ -28,7 +28,8 @@ import type { CollectorMetrics } from '../../pipeline/metrics.js';
 import { createS3Source, type ObjectSource } from '../s3/client.js';
 import { readContent, TransientReadError } from '../s3/read-object.js';
 import { decodeFlowObject, decodeObject, QUOTED_RECORD_ERRORS, type DecodedObject } from '../s3/decode-object.js';
-import type { FetchPool } from '../s3/fetch-pool.js';
+import type { FetchPool, FlowContent } from '../s3/fetch-pool.js';
+import type { ObjectContent } from '../s3/read-object.js';
 import { ObjectCommits } from '../s3/object-commits.js';
 import { objectIdOf } from '../s3/collect-bucket.js';
 import { S3AccessError } from '../s3/errors.js';
@@ -71,8 +72,34 @@ export function queueScope(bucket: string, type: string, info: { account?: strin
 
 const dayOfMs = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
+/** An object whose read has started: its bytes, or (VPC on fetch threads) its decoded FlowBatches. */
+type StartedRead = { bytes: ObjectContent } | { flows: FlowContent };
+const discardRead = (r: StartedRead | undefined) => (r === undefined ? undefined : 'bytes' in r ? r.bytes.discard() : r.flows.discard());
+
+/**
+ * Reads started ahead of the object being decoded (as the collector's prefetch: the request latency of small
+ * objects overlaps); with fetch threads, enough to keep each of them busy with two.
+ */
+const prefetchFor = (pool: FetchPool | undefined) => (pool ? Math.max(4, 2 * pool.size + 2) : 4);
+
+/** A received message, parsed, with the reads started ahead for its objects. */
+interface Planned {
+  flight: InFlight;
+  notification: ReturnType<typeof parseNotification>;
+  reads: Map<ObjectNotice, StartedRead>;
+}
+
 /** How one announced object ended. */
 type ObjectEnd = { done: Promise<boolean> } | { failed: string } | { output: OutputError };
+
+/** An object to read: the bucket configuration and reference it is read with, and where its mark goes. */
+interface Described {
+  b: BucketConfig;
+  ref: ObjectRef;
+  account: string | undefined;
+  stateKey: ScopeKey;
+  day: string;
+}
 
 /** A received message while it is being handled: its heartbeat, and whether it was settled. */
 class InFlight {
@@ -112,6 +139,12 @@ class InFlight {
       // the objects are marked: a redelivery is recognised and deleted then
       logger.warn({ queue: queue.name, messageId: this.msg.id, code: (e as { code?: string }).code }, `${(e as Error).message}; the message comes back and is deleted then without reading its objects again`);
     }
+  }
+
+  /** Not handled (the worker stops, or an output failed before its turn): visible again at once, not a failure. */
+  async handBack(): Promise<void> {
+    if (!this.#stop()) return;
+    await this.deps.queue.setVisibility(this.msg.receiptHandle, 0).catch(() => undefined);
   }
 
   /** Left for redelivery: it comes back after its visibility timeout (or at once with `now`). */
@@ -213,13 +246,15 @@ export class QueueWorker {
         metrics?.sqsReceived.inc({ queue: queue.name }, messages.length);
         const now = Date.now();
         metrics?.sqsOldestMessageAge.set({ queue: queue.name }, Math.max(...messages.map((m) => (now - m.sentAt) / 1000)));
-        const flights = messages.map((m) => new InFlight(m, this.#deps));
-        for (const f of flights) {
+        const planned = this.#plan(messages.map((m) => new InFlight(m, this.#deps)));
+        for (const p of planned) {
           if (signal.aborted || this.#commits.stopped || this.#outputFailed) {
-            await f.leave('output', true);
+            for (const r of p.reads.values()) discardRead(r);
+            // not read: handed back at once, not counted as a failure
+            await p.flight.handBack();
             continue;
           }
-          await this.#message(f);
+          await this.#message(p);
         }
         this.#utilization(Date.now() - busyStart);
       }
@@ -243,11 +278,35 @@ export class QueueWorker {
     }
   }
 
-  async #message(f: InFlight): Promise<void> {
+  /**
+   * Parses the received messages and starts reading their objects ahead (the first prefetchFor(pool) of them that
+   * are not already read; a duplicate within the batch is read once). What is not started here starts in turn.
+   */
+  #plan(flights: InFlight[]): Planned[] {
+    let budget = prefetchFor(this.#deps.fetchPool);
+    const starting = new Set<string>();
+    return flights.map((flight) => {
+      const notification = parseNotification(flight.msg.body);
+      const reads = new Map<ObjectNotice, StartedRead>();
+      if (notification.kind === 'objects') {
+        for (const notice of notification.objects) {
+          if (budget <= 0) break;
+          const d = this.#describe(flight.msg, notice);
+          if (!('ref' in d) || starting.has(d.ref.objectId) || this.#unmarked.has(d.ref.objectId) || this.#isMarked(d, flight.msg)) continue;
+          starting.add(d.ref.objectId);
+          reads.set(notice, this.#startRead(d.b, d.ref, d.account));
+          budget--;
+        }
+      }
+      return { flight, notification, reads };
+    });
+  }
+
+  async #message(p: Planned): Promise<void> {
     const { logger, queue } = this.#deps;
+    const { flight: f, notification: n } = p;
     const { msg } = f;
     this.counts.messages++;
-    const n = parseNotification(msg.body);
     if (n.kind === 'test') {
       logger.info({ queue: queue.name, messageId: msg.id }, 'S3 test event received (the notification is set up); deleted.');
       return f.delete().then(() => void this.counts.deleted++);
@@ -259,9 +318,21 @@ export class QueueWorker {
     }
     const ends: ObjectEnd[] = [];
     for (const notice of n.objects) {
-      const end = await this.#object(msg, notice);
+      const started = p.reads.get(notice);
+      p.reads.delete(notice);
+      if (ends.some((e) => 'output' in e)) {
+        discardRead(started);
+        continue;
+      }
+      let end: ObjectEnd;
+      try {
+        end = await this.#object(msg, notice, started);
+      } catch (e) {
+        // not expected (each failure has its own path): the message is left rather than the worker stopped
+        logger.error({ queue: queue.name, messageId: msg.id, key: notice.key }, `Unexpected failure while reading s3://${notice.bucket}/${notice.key}: ${(e as Error).stack ?? String(e)}`);
+        end = { failed: (e as Error).message };
+      }
       ends.push(end);
-      if ('output' in end) break;
     }
     if (ends.some((e) => 'output' in e)) {
       this.#outputFailed = true;
@@ -286,44 +357,23 @@ export class QueueWorker {
     void settled.finally(() => this.#pending.delete(settled));
   }
 
-  /** Reads one announced object into the sink and hands it to the commits. */
-  async #object(msg: QueueMessage, notice: ObjectNotice): Promise<ObjectEnd> {
-    const { subscriber, state, logger, skipOnError, sink, queue, metrics } = this.#deps;
-    const where = `s3://${notice.bucket}/${notice.key}`;
-    const failed = (code: string, cause: string): ObjectEnd => {
-      logger.error({ queue: queue.name, messageId: msg.id, receiveCount: msg.receiveCount, bucket: notice.bucket, key: notice.key, code }, `Cannot read ${where}: ${cause}; its message stays on queue ${queue.name} (dead-letter queue after maxReceiveCount), the object stays in the bucket.`);
-      metrics?.errors.inc({ bucket: notice.bucket, type: 'unknown' });
-      return { failed: cause };
-    };
+  /**
+   * What an announced object is: not to read (a folder marker, a digest: `skip`), not readable (`failed`: no layout,
+   * Parquet), or the bucket configuration, reference and state place it is read with.
+   */
+  #describe(msg: QueueMessage, notice: ObjectNotice): { skip: string } | { failed: { code: string; cause: string } } | Described {
+    const { subscriber } = this.#deps;
     const source = sourceOfKey(notice.key, subscriber.keyPrefixes);
-    if (!source) return failed('TLD_ERR_SQS_UNKNOWN_LAYOUT', 'its key fits no known layout (AWSLogs/<account>/vpcflowlogs|CloudTrail|GuardDuty/…) and no <key_prefix type="…"> of the subscriber matches it');
+    if (!source) return { failed: { code: 'TLD_ERR_SQS_UNKNOWN_LAYOUT', cause: 'its key fits no known layout (AWSLogs/<account>/vpcflowlogs|CloudTrail|GuardDuty/…) and no <key_prefix type="…"> of the subscriber matches it' } };
     const verdict = classifyKey(source.type, notice.key);
-    if (!verdict.read && !verdict.error) {
-      logger.debug({ key: notice.key, reason: verdict.reason }, 'Announced key is not a log object; nothing to read.');
-      return { done: Promise.resolve(true) };
-    }
-    if (!verdict.read) return failed('TLD_ERR_S3_UNSUPPORTED_OBJECT', verdict.error ?? verdict.reason);
-
-    const objectId = objectIdOf(notice.bucket, notice.key);
-    const reading = this.#unmarked.get(objectId);
-    if (reading) {
-      this.counts.duplicates++;
-      return { done: reading };
-    }
-    const stateKey = queueScope(notice.bucket, source.type, source.info);
-    const day = dayOfMs(msg.sentAt);
-    const before = dayOfMs(msg.sentAt - 86_400_000);
-    if (state.isProcessed(stateKey, day, notice.key, { exact: true }) || state.isProcessed(stateKey, before, notice.key, { exact: true })) {
-      this.counts.duplicates++;
-      logger.debug({ key: notice.key, messageId: msg.id }, 'Object already read (a redelivery or a duplicate notification); not read again.');
-      return { done: Promise.resolve(true) };
-    }
+    if (!verdict.read && !verdict.error) return { skip: verdict.reason };
+    if (!verdict.read) return { failed: { code: 'TLD_ERR_S3_UNSUPPORTED_OBJECT', cause: verdict.error ?? verdict.reason } };
     const b = this.bucketOf(notice.bucket, source.type);
     const lastModified = notice.eventTime ? new Date(notice.eventTime) : undefined;
     const ref: ObjectRef = {
       bucket: b.name,
       key: notice.key,
-      objectId,
+      objectId: objectIdOf(notice.bucket, notice.key),
       bucketType: b.type,
       size: notice.size ?? 0,
       ...(source.info?.account ? { accountId: source.info.account } : {}),
@@ -331,12 +381,45 @@ export class QueueWorker {
       ...(source.info?.flowLogId ? { flowLogId: source.info.flowLogId } : {}),
       ...(lastModified && !Number.isNaN(lastModified.getTime()) ? { lastModified } : {}),
     };
+    return { b, ref, account: source.info?.account, stateKey: queueScope(notice.bucket, source.type, source.info), day: dayOfMs(msg.sentAt) };
+  }
+
+  /** Marked already under the day the message was first sent, or the day before (a duplicate sent around midnight). */
+  #isMarked(d: Described, msg: QueueMessage): boolean {
+    const { state } = this.#deps;
+    return state.isProcessed(d.stateKey, d.day, d.ref.key, { exact: true }) || state.isProcessed(d.stateKey, dayOfMs(msg.sentAt - 86_400_000), d.ref.key, { exact: true });
+  }
+
+  /** Reads one announced object into the sink (its read perhaps started ahead) and hands it to the commits. */
+  async #object(msg: QueueMessage, notice: ObjectNotice, started: StartedRead | undefined): Promise<ObjectEnd> {
+    const { logger, skipOnError, sink, queue, metrics } = this.#deps;
+    const where = `s3://${notice.bucket}/${notice.key}`;
+    const failed = (code: string, cause: string): ObjectEnd => {
+      logger.error({ queue: queue.name, messageId: msg.id, receiveCount: msg.receiveCount, bucket: notice.bucket, key: notice.key, code }, `Cannot read ${where}: ${cause}; its message stays on queue ${queue.name} (dead-letter queue after maxReceiveCount), the object stays in the bucket.`);
+      metrics?.errors.inc({ bucket: notice.bucket, type: 'unknown' });
+      return { failed: cause };
+    };
+    const d = this.#describe(msg, notice);
+    if ('skip' in d) {
+      logger.debug({ key: notice.key, reason: d.skip }, 'Announced key is not a log object; nothing to read.');
+      return { done: Promise.resolve(true) };
+    }
+    if ('failed' in d) return failed(d.failed.code, d.failed.cause);
+    const { b, ref, stateKey, day } = d;
+    const objectId = ref.objectId;
+    const reading = this.#unmarked.get(objectId);
+    if (reading || this.#isMarked(d, msg)) {
+      discardRead(started);
+      this.counts.duplicates++;
+      logger.debug({ key: notice.key, messageId: msg.id }, 'Object already read (a redelivery or a duplicate notification); not read again.');
+      return { done: reading ?? Promise.resolve(true) };
+    }
     const written = { events: 0 };
     let decoded: DecodedObject | undefined;
     let failure: { code: string; message: string } | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        decoded = await this.#decode(b, ref, source.info?.account, written);
+        decoded = await this.#decode(ref, (attempt === 1 ? started : undefined) ?? this.#startRead(b, ref, d.account), written);
         break;
       } catch (e) {
         if (e instanceof OutputError) return { output: e };
@@ -401,23 +484,35 @@ export class QueueWorker {
     return { done };
   }
 
-  /** Reads and decodes the object (on a fetch thread when there are some, VPC decoded there too). */
-  async #decode(b: BucketConfig, ref: ObjectRef, account: string | undefined, written: { events: number }): Promise<DecodedObject> {
-    const { fetchPool, sourceFor, sink, metrics } = this.#deps;
+  /** Starts reading the object (on a fetch thread when there are some, VPC decoded there too); failures surface in #decode. */
+  #startRead(b: BucketConfig, ref: ObjectRef, account: string | undefined): StartedRead & { b: BucketConfig; account: string | undefined } {
+    const { fetchPool, sourceFor, metrics } = this.#deps;
     const req = { key: ref.key, listedSize: ref.size };
     const counted = (n: number) => metrics?.bytes.inc({ bucket: b.name, type: b.type }, n);
     // a source given by the caller cannot cross to another thread
     if (fetchPool && !sourceFor) {
       if (b.type === 'vpcflow') {
         const logInfo = { aws_account_alias: b.awsAccountAlias, log_file: ref.key, s3bucket: b.name };
-        const flows = fetchPool.readFlows(b, req, counted, { logInfo, ...(account ? { accountId: account } : {}), ...(b.discardRegex ? { discard: b.discardRegex } : {}) });
-        return decodeFlowObject(ref, flows, sink, written);
+        return { b, account, flows: fetchPool.readFlows(b, req, counted, { logInfo, ...(account ? { accountId: account } : {}), ...(b.discardRegex ? { discard: b.discardRegex } : {}) }) };
       }
-      return decodeObject(b, account, ref, fetchPool.read(b, req, counted), sink, written);
+      return { b, account, bytes: fetchPool.read(b, req, counted) };
     }
-    const source = await this.#source(b);
-    return decodeObject(b, account, ref, readContent(source, req, counted), sink, written);
+    const source = this.#source(b);
+    source.catch(() => undefined);
+    return { b, account, bytes: readContent({ bucket: b.name, list: () => notListed(), listPrefixes: () => notListed(), get: (key) => source.then((s) => s.get(key)), delete: () => notListed() }, req, counted) };
   }
+
+  /** Decodes a started read into the sink (see decode-object.ts). */
+  #decode(ref: ObjectRef, read: StartedRead, written: { events: number }): Promise<DecodedObject> {
+    const { sink } = this.#deps;
+    const r = read as StartedRead & { b: BucketConfig; account: string | undefined };
+    return 'bytes' in r ? decodeObject(r.b, r.account, ref, r.bytes, sink, written) : decodeFlowObject(ref, r.flows, sink, written);
+  }
+}
+
+/** A worker only gets objects: its source never lists or deletes. */
+function notListed(): never {
+  throw new Error('a queue worker does not list or delete objects');
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -45,7 +45,7 @@ export interface ServiceOptions {
 }
 
 /** Options the running service took at start and keeps until a restart, changed in `next`. */
-function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global'>, next: TldConfig): string[] {
+function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global'> & { subscribers: unknown[] }, next: TldConfig): string[] {
   const out: string[] = [];
   for (const o of section('store').options) {
     const key = o.key as keyof TldConfig['store'];
@@ -53,6 +53,8 @@ function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global'>, nex
   }
   // the archives file is opened (or not) with the runtime
   if (next.global.logallJson !== openedWith.global.logallJson) out.push('<global> logall_json');
+  // queue workers take their <subscriber> when they start
+  if (JSON.stringify(next.awsS3?.subscribers ?? []) !== JSON.stringify(openedWith.subscribers)) out.push('<subscriber>');
   return out;
 }
 
@@ -68,7 +70,7 @@ export async function runService(opts: ServiceOptions): Promise<void> {
   const signals = opts.signals ?? process;
   const rt = await openRuntime({ configFiles: opts.configFiles, dataDir: opts.dataDir, logger });
   // the store prunes by the configuration it was opened with; a reloaded <store> needs a restart
-  const openedWith = { store: rt.config.store, global: rt.config.global };
+  const openedWith = { store: rt.config.store, global: rt.config.global, subscribers: rt.config.awsS3?.subscribers ?? [] };
   const retention = new RetentionSchedule(async () => {
     if (rt.store) await applyRetention(rt.store, openedWith.store, new Date(), logger, rt.metrics);
   }, opts.retentionEveryMs);

@@ -75,13 +75,13 @@ function setup(queue: string, extra = '', visibility = 30, endpoint = s3.endpoin
 }
 
 /** Runs a worker on the setup's data folder until `done()` (by default: the queue is empty), then stops it. */
-async function work(s: Setup, queue: string, opts: { done?: () => boolean; fetchThreads?: boolean; during?: () => Promise<void> } = {}) {
+async function work(s: Setup, queue: string, opts: { done?: () => boolean; fetchThreads?: boolean; during?: () => Promise<void>; skipOnError?: boolean } = {}) {
   const { logger, lines } = captureLogger();
   const rt = await openRuntime({ configFiles: [s.config], dataDir: s.dataDir, logger, store: false });
   const subscriber = rt.config.awsS3!.subscribers[0]!;
   const q = await openQueue(subscriber);
   const controller = new AbortController();
-  const worker = new QueueWorker({ subscriber, queue: q, state: rt.state, sink: rt.sink, logger, signal: controller.signal, skipOnError: true, metrics: rt.metrics, ...(opts.fetchThreads && rt.fetchPool ? { fetchPool: rt.fetchPool } : {}) });
+  const worker = new QueueWorker({ subscriber, queue: q, state: rt.state, sink: rt.sink, logger, signal: controller.signal, skipOnError: opts.skipOnError ?? true, metrics: rt.metrics, ...(opts.fetchThreads && rt.fetchPool ? { fetchPool: rt.fetchPool } : {}) });
   const running = worker.run();
   const done = opts.done ?? (() => sqs.depth(queue) === 0);
   const deadline = Date.now() + 60_000;
@@ -248,4 +248,29 @@ test('a slow object keeps its message hidden (visibility extended) so no other w
   } finally {
     proxy.server.close();
   }
+});
+
+test('unreadable records among good ones: with skip_on_error kept with an error event and the message deleted; without it, taken back and left; a body that is no notification is left too', async () => {
+  const queue = 'records';
+  await sqs.createQueue(queue, { visibilitySecs: 2, maxReceiveCount: 1 });
+  const key = vpcKey('some-bad-lines');
+  const lines = VPC.toString('utf8').trim().split('\n');
+  await s3.putObject(BUCKET, key, gzipSync(`${[...lines, 'this line is not a flow record'].join('\n')}\n`));
+  // without skip_on_error: nothing of it is kept, the message goes to the dead-letter queue
+  await sqs.send(queue, [s3Notification([key]), 'not a notification at all']);
+  const strict = setup(queue, '', 2);
+  const refused = await work(strict, queue, { skipOnError: false, done: () => sqs.depth(queue) === 0 && sqs.depth(`${queue}-dlq`) === 2 });
+  assert.deepEqual(refused.archives, []);
+  assert.ok(refused.lines.some((l) => l.code === 'TLD_ERR_DECODE_RECORDS' && String(l.msg).includes('skip_on_error is off')), 'the object was read and refused');
+  assert.equal(sqs.depth(`${queue}-dlq`), 2);
+  assert.equal(metric(refused.metrics, 'tld_sqs_messages_failed_total', 'reason="message"'), 1);
+  assert.ok(refused.lines.some((l) => l.code === 'TLD_ERR_SQS_MESSAGE' && String(l.msg).includes('not an S3 event notification (the body is not JSON)')));
+  // with skip_on_error: the good records and one error event, marked, the message deleted
+  await sqs.createQueue(`${queue}-kept`, { visibilitySecs: 2 });
+  await sqs.send(`${queue}-kept`, [s3Notification([key])]);
+  const kept = await work(setup(`${queue}-kept`, '', 2), `${queue}-kept`);
+  assert.equal(sqs.depth(`${queue}-kept`), 0);
+  assert.equal(kept.counts.deleted, 1);
+  assert.deepEqual(tally(kept.archives), { perKey: { [key]: VPC_RECORDS + 1 }, duplicates: [] });
+  assert.equal(metric(kept.metrics, 'tld_objects_total', 'status="error"'), 1);
 });

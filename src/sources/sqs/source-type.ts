@@ -5,7 +5,7 @@
  */
 import type { BucketType } from '../../shared/events.js';
 import type { KeyPrefixType } from '../../config/types.js';
-import { classifyKey, parseKey, type KeyInfo } from '../s3/layout.js';
+import { parseKey, type KeyInfo } from '../s3/layout.js';
 
 export interface KeySource {
   type: BucketType;
@@ -27,6 +27,3 @@ export function sourceOfKey(key: string, overrides: readonly KeyPrefixType[]): K
   if (!type) return undefined;
   return { type, prefix: '', info: parseKey(key) };
 }
-
-/** Whether an announced key of `type` is read at all (folder markers, CloudTrail digests are not), as in listing. */
-export { classifyKey };

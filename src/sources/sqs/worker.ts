@@ -147,12 +147,13 @@ class InFlight {
     await this.deps.queue.setVisibility(this.msg.receiptHandle, 0).catch(() => undefined);
   }
 
-  /** Left for redelivery: it comes back after its visibility timeout (or at once with `now`). */
-  async leave(reason: 'object' | 'message' | 'output', now = false): Promise<void> {
+  /**
+   * Left for redelivery: it comes back after its visibility timeout (not at once: a failing object must not burn
+   * through maxReceiveCount in seconds), and after maxReceiveCount in the dead-letter queue.
+   */
+  leave(reason: 'object' | 'message' | 'output'): void {
     if (!this.#stop()) return;
-    const { queue, metrics } = this.deps;
-    metrics?.sqsFailed.inc({ queue: queue.name, reason });
-    if (now) await queue.setVisibility(this.msg.receiptHandle, 0).catch(() => undefined);
+    this.deps.metrics?.sqsFailed.inc({ queue: this.deps.queue.name, reason });
   }
 }
 
@@ -350,7 +351,7 @@ export class QueueWorker {
         this.counts.deleted++;
       } else {
         this.counts.left++;
-        await f.leave('output');
+        f.leave('output');
       }
     });
     this.#pending.add(settled);
@@ -497,9 +498,10 @@ export class QueueWorker {
       }
       return { b, account, bytes: fetchPool.read(b, req, counted) };
     }
+    // the bucket's source is built on first use; the GET waits for it
     const source = this.#source(b);
-    source.catch(() => undefined);
-    return { b, account, bytes: readContent({ bucket: b.name, list: () => notListed(), listPrefixes: () => notListed(), get: (key) => source.then((s) => s.get(key)), delete: () => notListed() }, req, counted) };
+    const opened = source.then((s) => s.get(ref.key));
+    return { b, account, bytes: readContent(getOnly(b.name, source), req, counted, opened) };
   }
 
   /** Decodes a started read into the sink (see decode-object.ts). */
@@ -510,9 +512,12 @@ export class QueueWorker {
   }
 }
 
-/** A worker only gets objects: its source never lists or deletes. */
-function notListed(): never {
-  throw new Error('a queue worker does not list or delete objects');
+/** An ObjectSource that is still being built: a worker only gets objects, it never lists or deletes. */
+function getOnly(bucket: string, source: Promise<ObjectSource>): ObjectSource {
+  const never = (): never => {
+    throw new Error('a queue worker does not list or delete objects');
+  };
+  return { bucket, list: never, listPrefixes: never, get: (key) => source.then((s) => s.get(key)), delete: never };
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

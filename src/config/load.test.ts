@@ -37,7 +37,7 @@ test("the issue's example config (in a multi-root ossec.conf with && in a comman
   assert.equal(config.global.logallJson, true);
   assert.equal(config.alerts.logAlertLevel, 3);
   assert.deepEqual(config.awsS3 && { ...config.awsS3, buckets: undefined }, {
-    disabled: false, intervalSeconds: 600, runOnStart: true, skipOnError: true, workers: 0, schedule: {}, buckets: undefined,
+    disabled: false, intervalSeconds: 600, runOnStart: true, skipOnError: true, workers: 0, schedule: {}, buckets: undefined, subscribers: [],
   });
   assert.deepEqual(config.awsS3?.buckets, [
     { type: 'vpcflow', name: 'wazuh-aws-wodle', path: '', pathSuffix: '', awsAccountAlias: '', removeFromBucket: false, lookbackDays: 1, awsProfile: 'default', origin: { file, line: 16 } },
@@ -104,7 +104,41 @@ test('malformed XML names the line; a missing file names the file', async () => 
 test('legacy and unsupported forms get clear "not supported" errors', async () => {
   const issues = await issuesOf(wodle('<bucket>old-bucket</bucket><remove_from_bucket>yes</remove_from_bucket><subscriber type="security_lake"/>'));
   assert.match(issues.map((i) => i.message).join('\n'), /legacy form <bucket>NAME<\/bucket> is not supported[\s\S]*module-level <remove_from_bucket>[\s\S]*<subscriber> \(security_lake\) is not supported yet/);
-  assert.deepEqual((await issuesOf(wodle('<interval>5m</interval>'))).map((i) => i.message), ['no <bucket> defined in the aws-s3 module']);
+  assert.deepEqual((await issuesOf(wodle('<interval>5m</interval>'))).map((i) => i.message), ['no <bucket> or <subscriber> defined in the aws-s3 module']);
+});
+
+test('a <subscriber type="buckets"> parses every option, prefixes longest first; a wodle with only a subscriber is valid', async () => {
+  const { config } = await loadConfig([wodle(`
+    <subscriber type="buckets">
+      <sqs_name>tld-notifications</sqs_name><aws_profile>prod</aws_profile>
+      <iam_role_arn>arn:aws:iam::123456789012:role/reader</iam_role_arn><iam_role_duration>1800</iam_role_duration>
+      <external_id>ext-1</external_id><sts_endpoint>https://sts.us-east-1.amazonaws.com</sts_endpoint>
+      <service_endpoint>http://127.0.0.1:9000</service_endpoint><sqs_endpoint>http://127.0.0.1:9324</sqs_endpoint>
+      <aws_account_alias>prod</aws_account_alias><discard_regex field="action">REJECT</discard_regex>
+      <key_prefix type="guardduty">firehose</key_prefix><key_prefix type="custom">firehose/app/</key_prefix>
+      <visibility_timeout>60</visibility_timeout><wait_time>5</wait_time><max_messages>4</max_messages>
+    </subscriber>`)]);
+  assert.equal(config.awsS3?.buckets.length, 0);
+  const s = config.awsS3?.subscribers[0];
+  assert.deepEqual({ ...s, origin: undefined }, {
+    type: 'buckets', sqsName: 'tld-notifications', awsProfile: 'prod', iamRoleArn: 'arn:aws:iam::123456789012:role/reader', iamRoleDuration: 1800,
+    externalId: 'ext-1', stsEndpoint: 'https://sts.us-east-1.amazonaws.com', serviceEndpoint: 'http://127.0.0.1:9000', sqsEndpoint: 'http://127.0.0.1:9324',
+    awsAccountAlias: 'prod', discardRegex: { field: 'action', regex: 'REJECT' },
+    keyPrefixes: [{ prefix: 'firehose/app/', type: 'custom' }, { prefix: 'firehose/', type: 'guardduty' }],
+    visibilityTimeoutSecs: 60, waitTimeSecs: 5, maxMessages: 4, origin: undefined,
+  });
+  const d = (await loadConfig([wodle('<subscriber type="buckets"><sqs_name>q</sqs_name></subscriber>')])).config.awsS3?.subscribers[0];
+  assert.deepEqual([d?.visibilityTimeoutSecs, d?.waitTimeSecs, d?.maxMessages, d?.keyPrefixes], [300, 20, 10, []]);
+});
+
+test('subscriber mistakes are errors naming the tag', async () => {
+  const messages = async (inner: string) => (await issuesOf(wodle(inner))).map((i) => `${i.tag}: ${i.message}`);
+  assert.deepEqual(await messages('<subscriber type="buckets"><aws_profile>p</aws_profile></subscriber>'), ['subscriber: missing <sqs_name>']);
+  assert.deepEqual(await messages('<subscriber type="buckets"><sqs_name>bad name!</sqs_name></subscriber>'), ["sqs_name: 'bad name!' is not an SQS queue name (1–80 letters, digits, - or _)"]);
+  assert.deepEqual(await messages('<subscriber type="buckets"><sqs_name>q</sqs_name><external_id>x</external_id></subscriber>'), ['external_id: needs <iam_role_arn>']);
+  assert.deepEqual(await messages('<subscriber type="buckets"><sqs_name>q</sqs_name><key_prefix type="waf">a/</key_prefix><key_prefix>b/</key_prefix></subscriber>'), ["key_prefix: invalid type 'waf'", 'key_prefix: missing attribute type']);
+  assert.deepEqual(await messages('<subscriber type="buckets"><sqs_name>q</sqs_name><visibility_timeout>1</visibility_timeout><sqs_nme>x</sqs_nme></subscriber>'), ['visibility_timeout: 1 is outside 2–43200', 'sqs_nme: no such option in <subscriber type="buckets">; did you mean <sqs_name>?']);
+  assert.deepEqual(await messages('<subscriber type="queues"><sqs_name>q</sqs_name></subscriber>'), ["subscriber: invalid subscriber type 'queues'"]);
 });
 
 test('several files merge; a second aws-s3 wodle is refused; relative rule paths resolve against their file', async () => {

@@ -8,10 +8,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import type { AwsS3Config, BucketConfig, IndexerConfig, TldConfig } from './types.js';
+import type { AwsS3Config, BucketConfig, IndexerConfig, SubscriberConfig, TldConfig } from './types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { parseXml, type XmlElement } from './xml.js';
-import { BUCKET_TYPES, SECTIONS, UNSUPPORTED_BUCKET_TYPES, defaults, section, type SectionName } from './schema.js';
+import { BUCKET_TYPES, SECTIONS, SUBSCRIBER_TYPES, UNSUPPORTED_BUCKET_TYPES, UNSUPPORTED_SUBSCRIBER_TYPES, defaults, section, type SectionName } from './schema.js';
 import * as v from './values.js';
 import { WAZUH_BLOCKS, WAZUH_ONLY_OPTIONS, didYouMean } from './wazuh-options.js';
 
@@ -101,16 +101,7 @@ function readBucket(el: XmlElement, c: Collector): BucketConfig | undefined {
   }
   const b: Record<string, unknown> = { ...defaults('bucket'), type, origin: { file: c.file, line: el.line } };
   readOptions(el, 'bucket', b, c, true);
-  const discardEl = el.children.find((ch) => ch.name === 'discard_regex');
-  if (discardEl && b.discardRegex !== undefined) {
-    const field = discardEl.attributes.field?.trim();
-    if (!field) {
-      c.error(discardEl.line, 'discard_regex', "required attribute 'field' is missing", 'field="dotted.path"');
-      delete b.discardRegex;
-    } else {
-      b.discardRegex = { field, regex: b.discardRegex };
-    }
-  }
+  discardOf(el, b, c);
   if (!el.children.some((ch) => ch.name === 'name')) c.error(el.line, 'bucket', 'missing <name>', 'S3 bucket name');
   if (b.iamRoleDuration !== undefined && b.iamRoleArn === undefined) {
     c.error(el.line, 'iam_role_duration', 'needs <iam_role_arn>');
@@ -121,22 +112,77 @@ function readBucket(el: XmlElement, c: Collector): BucketConfig | undefined {
   return b as unknown as BucketConfig;
 }
 
+/** `<discard_regex field="…">`: the regex read by readOptions joined with its field attribute. */
+function discardOf(el: XmlElement, target: Record<string, unknown>, c: Collector): void {
+  const discardEl = el.children.find((ch) => ch.name === 'discard_regex');
+  if (!discardEl || target.discardRegex === undefined) return;
+  const field = discardEl.attributes.field?.trim();
+  if (!field) {
+    c.error(discardEl.line, 'discard_regex', "required attribute 'field' is missing", 'field="dotted.path"');
+    delete target.discardRegex;
+  } else {
+    target.discardRegex = { field, regex: target.discardRegex };
+  }
+}
+
+function readSubscriber(el: XmlElement, c: Collector): SubscriberConfig | undefined {
+  const type = el.attributes.type;
+  const extra = Object.keys(el.attributes).filter((a) => a !== 'type');
+  if (extra.length) c.error(el.line, 'subscriber', `attribute ${extra.map((a) => `'${a}'`).join(', ')} is not valid`, 'type');
+  if (type !== undefined && UNSUPPORTED_SUBSCRIBER_TYPES.includes(type)) {
+    c.error(el.line, 'subscriber', `<subscriber> (${type}) is not supported yet`, `type="${SUBSCRIBER_TYPES.join('|')}"`);
+    return undefined;
+  }
+  if (!(SUBSCRIBER_TYPES as readonly string[]).includes(type ?? '')) {
+    c.error(el.line, 'subscriber', type === undefined ? 'missing attribute type' : `invalid subscriber type '${type}'`, SUBSCRIBER_TYPES.join(', '));
+    return undefined;
+  }
+  const s: Record<string, unknown> = { ...defaults('subscriber'), type, keyPrefixes: [], origin: { file: c.file, line: el.line } };
+  readOptions(el, 'subscriber', s, c, true, ['key_prefix']);
+  discardOf(el, s, c);
+  const prefixes: { prefix: string; type: string }[] = [];
+  for (const ch of el.children.filter((x) => x.name === 'key_prefix')) {
+    const t = ch.attributes.type;
+    const bad = Object.keys(ch.attributes).filter((a) => a !== 'type');
+    if (bad.length) c.error(ch.line, 'key_prefix', `unknown attribute ${bad.map((a) => `'${a}'`).join(', ')}`, 'type');
+    if (!t || !(BUCKET_TYPES as readonly string[]).includes(t)) {
+      c.error(ch.line, 'key_prefix', t ? `invalid type '${t}'` : 'missing attribute type', BUCKET_TYPES.join(', '));
+      continue;
+    }
+    const raw = ch.text.trim();
+    const parsed = section('subscriber').options.find((o) => o.tag === 'key_prefix')!.parse(raw);
+    if ('error' in parsed) c.error(ch.line, 'key_prefix', parsed.error);
+    else if (prefixes.some((p) => p.prefix === parsed.value)) c.error(ch.line, 'key_prefix', `prefix '${raw}' given twice`);
+    else prefixes.push({ prefix: parsed.value as string, type: t });
+  }
+  // longest first: the most specific prefix decides
+  s.keyPrefixes = prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
+  if (!el.children.some((ch) => ch.name === 'sqs_name')) c.error(el.line, 'subscriber', 'missing <sqs_name>', 'SQS queue name');
+  if (s.iamRoleDuration !== undefined && s.iamRoleArn === undefined) c.error(el.line, 'iam_role_duration', 'needs <iam_role_arn>');
+  if (s.externalId !== undefined && s.iamRoleArn === undefined) c.error(el.line, 'external_id', 'needs <iam_role_arn>');
+  return s as unknown as SubscriberConfig;
+}
+
 function readWodle(el: XmlElement, c: Collector): AwsS3Config {
   const w: Record<string, unknown> = { ...defaults('wodle') };
   readOptions(el, 'wodle', w, c, true, ['bucket', 'service', 'subscriber', 'access_key', 'secret_key', 'remove_from_bucket']);
   const buckets: BucketConfig[] = [];
+  const subscribers: SubscriberConfig[] = [];
   for (const child of el.children) {
     if (child.name === 'bucket') {
       const b = readBucket(child, c);
       if (b) buckets.push(b);
-    } else if (child.name === 'service' || child.name === 'subscriber') {
+    } else if (child.name === 'subscriber') {
+      const s = readSubscriber(child, c);
+      if (s) subscribers.push(s);
+    } else if (child.name === 'service') {
       c.error(child.line, child.name, `<${child.name}> (${child.attributes.type ?? 'no type'}) is not supported yet`, '<bucket type="vpcflow|guardduty|cloudtrail|custom">');
     } else if (['access_key', 'secret_key', 'remove_from_bucket'].includes(child.name)) {
       c.error(child.line, child.name, `the legacy module-level <${child.name}> is not supported; set it inside <bucket type="…">`);
     }
   }
-  if (buckets.length === 0 && !c.issues.some((i) => i.severity === 'error' && i.tag === 'bucket')) {
-    c.error(el.line, 'wodle', 'no <bucket> defined in the aws-s3 module', '<bucket type="vpcflow|guardduty|cloudtrail|custom">');
+  if (buckets.length === 0 && subscribers.length === 0 && !c.issues.some((i) => i.severity === 'error' && (i.tag === 'bucket' || i.tag === 'subscriber'))) {
+    c.error(el.line, 'wodle', 'no <bucket> or <subscriber> defined in the aws-s3 module', '<bucket type="vpcflow|guardduty|cloudtrail|custom">, <subscriber type="buckets">');
   }
   let interval = w.intervalSeconds as number;
   const day = w.day as number | undefined;
@@ -165,6 +211,7 @@ function readWodle(el: XmlElement, c: Collector): AwsS3Config {
       ...(time !== undefined ? { time } : {}),
     },
     buckets,
+    subscribers,
   };
 }
 
@@ -263,7 +310,7 @@ function resolveRuleset(ruleset: Record<string, unknown>, entries: RulesetEntry[
 }
 
 /** Top-level blocks ThreatLockDown reads (besides `<wodle name="aws-s3">`). */
-const SECTION_TAGS = new Set(SECTIONS.filter((s) => !['wodle', 'bucket', 'indexer_ssl'].includes(s.name)).map((s) => s.element.slice(1, -1)));
+const SECTION_TAGS = new Set(SECTIONS.filter((s) => !['wodle', 'bucket', 'subscriber', 'indexer_ssl'].includes(s.name)).map((s) => s.element.slice(1, -1)));
 
 /** Loads and validates the configuration files (their sections merge, in order). */
 export async function loadConfig(files: string[]): Promise<{ config: TldConfig; warnings: ConfigIssue[]; rulesetOrigins: RulesetOrigins }> {

@@ -6,7 +6,7 @@
 import * as v from './values.js';
 import type { Parsed } from './values.js';
 
-export type SectionName = 'wodle' | 'bucket' | 'global' | 'alerts' | 'ruleset' | 'dashboard' | 'store' | 'indexer' | 'indexer_ssl';
+export type SectionName = 'wodle' | 'bucket' | 'subscriber' | 'global' | 'alerts' | 'ruleset' | 'dashboard' | 'store' | 'indexer' | 'indexer_ssl';
 
 export interface OptionDef {
   tag: string;
@@ -50,6 +50,9 @@ function hostList(text: string): Parsed<string[]> {
 }
 
 export const BUCKET_TYPES = ['vpcflow', 'guardduty', 'cloudtrail', 'custom'] as const;
+export const SUBSCRIBER_TYPES = ['buckets'] as const;
+/** Wazuh subscriber types we recognise but do not run. */
+export const UNSUPPORTED_SUBSCRIBER_TYPES = ['security_lake', 'security_hub'];
 /** Wazuh bucket types we recognise but do not collect yet. */
 export const UNSUPPORTED_BUCKET_TYPES = ['config', 'waf', 'alb', 'clb', 'nlb', 'server_access', 'cisco_umbrella'];
 
@@ -68,6 +71,28 @@ export const SECTIONS: SectionDef[] = [
       { tag: 'time', key: 'time', type: 'hh:mm', description: 'Time of day (UTC) for daily, weekly or monthly runs (interval becomes a multiple of 1d).', parse: v.clockTime },
       { tag: 'workers', key: 'workers', type: 'integer', default: '0', allowed: '0–64 (0 = one per core)', description: 'ThreatLockDown: threads that fetch objects (GetObject through the AWS SDK) and decompress them beside the thread that decodes, runs the rules and writes; several objects are read at once on each. 0 starts one per core. Read when collection starts: a reload keeps the threads running.', parse: v.integer(0, 64) },
       { tag: 'bucket', key: 'buckets', type: 'block', repeatable: true, attributes: ['type'], allowed: `type="${BUCKET_TYPES.join('|')}"`, description: 'One S3 bucket to read; see the bucket options.', parse: v.text },
+      { tag: 'subscriber', key: 'subscribers', type: 'block', repeatable: true, attributes: ['type'], allowed: `type="${SUBSCRIBER_TYPES.join('|')}"`, description: 'An SQS queue of S3 event notifications to work on (`tld start` runs a worker); see the subscriber options.', parse: v.text },
+    ],
+  },
+  {
+    name: 'subscriber',
+    element: '<subscriber type="buckets">',
+    title: 'Subscriber options (workers on an SQS queue)',
+    options: [
+      { tag: 'sqs_name', key: 'sqsName', type: 'string', allowed: '1–80 letters, digits, `-` or `_`', description: 'The queue the S3 event notifications arrive on (S3 → SQS, S3 → SNS → SQS raw or wrapped, S3 → EventBridge → SQS); its URL is looked up with GetQueueUrl (required).', parse: v.queueName },
+      { tag: 'aws_profile', key: 'awsProfile', type: 'string', description: 'Named profile for both the queue and the buckets. Unset: the SDK\'s default chain.', ifEmpty: 'ignored', parse: v.nonEmpty },
+      { tag: 'iam_role_arn', key: 'iamRoleArn', type: 'ARN', description: 'Role assumed with STS AssumeRole (session name `ThreatLockDown`) to receive from the queue and read the objects.', ifEmpty: 'ignored', parse: v.roleArn },
+      { tag: 'iam_role_duration', key: 'iamRoleDuration', type: 'seconds', allowed: '900–43200', description: 'Session duration of the assumed role. Needs `iam_role_arn`.', ifEmpty: 'ignored', parse: v.integer(900, 43200) },
+      { tag: 'external_id', key: 'externalId', type: 'string', description: 'External id passed to AssumeRole (the role\'s trust policy asks for it). Needs `iam_role_arn`.', ifEmpty: 'ignored', parse: v.nonEmpty },
+      { tag: 'sts_endpoint', key: 'stsEndpoint', type: 'URL', description: 'STS endpoint used for AssumeRole.', ifEmpty: 'ignored', parse: v.url },
+      { tag: 'service_endpoint', key: 'serviceEndpoint', type: 'URL', description: 'S3 endpoint the objects are read from (VPC endpoint, FIPS, or an S3-compatible store; path-style).', ifEmpty: 'ignored', parse: v.url },
+      { tag: 'sqs_endpoint', key: 'sqsEndpoint', type: 'URL', description: 'ThreatLockDown: SQS endpoint (a VPC endpoint or an SQS-compatible server), separate from the S3 one.', ifEmpty: 'ignored', parse: v.url },
+      { tag: 'aws_account_alias', key: 'awsAccountAlias', type: 'string', default: '', description: 'Free text copied into every event as `aws.log_info.aws_account_alias`.', ifEmpty: 'value', parse: v.text },
+      { tag: 'discard_regex', key: 'discardRegex', type: 'regex', attributes: ['field'], description: 'Drops records whose field matches the regex, as in `<bucket>`.', ifEmpty: 'ignored', parse: v.pythonRegex },
+      { tag: 'key_prefix', key: 'keyPrefixes', type: 'key prefix', repeatable: true, attributes: ['type'], allowed: `type="${BUCKET_TYPES.join('|')}"`, description: 'ThreatLockDown: objects whose key starts with this prefix are read as this type, whatever their layout (the longest matching prefix wins). Needed for Firehose prefixes (`<key_prefix type="guardduty">firehose/</key_prefix>`) and `custom`; other keys take their type from the AWSLogs layout (`vpcflowlogs`, `CloudTrail`, `GuardDuty`), and a key that fits none is reported and left on the queue (it ends in the dead-letter queue).', parse: v.keyPrefix },
+      { tag: 'visibility_timeout', key: 'visibilityTimeoutSecs', type: 'seconds', default: '300', allowed: '2–43200', description: 'ThreatLockDown: how long a received message stays hidden from other workers; it is extended by this much every half of it while its object is being read, so a large object is never handed to a second worker meanwhile. A failed object\'s message comes back after it.', parse: v.integer(2, 43200) },
+      { tag: 'wait_time', key: 'waitTimeSecs', type: 'seconds', default: '20', allowed: '0–20', description: 'ThreatLockDown: long polling: how long a ReceiveMessage waits for messages.', parse: v.integer(0, 20) },
+      { tag: 'max_messages', key: 'maxMessages', type: 'integer', default: '10', allowed: '1–10', description: 'ThreatLockDown: messages asked for per ReceiveMessage.', parse: v.integer(1, 10) },
     ],
   },
   {

@@ -35,12 +35,43 @@ export interface BucketConfig {
   discardRegex?: DiscardRegex;
   stsEndpoint?: string;
   serviceEndpoint?: string;
+  /** AssumeRole external id (set for buckets read on behalf of a subscriber) */
+  externalId?: string;
   /** deprecated static keys (Wazuh `access_key`/`secret_key`) */
   accessKey?: string;
   secretKey?: string;
   /** ThreatLockDown extension `<lookback_days>`: day folders re-listed behind the newest one, to catch late files */
   lookbackDays: number;
   /** where the `<bucket>` element starts, for messages */
+  origin: { file: string; line: number };
+}
+
+/** `<key_prefix type="…">`: keys under `prefix` are read as `type` (ThreatLockDown). */
+export interface KeyPrefixType {
+  prefix: string;
+  type: BucketType;
+}
+
+/** `<subscriber type="buckets">`: a worker on an SQS queue of S3 event notifications (src/sources/sqs/). */
+export interface SubscriberConfig {
+  type: 'buckets';
+  sqsName: string;
+  awsProfile?: string;
+  iamRoleArn?: string;
+  iamRoleDuration?: number;
+  externalId?: string;
+  stsEndpoint?: string;
+  /** S3 endpoint */
+  serviceEndpoint?: string;
+  /** SQS endpoint (ThreatLockDown) */
+  sqsEndpoint?: string;
+  awsAccountAlias: string;
+  discardRegex?: DiscardRegex;
+  /** per-prefix source types, longest prefix first */
+  keyPrefixes: KeyPrefixType[];
+  visibilityTimeoutSecs: number;
+  waitTimeSecs: number;
+  maxMessages: number;
   origin: { file: string; line: number };
 }
 
@@ -62,6 +93,7 @@ export interface AwsS3Config {
   workers: number;
   schedule: Schedule;
   buckets: BucketConfig[];
+  subscribers: SubscriberConfig[];
 }
 
 export interface RulesetConfig {

@@ -140,3 +140,8 @@ export function host(text: string): Parsed<string> {
 export function oneOf<T extends string>(values: readonly T[]) {
   return (text: string): Parsed<T> => ((values as readonly string[]).includes(text) ? { value: text as T } : { error: `'${text}' is not one of ${values.join(', ')}` });
 }
+
+/** An SQS queue name as Wazuh checks it (`^[a-zA-Z0-9-_]{1,80}$`; FIFO queues end in `.fifo`). */
+export function queueName(text: string): Parsed<string> {
+  return /^[a-zA-Z0-9_-]{1,80}(\.fifo)?$/.test(text) ? { value: text } : { error: `'${text}' is not an SQS queue name (1–80 letters, digits, - or _)` };
+}

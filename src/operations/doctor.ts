@@ -3,7 +3,8 @@
  * answer to "why are no logs coming in?". Every check yields a line: ok, warn (works, but look at this) or
  * fail (nothing will be read until it is fixed), with the fix.
  */
-import type { BucketConfig } from '../config/types.js';
+import type { BucketConfig, SubscriberConfig } from '../config/types.js';
+import type { MessageQueue } from '../sources/sqs/queue.js';
 import type { ObjectSource } from '../sources/s3/client.js';
 import { scopesOf } from '../sources/s3/collect-bucket.js';
 import { ACCOUNT_FOLDER, SERVICE_FOLDER, awsLogsBase, classifyKey, dayOf, flowLogIdOf, lastFolder } from '../sources/s3/layout.js';
@@ -132,5 +133,48 @@ export async function diagnoseBucket(b: BucketConfig, deps: DoctorDeps): Promise
       add('info', 'state', `${[s.account, s.region, s.flowLogId].filter(Boolean).join('/') || s.path || '(bucket)'}: read up to ${deps.state.newestDay(s) ?? 'nothing yet'}`);
     }
   }
+  return out;
+}
+
+/**
+ * The checks of one queue worker (`<subscriber>`): the queue is found (GetQueueUrl) and readable
+ * (GetQueueAttributes), a dead-letter queue catches what keeps failing, and how much is waiting. Nothing is
+ * received: a message taken by the doctor would be hidden from the workers.
+ */
+export async function diagnoseSubscriber(s: SubscriberConfig, open: (s: SubscriberConfig) => Promise<MessageQueue>): Promise<Check[]> {
+  const out: Check[] = [];
+  const add = (verdict: Verdict, what: string, detail: string) => out.push({ verdict, what, detail });
+  let queue: MessageQueue;
+  try {
+    queue = await open(s);
+    add('ok', 'queue', `${s.sqsName} found (${queue.url})`);
+  } catch (e) {
+    add('fail', 'queue', (e as Error).message);
+    return out;
+  }
+  try {
+    const a = await queue.attributes(['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'RedrivePolicy', 'MessageRetentionPeriod']);
+    add('ok', 'attributes', 'sqs:GetQueueAttributes works');
+    add('info', 'messages', `${a.ApproximateNumberOfMessages ?? '?'} waiting, ${a.ApproximateNumberOfMessagesNotVisible ?? '?'} being handled`);
+    if (a.RedrivePolicy) {
+      let policy: { deadLetterTargetArn?: string; maxReceiveCount?: number | string } = {};
+      try {
+        policy = JSON.parse(a.RedrivePolicy) as typeof policy;
+      } catch {
+        // reported below as a policy without a target
+      }
+      add('ok', 'dead-letter queue', `${policy.deadLetterTargetArn ?? '(no target in the RedrivePolicy)'} after ${String(policy.maxReceiveCount ?? '?')} receives`);
+    } else {
+      add('warn', 'dead-letter queue', 'none: a message whose object cannot be read comes back until the queue\'s retention drops it; give the queue a RedrivePolicy (a dead-letter queue, maxReceiveCount 5 or more)');
+    }
+    const retention = Number(a.MessageRetentionPeriod ?? 0);
+    if (retention > 14 * 86_400) add('warn', 'retention', `${retention} s: longer than the 14 days the worker remembers objects by the day their message was sent`);
+  } catch (e) {
+    add('fail', 'attributes', (e as Error).message);
+  } finally {
+    queue.close();
+  }
+  add('info', 'receive', 'not checked (a message the doctor received would be hidden from the workers); the first `tld start` logs a failing ReceiveMessage or DeleteMessage with the permission to grant');
+  if (s.keyPrefixes.length === 0) add('info', 'source types', 'from the key layout only (AWSLogs/<account>/vpcflowlogs|CloudTrail|GuardDuty/…); Firehose or custom prefixes need <key_prefix type="…">');
   return out;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BucketConfig } from '../config/types.js';
+import type { BucketConfig, SubscriberConfig } from '../config/types.js';
 import { buildIamPolicies } from './iam-policy.js';
 
 function bucket(p: Partial<BucketConfig> & Pick<BucketConfig, 'type' | 'name'>): BucketConfig {
@@ -14,6 +14,25 @@ function bucket(p: Partial<BucketConfig> & Pick<BucketConfig, 'type' | 'name'>):
     ...p,
   };
 }
+
+function subscriber(p: Partial<SubscriberConfig> & Pick<SubscriberConfig, 'sqsName'>): SubscriberConfig {
+  return { type: 'buckets', awsAccountAlias: '', keyPrefixes: [], visibilityTimeoutSecs: 300, waitTimeSecs: 20, maxMessages: 10, origin: { file: 'ossec.conf', line: 1 }, ...p };
+}
+
+test('a queue worker gets the SQS actions on its queue and s3:GetObject on what is announced; SendMessage only with buckets to backfill; a role is assumed', () => {
+  const [only] = buildIamPolicies([], { subscribers: [subscriber({ sqsName: 'tld-events' })] });
+  assert.deepEqual(only?.policy.Statement, [
+    { Sid: 'Queuetldevents1', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], Resource: 'arn:aws:sqs:*:*:tld-events' },
+    { Sid: 'ReadAnnouncedtldevents1', Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::*/*' },
+  ]);
+  const [withBuckets] = buildIamPolicies([bucket({ type: 'vpcflow', name: 'flows' })], { subscribers: [subscriber({ sqsName: 'q' })] });
+  assert.ok(withBuckets?.policy.Statement.some((s) => Array.isArray(s.Action) && s.Action.includes('sqs:SendMessage')));
+  const role = 'arn:aws:iam::333333333333:role/worker';
+  const policies = buildIamPolicies([], { subscribers: [subscriber({ sqsName: 'q', iamRoleArn: role })] });
+  assert.deepEqual(policies.map((p) => p.attachTo), ['base', role]);
+  assert.deepEqual(policies[0]?.policy.Statement, [{ Sid: 'AssumeReadingRoles', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: [role] }]);
+  assert.deepEqual(policies[1]?.buckets, ['queue q']);
+});
 
 test('multi-bucket config: list, get, delete only where remove_from_bucket', () => {
   const [base, ...rest] = buildIamPolicies([
@@ -101,6 +120,12 @@ async function actionsTheCodeCalls(): Promise<Set<string>> {
     HeadObjectCommand: 's3:GetObject',
     DeleteObjectCommand: 's3:DeleteObject',
     GetCallerIdentityCommand: null,
+    GetQueueUrlCommand: 'sqs:GetQueueUrl',
+    ReceiveMessageCommand: 'sqs:ReceiveMessage',
+    DeleteMessageCommand: 'sqs:DeleteMessage',
+    ChangeMessageVisibilityCommand: 'sqs:ChangeMessageVisibility',
+    GetQueueAttributesCommand: 'sqs:GetQueueAttributes',
+    SendMessageBatchCommand: 'sqs:SendMessage',
   };
   const found = new Set<string>();
   const walk = (dir: string): void => {
@@ -136,7 +161,7 @@ test('the policy grants only actions the code calls, and each of them only when 
       bucket({ type: 'cloudtrail', name: 'trail', iamRoleArn: role }),
       bucket({ type: 'custom', name: 'other' }),
     ],
-    { kmsKeyArns: ['arn:aws:kms:us-east-1:111111111111:key/abc'] },
+    { kmsKeyArns: ['arn:aws:kms:us-east-1:111111111111:key/abc'], subscribers: [subscriber({ sqsName: 'notifications' })] },
   );
   const granted = new Set(all.flatMap((p) => p.policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))));
   // kms:Decrypt is not a call of ours: S3 needs it to hand out objects written with SSE-KMS

@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics of the collector: objects, records, bytes, errors and lag per bucket, cycle timings,
- * and the store's retention runs. One registry per process (created by the composition root, never global).
+ * the store's retention runs, and the SQS workers' messages. One registry per process (created by the composition root, never global).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -22,6 +22,14 @@ export class CollectorMetrics {
   readonly retentionLastRun = new Gauge({ name: 'tld_retention_last_run_timestamp_seconds', help: 'When retention last ran to completion (flow_retention_days, alert_retention_days)', registers: [this.registry] });
   readonly retentionRemoved = new Counter({ name: 'tld_retention_removed_rows_total', help: 'Store rows removed by retention, per table (flows, alerts, objects: the per-object ingestion health)', labelNames: ['table'], registers: [this.registry] });
   readonly retentionFailures = new Counter({ name: 'tld_retention_failures_total', help: 'Retention runs that failed (the rows stay until the next run)', registers: [this.registry] });
+
+  // workers on an SQS queue (src/sources/sqs/worker.ts)
+  readonly sqsReceived = new Counter({ name: 'tld_sqs_messages_received_total', help: 'SQS messages received (a redelivery counts again)', labelNames: ['queue'], registers: [this.registry] });
+  readonly sqsDeleted = new Counter({ name: 'tld_sqs_messages_deleted_total', help: 'SQS messages deleted: every object they announced is durable in the outputs (or was already), or they announced nothing to read (s3:TestEvent, removals)', labelNames: ['queue'], registers: [this.registry] });
+  readonly sqsFailed = new Counter({ name: 'tld_sqs_messages_failed_total', help: 'SQS messages left on the queue for redelivery (and, after maxReceiveCount, its dead-letter queue), by reason: object (unreadable, unknown layout), message (not a notification), output (an output or the state failed)', labelNames: ['queue', 'reason'], registers: [this.registry] });
+  readonly sqsVisibilityExtensions = new Counter({ name: 'tld_sqs_visibility_extensions_total', help: 'ChangeMessageVisibility calls that kept a message hidden while its objects were being read and committed', labelNames: ['queue'], registers: [this.registry] });
+  readonly sqsOldestMessageAge = new Gauge({ name: 'tld_sqs_oldest_message_age_seconds', help: 'Age (since it was first sent) of the oldest message in the last batch received', labelNames: ['queue'], registers: [this.registry] });
+  readonly sqsUtilization = new Gauge({ name: 'tld_sqs_worker_utilization', help: 'Share of the last minute the worker spent handling messages rather than waiting for them (0–1)', labelNames: ['queue'], registers: [this.registry] });
 
   constructor() {
     for (const table of ['flows', 'alerts', 'objects']) this.retentionRemoved.inc({ table }, 0);

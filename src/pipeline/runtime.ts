@@ -73,8 +73,13 @@ export interface CycleOptions {
   sourceFor?: (b: BucketConfig) => Promise<ObjectSource>;
 }
 
+/**
+ * Days the state keeps exact. Queue workers remember an object under the day its message was first sent: the window
+ * covers SQS's longest retention (14 days), so a redelivery of any message still on the queue is recognised.
+ */
+const QUEUE_RETENTION_DAYS = 14;
 function lookback(config: TldConfig): number {
-  return Math.max(0, ...(config.awsS3?.buckets.map((b) => b.lookbackDays) ?? [1]));
+  return Math.max(0, ...(config.awsS3?.buckets.map((b) => b.lookbackDays) ?? [1]), config.awsS3?.subscribers.length ? QUEUE_RETENTION_DAYS : 0);
 }
 
 /** Opens everything a collection cycle needs, recovering outputs left behind by a crash. */

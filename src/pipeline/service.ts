@@ -1,5 +1,6 @@
 /**
- * The long-running service (`tld start`): collection cycles on the configured schedule (never overlapping),
+ * The long-running service (`tld start`): collection cycles on the configured schedule (never overlapping), a
+ * worker per `<subscriber>` queue (workers.ts),
  * store retention at start and then daily, SIGHUP reloads configuration and rules (a bad new configuration is
  * refused and the old one keeps running; options that only a restart takes up are named, never claimed as
  * reloaded), SIGTERM/SIGINT stop after the object being read. The dashboard, when this build has one, runs
@@ -12,6 +13,7 @@ import type { TldConfig } from '../config/types.js';
 import { openRuntime, runCycle, type Runtime } from './runtime.js';
 import { firstRun, nextRun, type ScheduleSpec } from './schedule.js';
 import { applyRetention, RetentionSchedule } from './retention.js';
+import { runWorkers } from './workers.js';
 
 /** What a reload did to a part of the service; entries name the options (`<dashboard> token`). */
 export interface ReloadReport {
@@ -43,7 +45,7 @@ export interface ServiceOptions {
 }
 
 /** Options the running service took at start and keeps until a restart, changed in `next`. */
-function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global' | 'indexer'>, next: TldConfig): string[] {
+function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global' | 'indexer'> & { subscribers: unknown[] }, next: TldConfig): string[] {
   const out: string[] = [];
   for (const o of section('store').options) {
     const key = o.key as keyof TldConfig['store'];
@@ -53,6 +55,8 @@ function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global' | 'in
   if (next.global.logallJson !== openedWith.global.logallJson) out.push('<global> logall_json');
   // the indexer's client is opened with the runtime (hosts, TLS, credentials file)
   if (JSON.stringify({ ...next.indexer, origin: undefined }) !== JSON.stringify({ ...openedWith.indexer, origin: undefined })) out.push('<indexer>');
+  // queue workers take their <subscriber> when they start
+  if (JSON.stringify(next.awsS3?.subscribers ?? []) !== JSON.stringify(openedWith.subscribers)) out.push('<subscriber>');
   return out;
 }
 
@@ -68,7 +72,7 @@ export async function runService(opts: ServiceOptions): Promise<void> {
   const signals = opts.signals ?? process;
   const rt = await openRuntime({ configFiles: opts.configFiles, dataDir: opts.dataDir, logger });
   // the store prunes by the configuration it was opened with; a reloaded <store> needs a restart
-  const openedWith = { store: rt.config.store, global: rt.config.global, indexer: rt.config.indexer };
+  const openedWith = { store: rt.config.store, global: rt.config.global, indexer: rt.config.indexer, subscribers: rt.config.awsS3?.subscribers ?? [] };
   const retention = new RetentionSchedule(async () => {
     if (rt.store) await applyRetention(rt.store, openedWith.store, new Date(), logger, rt.metrics);
   }, opts.retentionEveryMs);
@@ -140,6 +144,8 @@ export async function runService(opts: ServiceOptions): Promise<void> {
       wake = done;
     });
 
+  // queue workers (<subscriber>) run beside the bucket cycles until the stop signal
+  const workers = runWorkers(rt, logger, controller.signal).catch((e: unknown) => logger.error({ code: (e as { code?: string }).code }, `The queue workers stopped: ${(e as Error).message}`));
   try {
     // at start, before the first cycle reads anything (what it adds is never pruned in the same breath), then daily
     await retention.runNow();
@@ -188,6 +194,8 @@ export async function runService(opts: ServiceOptions): Promise<void> {
     signals.off('SIGHUP', onHup);
     signals.off('SIGTERM', onTerm);
     signals.off('SIGINT', onInt);
+    controller.abort();
+    await workers;
     await retention.stop();
     if (addOn) await addOn.close();
     await rt.close();

@@ -54,5 +54,17 @@ export function register(program: Command): void {
         ].filter(Boolean);
         process.stdout.write(`  ${parts.join('  ')}\n`);
       }
+      for (const s of aws.subscribers) {
+        const parts = [
+          `worker     queue ${s.sqsName}`,
+          s.sqsEndpoint && `sqs_endpoint=${s.sqsEndpoint}`,
+          s.awsProfile && `profile=${s.awsProfile}`,
+          s.iamRoleArn && `role=${s.iamRoleArn}`,
+          s.serviceEndpoint && `endpoint=${s.serviceEndpoint}`,
+          `visibility=${s.visibilityTimeoutSecs}s`,
+          s.keyPrefixes.length ? `types=${s.keyPrefixes.map((p) => `${p.prefix}→${p.type}`).join(',')}` : 'types from the key layout',
+        ].filter(Boolean);
+        process.stdout.write(`  ${parts.join('  ')}\n`);
+      }
     });
 }

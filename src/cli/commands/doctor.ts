@@ -10,14 +10,15 @@ const MARK = { ok: '✔', warn: '!', fail: '✘', info: '·' } as const;
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('Check each configured bucket live and explain what is wrong: credentials, access, layout (accounts, regions, flow logs, date or Firehose folders), newest object, what the configuration skips and why.')
+    .description('Check each configured bucket and queue (<subscriber>) live and explain what is wrong: credentials, access, layout (accounts, regions, flow logs, date or Firehose folders), newest object, what the configuration skips and why.')
     .requiredOption('-c, --config <file>', CONFIG_HELP, collect, [])
     .option('-d, --data-dir <dir>', `${DATA_DIR_HELP} (to show what was read so far)`)
     .action(async (opts: { config: string[]; dataDir?: string }) => {
       const { loadConfig } = await import('../../config/load.js');
       const { ConfigError, formatIssue } = await import('../../config/errors.js');
       const { createS3Source, createS3Client } = await import('../../sources/s3/client.js');
-      const { diagnoseBucket } = await import('../../operations/doctor.js');
+      const { diagnoseBucket, diagnoseSubscriber } = await import('../../operations/doctor.js');
+      const { openQueue } = await import('../../sources/sqs/queue.js');
       const { openStateStore } = await import('../../sources/s3/state/file-state-store.js');
       const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
       let config;
@@ -37,6 +38,7 @@ export function register(program: Command): void {
         process.stdout.write(`· state not shown: ${(e as Error).message}\n`);
       }
       let failures = 0;
+      let queueFailures = 0;
       try {
         for (const b of config.awsS3.buckets) {
           process.stdout.write(`\n${b.type} s3://${b.name}/${b.path}${b.pathSuffix}${b.serviceEndpoint ? ` at ${b.serviceEndpoint}` : ''}\n`);
@@ -50,10 +52,17 @@ export function register(program: Command): void {
           for (const c of checks) process.stdout.write(`  ${MARK[c.verdict]} ${c.what}: ${c.detail}\n`);
           if (checks.some((c) => c.verdict === 'fail')) failures++;
         }
+        for (const sub of config.awsS3.subscribers) {
+          process.stdout.write(`\nsubscriber: queue ${sub.sqsName}${sub.sqsEndpoint ? ` at ${sub.sqsEndpoint}` : ''}\n`);
+          const checks = await diagnoseSubscriber(sub, openQueue);
+          for (const c of checks) process.stdout.write(`  ${MARK[c.verdict]} ${c.what}: ${c.detail}\n`);
+          if (checks.some((c) => c.verdict === 'fail')) queueFailures++;
+        }
       } finally {
         state?.close();
       }
-      if (failures) throw new CliError(`${failures} bucket${failures === 1 ? '' : 's'} will not deliver logs until the ✘ lines are fixed.`, { exitCode: 1 });
+      const what = [failures && `${failures} bucket${failures === 1 ? '' : 's'}`, queueFailures && `${queueFailures} queue${queueFailures === 1 ? '' : 's'}`].filter(Boolean).join(' and ');
+      if (what) throw new CliError(`${what} will not deliver logs until the ✘ lines are fixed.`, { exitCode: 1 });
       process.stdout.write('\nNo blocking problem found.\n');
     });
 }

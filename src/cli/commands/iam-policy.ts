@@ -6,7 +6,7 @@ import { CONFIG_HELP, collect } from '../options.js';
 export function register(program: Command): void {
   program
     .command('iam-policy')
-    .description('Print the least-privilege IAM policy for the configured buckets (one per reading identity when iam_role_arn is used).')
+    .description('Print the least-privilege IAM policy for the configured buckets and queue workers (one per reading identity when iam_role_arn is used).')
     .requiredOption('-c, --config <file>', CONFIG_HELP, collect, [])
     .option('--partition <name>', 'AWS partition of the ARNs (aws, aws-us-gov, aws-cn)', 'aws')
     .option('--kms-key-arn <arn>', "KMS key of GuardDuty's export destination (adds kms:Decrypt; repeatable)", collect, [])
@@ -22,7 +22,7 @@ export function register(program: Command): void {
         throw e;
       }
       if (!config.awsS3) throw new CliError('no <wodle name="aws-s3"> block: no bucket to write a policy for.', { exitCode: 2 });
-      const policies = buildIamPolicies(config.awsS3.buckets, { partition: opts.partition, kmsKeyArns: opts.kmsKeyArn });
+      const policies = buildIamPolicies(config.awsS3.buckets, { partition: opts.partition, kmsKeyArns: opts.kmsKeyArn, subscribers: config.awsS3.subscribers });
       if (policies.length === 1 && policies[0]) {
         process.stdout.write(`${JSON.stringify(policies[0].policy, null, 2)}\n`);
       } else {
@@ -30,6 +30,9 @@ export function register(program: Command): void {
       }
       if (config.awsS3.buckets.some((b) => b.type === 'guardduty') && opts.kmsKeyArn.length === 0) {
         process.stderr.write("note: GuardDuty's native export is encrypted with KMS; add --kms-key-arn <arn> to include kms:Decrypt.\n");
+      }
+      if (config.awsS3.subscribers.length > 0) {
+        process.stderr.write('note: a <subscriber> reads whatever objects its notifications announce, so s3:GetObject is granted on every bucket (arn:aws:s3:::*/*) and the queue on any region and account: replace the wildcards with the buckets that notify the queue and the queue\'s own ARN.\n');
       }
     });
 }

@@ -57,7 +57,7 @@ export interface ClientOptions {
 }
 
 /** Region of a named profile in the shared config files, if any. */
-async function profileRegion(profile: string | undefined): Promise<string | undefined> {
+export async function profileRegion(profile: string | undefined): Promise<string | undefined> {
   try {
     const files = await loadSharedConfigFiles();
     const name = profile ?? process.env.AWS_PROFILE ?? 'default';
@@ -67,7 +67,8 @@ async function profileRegion(profile: string | undefined): Promise<string | unde
   }
 }
 
-function credentialsFor(b: BucketConfig, region: string): AwsCredentialIdentity | AwsCredentialIdentityProvider {
+/** Credentials of a bucket (or a subscriber, which has the same options): also used by the SQS client (src/sources/sqs/queue.ts). */
+export function credentialsFor(b: Pick<BucketConfig, 'accessKey' | 'secretKey' | 'awsProfile' | 'iamRoleArn' | 'iamRoleDuration' | 'stsEndpoint' | 'externalId'>, region: string): AwsCredentialIdentity | AwsCredentialIdentityProvider {
   const base: AwsCredentialIdentity | AwsCredentialIdentityProvider =
     b.accessKey && b.secretKey
       ? { accessKeyId: b.accessKey, secretAccessKey: b.secretKey }
@@ -77,7 +78,7 @@ function credentialsFor(b: BucketConfig, region: string): AwsCredentialIdentity 
   if (!b.iamRoleArn) return base;
   return fromTemporaryCredentials({
     masterCredentials: base,
-    params: { RoleArn: b.iamRoleArn, RoleSessionName: 'ThreatLockDown', ...(b.iamRoleDuration ? { DurationSeconds: b.iamRoleDuration } : {}) },
+    params: { RoleArn: b.iamRoleArn, RoleSessionName: 'ThreatLockDown', ...(b.iamRoleDuration ? { DurationSeconds: b.iamRoleDuration } : {}), ...(b.externalId ? { ExternalId: b.externalId } : {}) },
     clientConfig: { region, ...(b.stsEndpoint ? { endpoint: b.stsEndpoint } : {}) },
   });
 }

@@ -39,13 +39,16 @@ export class ObjectCommits {
   /**
    * The object is read: hand its outcome to the sink and, once durable, mark it (unless replayed) and delete it
    * (with `remove`, when it was read whole). Waits only when too many objects are waiting for their commit.
+   * `settled` is told once the object is durable and marked (true), or will be read again (false): a queue worker
+   * deletes the object's message only then (src/sources/sqs/worker.ts).
    */
-  async objectRead(ref: ObjectRef, outcome: ObjectOutcome, place: MarkPlace): Promise<void> {
+  async objectRead(ref: ObjectRef, outcome: ObjectOutcome, place: MarkPlace, settled?: (marked: boolean) => void): Promise<void> {
     const committed = this.deps.sink.objectDone(ref, outcome).then(async (checkpoint) => {
       if (!ref.replayed) {
         const marked = await this.#mark({ scope: place.stateKey, day: place.day, key: ref.key, info: { status: outcome.status, ...(checkpoint ? { checkpoint } : {}) } }, ref);
-        if (!marked) return;
+        if (!marked) return settled?.(false);
       }
+      settled?.(true);
       // only an object read whole is deleted: one with unreadable records stays for a look
       if (this.deps.remove && outcome.status === 'ok' && !ref.replayed) await this.deps.remove(ref.key);
     });
@@ -53,6 +56,7 @@ export class ObjectCommits {
       committed.catch((e: unknown) => {
         this.#error ??= e;
         this.stopped = true;
+        settled?.(false);
       }),
     );
     if (this.#waiting.length >= MAX_WAITING) await this.settle();

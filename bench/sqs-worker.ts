@@ -1,0 +1,75 @@
+/**
+ * Queue-worker throughput: `tld start` processes (1 or more) on one SQS queue (fauxqs, in this process) reading VPC
+ * flow log objects from a loopback S3 server (s3rver, its own process), with the embedded store, until the queue is
+ * empty. Prints one JSON line: objects/s and records/s from the first message received to the empty queue.
+ * Usage: node --import tsx bench/sqs-worker.ts [objects=200] [workers=1] [linesPerObject≈2000]
+ * (workers=0: the collector, bench/collect.mjs, over the same objects listed instead of announced, for comparison)
+ * Run `npm run build` first so `tld` runs the compiled code.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { gzipSync } from 'node:zlib';
+import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { startSqsServer } from '../tests/helpers/sqs-server.js';
+import { SAMPLES_DIR } from '../testdata/samples.js';
+import { notificationOf } from '../src/sources/sqs/backfill.js';
+
+const objects = Number(process.argv[2] ?? 200);
+const workers = Number(process.argv[3] ?? 1);
+const lines = Number(process.argv[4] ?? 2000);
+const root = new URL('../', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'tld-bench-sqs-'));
+
+const sample = readFileSync(join(SAMPLES_DIR, 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log'), 'utf8').trim().split('\n');
+const [header, ...rows] = sample;
+const body: string[] = [header!];
+while (body.length - 1 < lines) body.push(...rows);
+const records = body.length - 1;
+const object = gzipSync(`${body.join('\n')}\n`);
+
+const s3child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/s3-child.ts'), join(dir, 's3')], { stdio: ['pipe', 'pipe', 'inherit'] });
+const endpoint = await new Promise<string>((resolve) => createInterface({ input: s3child.stdout! }).once('line', resolve));
+const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
+const sqs = await startSqsServer();
+await sqs.createQueue('bench', { visibilitySecs: 300 });
+const notes: string[] = [];
+for (let i = 0; i < objects; i++) {
+  const key = `AWSLogs/111111111111/vpcflowlogs/us-west-2/2025/06/26/111111111111_vpcflowlogs_us-west-2_fl-0aaaaaaaaaaaaaaaa_20250626T1920Z_${String(i).padStart(6, '0')}.log.gz`;
+  await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: key, Body: object }));
+  notes.push(notificationOf('bench', { key, size: object.length }, 'us-west-2'));
+}
+await sqs.send('bench', notes);
+const conf = join(dir, 'worker.conf');
+writeFileSync(conf, `<ossec_config><store><flow_retention_days>0</flow_retention_days><alert_retention_days>0</alert_retention_days></store><wodle name="aws-s3"><subscriber type="buckets"><sqs_name>bench</sqs_name><sqs_endpoint>${sqs.endpoint}</sqs_endpoint><service_endpoint>${endpoint}</service_endpoint><wait_time>1</wait_time></subscriber></wodle></ossec_config>`);
+const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+if (workers === 0) {
+  // for comparison: the collector (listing instead of a queue) over the same objects, in one process
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [join(root, 'bench/collect.mjs'), endpoint], { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, encoding: 'utf8' });
+  const c = JSON.parse(r.stdout) as { seconds: number; objects: number; records: number };
+  process.stdout.write(`${JSON.stringify({ collector: true, objects: c.objects, seconds: Math.round(c.seconds * 100) / 100, objectsPerSecond: Math.round(c.objects / c.seconds), recordsPerSecond: Math.round(c.records / c.seconds) })}\n`);
+  await sqs.close();
+  s3child.stdin!.end();
+  s3.destroy();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+const spawned = process.hrtime.bigint();
+const procs = Array.from({ length: workers }, (_, i) => spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', conf, '--data-dir', join(dir, `data${i}`), '--no-dashboard', '--log-level', 'error'], { env, stdio: ['ignore', 'inherit', 'inherit'] }));
+// the clock starts when the first message is received (process start-up, ~2 s here, is not the worker's throughput)
+const ready = () => sqs.server.inspectQueue('bench')?.messages.ready.length ?? 0;
+while (ready() === objects) await new Promise((r) => setTimeout(r, 5));
+const started = process.hrtime.bigint();
+while (sqs.depth('bench') > 0) await new Promise((r) => setTimeout(r, 20));
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const startupSeconds = Number(started - spawned) / 1e9;
+await Promise.all(procs.map((p) => new Promise((r) => (p.once('close', r), p.kill('SIGTERM')))));
+await sqs.close();
+s3child.stdin!.end();
+s3.destroy();
+rmSync(dir, { recursive: true, force: true });
+process.stdout.write(`${JSON.stringify({ workers, objects, recordsPerObject: records, seconds: Math.round(seconds * 100) / 100, startupSeconds: Math.round(startupSeconds * 10) / 10, objectsPerSecond: Math.round(objects / seconds), recordsPerSecond: Math.round((objects * records) / seconds) })}\n`);

@@ -86,7 +86,7 @@ export async function alertView(s: Store, id: string) {
   const flowFilter = addressFilter(addresses, 3);
   const relatedFlows = addresses.length
     ? await s.query(`SELECT epoch_ms(f.ts) AS t, ip_text(f.src4, f.src_text) AS src, f.sport, ip_text(f.dst4, f.dst_text) AS dst, f.dport, f.proto, f.bytes, f.action::VARCHAR AS action, i.eni
-        FROM (SELECT * FROM flows WHERE ts BETWEEN ${T(1)} AND ${T(2)} AND ${flowFilter.sql} ORDER BY ts DESC, object_id, idx LIMIT 100) f
+        FROM (SELECT * FROM flows WHERE ts BETWEEN ${T(1)} AND ${T(2)} AND ${flowFilter.sql} ORDER BY ts DESC, object_id, idx LIMIT 50) f
         LEFT JOIN flow_interfaces i USING (iface) ORDER BY f.ts DESC, f.object_id, f.idx`, [from, to, ...flowFilter.params])
     : [];
   let finding: Json | null = null;

@@ -1,5 +1,6 @@
 // ThreatLockDown dashboard. Every value shown comes from logs an attacker can influence, so it is only ever
 // set with textContent / DOM APIs, and charts draw text on canvas (tooltips in richText mode), never as HTML.
+import { analystPages, attackMap, entityLink, pageHref, refreshTriageBadge, useRange } from './analyst.js';
 
 const main = document.getElementById('main');
 const charts = [];
@@ -96,14 +97,13 @@ const levelCls = (r) => (Number(r.level) >= 10 ? 'lvl-high' : '');
 const alertCols = [
   { label: 'Time', render: (r) => fmtTime(r.t) },
   { label: 'Level', key: 'level', cls: levelCls },
-  { label: 'Rule', key: 'rule_id' },
+  { label: 'Rule', render: (r) => entityLink('rule', r.rule_id) },
   { label: 'Description', key: 'description' },
   { label: 'Account', key: 'account' },
 ];
-async function showAlert(id) {
-  const a = await api(`/api/alerts/${encodeURIComponent(id)}`);
-  document.getElementById('detail-json').textContent = JSON.stringify(a, null, 2);
-  document.getElementById('detail').showModal();
+/** Opens the alert view (analyst.js), keeping the range. */
+function showAlert(id) {
+  location.hash = pageHref('alert', id);
 }
 
 async function api(path, extra = {}) {
@@ -156,7 +156,7 @@ const pages = {
     table(panel('Who talked: top IP pairs by bytes', 'two-thirds'), [{ label: 'Source', render: (r) => ipLink(r.src) }, { label: 'Destination', render: (r) => ipLink(r.dst) }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes) }, { label: 'Flows', key: 'flows' }, { label: 'Rejected', key: 'rejected' }], d.talkers);
     table(panel('Top rejected ports', 'third'), [{ label: 'Port', key: 'dport' }, { label: 'Rejected flows', key: 'n' }, { label: 'Sources', key: 'sources' }], d.rejectedPorts);
     chart(panel('Accept vs reject', 'third'), pie(d.actions));
-    table(panel('Per ENI, account and region', 'two-thirds'), [{ label: 'ENI', key: 'eni' }, { label: 'Account', key: 'account' }, { label: 'Region', key: 'region' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes) }], d.byEni);
+    table(panel('Per ENI, account and region', 'two-thirds'), [{ label: 'ENI', render: (r) => entityLink('eni', r.eni) }, { label: 'Account', render: (r) => entityLink('account', r.account) }, { label: 'Region', key: 'region' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes) }], d.byEni);
   },
   async ip(ip) {
     const d = await api(`/api/ip/${encodeURIComponent(ip)}`);
@@ -174,10 +174,11 @@ const pages = {
     chart(panel('Finding types'), pie(d.byType));
     chart(panel('Findings over time by severity band'), stacked(d.bySeverity));
     chart(panel('Findings over time by threat purpose', 'wide'), stacked(d.byTypeOverTime));
-    const cols = [{ label: 'Last seen', render: (r) => fmtTime(r.last_seen) }, { label: 'Severity', key: 'severity', cls: (r) => (Number(r.severity) >= 7 ? 'lvl-high' : '') }, { label: 'Type', key: 'type' }];
-    table(panel('Brute force: attacked instance, attacker, port', 'wide'), [...cols, { label: 'Instance', key: 'instance_id' }, { label: 'Attacker', render: (r) => ipLink(r.remote_ip) }, { label: 'Port', key: 'port' }, { label: 'Role', key: 'resource_role' }, { label: 'Count', key: 'count' }], d.bruteForce);
-    table(panel('API calls from an unusual network', 'wide'), [...cols, { label: 'User', key: 'user_name' }, { label: 'API', key: 'api' }, { label: 'From', render: (r) => ipLink(r.remote_ip) }, { label: 'Location', render: (r) => [r.city, r.country].filter(Boolean).join(', ') }], d.unusualApi);
-    table(panel('Compromised instances', 'wide'), [...cols, { label: 'Instance', key: 'instance_id' }, { label: 'Title', key: 'title' }], d.compromised);
+    const cols = [{ label: 'Last seen', render: (r) => entityLink('finding', r.id, fmtTime(r.last_seen)) }, { label: 'Severity', key: 'severity', cls: (r) => (Number(r.severity) >= 7 ? 'lvl-high' : '') }, { label: 'Type', render: (r) => entityLink('finding-type', r.type) }];
+    await attackMap(panel('Attacker locations on the map (click a point for its address)', 'wide'));
+    table(panel('Brute force: attacked instance, attacker, port', 'wide'), [...cols, { label: 'Instance', render: (r) => entityLink('instance', r.instance_id) }, { label: 'Attacker', render: (r) => ipLink(r.remote_ip) }, { label: 'Port', key: 'port' }, { label: 'Role', key: 'resource_role' }, { label: 'Count', key: 'count' }], d.bruteForce);
+    table(panel('API calls from an unusual network', 'wide'), [...cols, { label: 'User', render: (r) => entityLink('user', r.user_name) }, { label: 'API', key: 'api' }, { label: 'From', render: (r) => ipLink(r.remote_ip) }, { label: 'Location', render: (r) => [r.city, r.country].filter(Boolean).join(', ') }], d.unusualApi);
+    table(panel('Compromised instances', 'wide'), [...cols, { label: 'Instance', render: (r) => entityLink('instance', r.instance_id) }, { label: 'Title', key: 'title' }], d.compromised);
     table(panel('Attacker locations', 'wide'), [{ label: 'Country', key: 'country' }, { label: 'City', key: 'city' }, { label: 'Lat', key: 'lat' }, { label: 'Lon', key: 'lon' }, { label: 'Findings', key: 'findings' }, { label: 'Addresses', key: 'ips' }], d.locations);
   },
   async cloudtrail() {
@@ -211,6 +212,9 @@ const pages = {
   },
 };
 
+Object.assign(pages, analystPages);
+useRange(currentRange);
+
 async function render() {
   delete document.body.dataset.loaded;
   for (const c of charts.splice(0)) c.dispose();
@@ -227,6 +231,7 @@ async function render() {
     main.append(el('p', { class: 'lvl-high' }, `Could not load this page: ${e.message}`));
   }
   document.body.dataset.loaded = page;
+  void refreshTriageBadge();
 }
 
 document.getElementById('preset').addEventListener('change', (e) => {

@@ -7,6 +7,7 @@
 import type { Store } from '../store/index.js';
 import { get, eventTime } from '../store/extract.js';
 import { ipv4Number } from '../store/addresses.js';
+import { alertsInRange } from './alert-range.js';
 
 /** how far before and after the event related alerts and flows are looked for */
 export const RELATED_WINDOW_MS = 3_600_000;
@@ -80,8 +81,8 @@ export async function alertView(s: Store, id: string) {
     or.push(`position($${params.length} IN json) > 0`);
   }
   const relatedAlerts = or.length
-    ? await s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, src_ip, dst_ip FROM alerts
-        WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND id <> $3 AND (${or.join(' OR ')}) ORDER BY t DESC, id LIMIT 100`, params)
+    ? await s.query(`SELECT id, epoch_ms(ats) AS t, level, rule_id, description, source, src_ip, dst_ip FROM ${alertsInRange(1, 2)}
+        WHERE id <> $3 AND (${or.join(' OR ')}) ORDER BY t DESC, id LIMIT 100`, params)
     : [];
   const flowFilter = addressFilter(addresses, 3);
   const relatedFlows = addresses.length

@@ -14,12 +14,12 @@ import { bucketSeconds, type Range } from './queries.js';
 import { ALERT_BAND, FINDING_BAND } from './triage.js';
 import { BadParameter } from './params.js';
 import { readId } from './triage-params.js';
+import { alertsInRange } from './alert-range.js';
 
 export const ENTITY_KINDS = ['instance', 'eni', 'account', 'user', 'port', 'finding', 'finding-type', 'rule'] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
 
 const T = (i: number) => `make_timestamp($${i}::BIGINT * 1000)`;
-const ALERT_TIME = 'coalesce(event_ts, ts)';
 type Row = Record<string, unknown>;
 type Param = string | number;
 
@@ -139,8 +139,8 @@ export async function entityPage(s: Store, kind: EntityKind, value: string, r: R
   // alert's text) and each panel is derived from them. $1 from, $2 to, $3 the alert filter's value, $4 the
   // findings', $5 the bucket, $6 the alert filter's second value.
   const [row] = await s.query(`WITH m AS MATERIALIZED (
-        SELECT id, ${ALERT_TIME} AS ats, level, rule_id, description, source, account, src_ip, dst_ip FROM alerts
-        WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND ${bind(p.alerts, 3, 6)}),
+        SELECT id, ats, level, rule_id, description, source, account, src_ip, dst_ip FROM ${alertsInRange(1, 2)}
+        WHERE ${bind(p.alerts, 3, 6)}),
       f AS MATERIALIZED (
         SELECT id, type, severity, title, account, instance_id, user_name, remote_ip, country, port, first_seen, last_seen, count, json_array_length(history)::INTEGER AS updates
         FROM findings WHERE last_seen BETWEEN ${T(1)} AND ${T(2)} AND ${bind(p.findings, 4)})

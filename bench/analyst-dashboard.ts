@@ -53,7 +53,7 @@ export async function measureAnalyst(store: Store, log: TriageLog, measure: (nam
     ['entity: port 22', (r) => entityPage(store, 'port', '22', r)],
     ['entity: instance', (r) => entityPage(store, 'instance', 'i-7', r)],
     ['entity: rule', (r) => entityPage(store, 'rule', '80641', r)],
-    ['entity: finding', () => entityPage(store, 'finding', `finding-${(n++ * 97) % FINDINGS}`, { from: 0, to: Date.UTC(2030, 0, 1) })],
+    ['entity: finding', (r) => entityPage(store, 'finding', `finding-${(n++ * 97) % FINDINGS}`, r)],
     ['alert view', () => alertView(store, `bench-${(n++ * 4099 + 1) % ALERTS}`)],
     ['triage queue', (r) => triageQueue(store, log, r, { status: 'new', band: 'high', limit: 100, offset: 0 })],
     ['triage counts', (r) => triageCounts(store, log, r)],

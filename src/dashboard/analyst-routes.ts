@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../store/index.js';
 import { readRange, type Query } from './params.js';
-import { TriageLog, type TriageKind } from './triage-log.js';
+import { TriageLog, TriageWriteError, type TriageKind } from './triage-log.js';
 import { readId, readKind, readQueueFilter, readTriageUpdate } from './triage-params.js';
 import { exists, triageCounts, triageQueue } from './triage.js';
 import { entityPage, readEntity } from './entity-queries.js';
@@ -96,6 +96,11 @@ export async function registerAnalystRoutes(app: FastifyInstance, deps: AnalystD
     if (!(await exists(store, kind, id))) return reply.code(404).send({ error: `no ${kind} with id ${id.slice(0, 100)} in the store` });
     const actor = who.user ?? update.actor ?? 'anonymous';
     const { actor: _given, ...fields } = update;
-    return triage.append({ at: new Date().toISOString(), actor, kind, id, ...fields });
+    try {
+      return triage.append({ at: new Date().toISOString(), actor, kind, id, ...fields });
+    } catch (e) {
+      if (e instanceof TriageWriteError) return reply.code(503).send({ error: e.message });
+      throw e;
+    }
   });
 }

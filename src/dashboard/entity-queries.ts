@@ -37,6 +37,12 @@ interface Where {
   value2?: Param;
 }
 
+/** A filter of flows; without `value` the SQL takes no parameter. */
+interface FlowWhere {
+  sql: string;
+  value?: Param;
+}
+
 /** The quoted JSON form of a value: how it appears as a whole string inside stored JSON. */
 const needle = (v: string) => JSON.stringify(v);
 
@@ -63,15 +69,28 @@ async function instanceInterfaces(s: Store, instance: string): Promise<{ enis: s
 }
 
 /** Flows naming an address (either side). */
-function addressFlows(ip: string): Where {
+function addressFlows(ip: string): FlowWhere {
   const n = ipv4Number(ip);
   return n >= 0 ? { sql: '(src4 = ?::UINTEGER OR dst4 = ?::UINTEGER)', value: n } : { sql: '(src_text = ? OR dst_text = ?)', value: ip };
+}
+
+/**
+ * Flows of some interfaces. The interface numbers are looked up first (the dictionary is small) and written into
+ * the filter as a list of numbers (they come from the store, integers only): a constant list costs less per flow
+ * than a join with `flow_interfaces`.
+ */
+async function interfaceFlows(s: Store, where: string, value: Param): Promise<FlowWhere> {
+  const rows = await s.query(`SELECT DISTINCT iface FROM flow_interfaces WHERE ${where.replaceAll('?', '$1')} ORDER BY iface`, [value]);
+  const ifaces = rows.map((r) => Number(r.iface)).filter((n) => Number.isSafeInteger(n) && n >= 0);
+  return { sql: ifaces.length ? `iface IN (${ifaces.join(',')})` : 'false' };
 }
 
 interface Plan {
   alerts: Where;
   findings: Where;
-  flows?: Where;
+  flows?: FlowWhere;
+  /** the finding's flows: only while it was active (an hour either side), within the range */
+  flowWindow?: { from: number; to: number };
   /** what the page says about the entity beyond the panels (an instance's ENIs, a finding's history) */
   facts: Row;
 }
@@ -79,9 +98,9 @@ interface Plan {
 async function plan(s: Store, kind: EntityKind, value: string): Promise<Plan> {
   switch (kind) {
     case 'account':
-      return { alerts: { sql: 'account = ?', value }, findings: { sql: 'account = ?', value }, flows: { sql: 'iface IN (SELECT iface FROM flow_interfaces WHERE account = ?)', value }, facts: {} };
+      return { alerts: { sql: 'account = ?', value }, findings: { sql: 'account = ?', value }, flows: await interfaceFlows(s, 'account = ?', value), facts: {} };
     case 'eni':
-      return { alerts: { sql: 'position(? IN json) > 0', value: needle(value) }, findings: { sql: 'position(? IN json) > 0', value: needle(value) }, flows: { sql: 'iface IN (SELECT iface FROM flow_interfaces WHERE eni = ?)', value }, facts: {} };
+      return { alerts: { sql: 'position(? IN json) > 0', value: needle(value) }, findings: { sql: 'position(? IN json) > 0', value: needle(value) }, flows: await interfaceFlows(s, 'eni = ?', value), facts: {} };
     case 'port':
       return {
         // a VPC record's destination port, or the local port GuardDuty reports: whole JSON numbers only
@@ -97,7 +116,7 @@ async function plan(s: Store, kind: EntityKind, value: string): Promise<Plan> {
         alerts: { sql: 'position(? IN json) > 0', value: needle(value) },
         findings: { sql: 'instance_id = ?', value },
         // its ENIs as GuardDuty reported them; none known: no flows
-        flows: { sql: `iface IN (SELECT iface FROM flow_interfaces WHERE list_contains(from_json(?, '["VARCHAR"]'), eni))`, value: JSON.stringify(nics.enis) },
+        flows: await interfaceFlows(s, `list_contains(from_json(?, '["VARCHAR"]'), eni)`, JSON.stringify(nics.enis)),
         facts: { enis: nics.enis, addresses: nics.addresses },
       };
     }
@@ -112,8 +131,8 @@ async function plan(s: Store, kind: EntityKind, value: string): Promise<Plan> {
         // the id as a whole JSON string first (a text search), then parsed: parsing every alert costs far more
         alerts: { sql: `source = 'guardduty' AND position(?2 IN json) > 0 AND json_extract_string(json, '$.data.aws.id') = ?`, value, value2: needle(value) },
         findings: { sql: 'id = ?', value },
-        // the flows of its remote address (the attacker side), in the range
-        ...(remote ? { flows: addressFlows(remote) } : {}),
+        // the flows of its remote address (the attacker side) while it was active, an hour either side
+        ...(remote ? { flows: addressFlows(remote), flowWindow: { from: Number(f!.first_seen) - 3_600_000, to: Number(f!.last_seen) + 3_600_000 } } : {}),
         facts: { finding: f ? { ...f, history: undefined } : null, history },
       };
     }
@@ -129,7 +148,7 @@ async function plan(s: Store, kind: EntityKind, value: string): Promise<Plan> {
 }
 
 /** `sql` with every `?` bound to parameter `$i` (and `?2` to `$j`). */
-const bind = (w: Where, i: number, j = i) => w.sql.replaceAll('?2', `$${j}`).replaceAll('?', `$${i}`);
+const bind = (w: Where | FlowWhere, i: number, j = i) => w.sql.replaceAll('?2', `$${j}`).replaceAll('?', `$${i}`);
 
 /** Everything about one entity in the range. */
 export async function entityPage(s: Store, kind: EntityKind, value: string, r: Range) {
@@ -160,10 +179,13 @@ export async function entityPage(s: Store, kind: EntityKind, value: string, r: R
   const out: Row = { kind, value, facts: p.facts, bucketSeconds: b, ...row, hasFlows: p.flows !== undefined };
   if (p.flows) {
     const flowsIn = `ts BETWEEN ${T(1)} AND ${T(2)} AND ${bind(p.flows, 3)}`;
-    const fl = [r.from, r.to, p.flows.value];
+    const w = p.flowWindow ? { from: Math.max(r.from, p.flowWindow.from), to: Math.min(r.to, p.flowWindow.to) } : r;
+    // (a window outside the range is from > to: BETWEEN finds nothing)
+    const fl = p.flows.value === undefined ? [w.from, w.to] : [w.from, w.to, p.flows.value];
+    out.flowWindow = w;
     out.flowSummary = (await s.query(`SELECT count(*)::INTEGER flows, coalesce(sum(bytes), 0)::BIGINT bytes, count(*) FILTER (WHERE action = 'REJECT'::flow_action)::INTEGER rejected,
         epoch_ms(min(ts)) AS first, epoch_ms(max(ts)) AS last FROM flows WHERE ${flowsIn}`, fl))[0] ?? {};
-    out.flowTimeline = await s.query(`SELECT epoch_ms(time_bucket(to_seconds($4::BIGINT), ts)) AS t, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [...fl, b]);
+    out.flowTimeline = await s.query(`SELECT epoch_ms(time_bucket(to_seconds($${fl.length + 1}::BIGINT), ts)) AS t, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [...fl, b]);
     out.peers = await s.query(`SELECT ip_text(src4, src_text) AS src, ip_text(dst4, dst_text) AS dst, bytes, flows FROM (
         SELECT src4, src_text, dst4, dst_text, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows FROM flows WHERE ${flowsIn}
         GROUP BY ALL ORDER BY bytes DESC, src4, src_text, dst4, dst_text LIMIT 15) ORDER BY bytes DESC, src4, src_text, dst4, dst_text`, fl);

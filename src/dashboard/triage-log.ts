@@ -43,6 +43,7 @@ export interface TriageState {
   history: TriageChange[];
 }
 
+/** The triage log cannot be read or written (permissions, disk): the message names the file and what to check. */
 export class TriageWriteError extends Error {
   readonly statusCode = 503;
 }
@@ -61,7 +62,12 @@ export class TriageLog {
   constructor(path: string, warn: (message: string) => void = () => {}) {
     this.path = path;
     this.#warn = warn;
-    this.#catchUp();
+    try {
+      this.#catchUp();
+    } catch (e) {
+      // the dashboard still starts: its pages work, and triage says what is wrong with the file when used
+      warn(`${(e as Error).message}.`);
+    }
   }
 
   /** The triage of one alert or finding (status `new` and no history when nobody touched it). */
@@ -101,7 +107,7 @@ export class TriageLog {
       fd = openSync(this.path, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new Error(`cannot read the triage log ${this.path}: ${(e as Error).message}`);
+      throw new TriageWriteError(`cannot read the triage log ${this.path}: ${(e as Error).message}. Check that the dashboard may read and write that file`);
     }
     try {
       const size = fstatSync(fd).size;

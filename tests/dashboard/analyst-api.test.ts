@@ -222,6 +222,23 @@ test('triage log: a torn last line is left out and the next change starts a new 
   assert.equal(new TriageLog(file).get('alert', 'a1').status, 'new');
 });
 
+test('triage log that cannot be written: the dashboard still serves, and a change answers 503 naming the file', async () => {
+  const blocker = join(mkdtempSync(join(tmpdir(), 'tld-triage-blocked-')), 'not-a-folder');
+  writeFileSync(blocker, 'a file where the folder should be');
+  const file = join(blocker, 'dashboard', 'triage.jsonl');
+  const warnings: string[] = [];
+  const blocked = await buildServer({ store, config: open, logger: pino({ level: 'warn' }, { write: (m: string) => void warnings.push(m) }), triageFile: file });
+  try {
+    assert.equal((await get(`/api/overview?${DAY}`, blocked)).status, 200);
+    assert.ok(warnings.some((w) => w.includes(file)), warnings.join('\n'));
+    const r = await post(`/api/triage/alert/${encodeURIComponent(alertOf('80254').id)}`, { status: 'acknowledged' }, SAME_ORIGIN, blocked);
+    assert.equal(r.status, 503);
+    assert.ok(r.body.error.includes(file) && /may write/.test(r.body.error), r.body.error);
+  } finally {
+    await blocked.close();
+  }
+});
+
 test('entity pages match exactly: ENI, account, port, instance, user, rule, finding type', async () => {
   const eni = (await get(`/api/entity/eni/${ENI}?${DAY}`)).body;
   assert.equal(eni.flowSummary.flows, 23 * 10 + 100 + 5);

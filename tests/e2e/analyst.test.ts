@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
+import { hashPassword } from '../../src/dashboard/auth.js';
 import { demoData, launch, serve } from './dashboard-fixture.js';
 
 let dataDir: string;
@@ -152,6 +153,34 @@ test('triage in the page: status, assignee and a note saved with the audit trail
   assert.equal(await rows.count(), 1);
   assert.match(await rows.innerText(), /SSHBruteForce[\s\S]*acknowledged[\s\S]*bob/);
   await again.close();
+});
+
+test('with sign-in, the signed-in user is the triage actor (the browser\'s own POST passes the Origin check)', async () => {
+  const secured = await serve(dataDir, { passwordHash: hashPassword('correct horse battery'), user: 'analyst' });
+  try {
+    const p = await browser.newPage();
+    p.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await p.goto(`${secured.url}login.html`);
+    await p.fill('#user', 'analyst');
+    await p.fill('#password', 'correct horse battery');
+    await p.click('button[type=submit]');
+    await p.waitForSelector('body[data-loaded="overview"]');
+    const alerts = await p.evaluate(async () => (await fetch(`/api/alerts?from=0&to=${Date.now()}&rule=80253`)).json()) as { id: string }[];
+    await p.goto(`${secured.url}#/alert/${encodeURIComponent(alerts[0]!.id)}`);
+    await loaded(p, 'alert');
+    const box = p.locator('.triage');
+    assert.equal(await box.locator('input[name=actor]').count(), 0, 'no name to type: the session says who');
+    await box.locator('select[name=status]').selectOption('closed_true_positive');
+    await box.locator('button[type=submit]').click();
+    await p.waitForSelector('.triage[data-saved="1"]');
+    assert.match(await box.locator('.audit').innerText(), /analyst: status → closed: true positive/);
+    await p.close();
+  } finally {
+    await secured.close();
+  }
 });
 
 test('attacker locations on a world map drawn from the shipped map data; nothing fetched from elsewhere', async () => {

@@ -31,7 +31,8 @@ export async function entityPage(kind, value) {
   const fs = d.flowSummary;
   head.append(el('p', { class: 'summary' }, `${d.alertCount} alerts, ${d.findings.length} findings`,
     d.hasFlows ? `, ${fs.flows ?? 0} flows, ${fmtBytes(fs.bytes)}, ${fs.rejected ?? 0} rejected${fs.first ? `, from ${fmtTime(fs.first)} to ${fmtTime(fs.last)}` : ''}` : '', ' in this time range.',
-    d.hasFlows ? '' : el('span', { class: 'hint' }, ' Flow logs do not name this kind of entity.')));
+    d.hasFlows ? '' : el('span', { class: 'hint' }, ' Flow logs do not name this kind of entity.'),
+    kind === 'finding' && d.hasFlows ? el('span', { class: 'hint' }, ` Flows: its remote address while the finding was active (an hour either side), ${fmtTime(d.flowWindow.from)} to ${fmtTime(d.flowWindow.to)}.`) : ''));
   if (kind === 'instance') {
     head.append(el('p', {}, 'Network interfaces (from GuardDuty): ', ...(d.facts.enis.length ? d.facts.enis.flatMap((e, i) => [i ? ', ' : '', entityLink('eni', e)]) : ['none known']),
       '. Private addresses: ', ...(d.facts.addresses.length ? d.facts.addresses.flatMap((a, i) => [i ? ', ' : '', entityLink('ip', a)]) : ['none known']), '.'));

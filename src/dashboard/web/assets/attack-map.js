@@ -37,8 +37,16 @@ async function worldMap() {
   return world;
 }
 
-/** Draws the map of attacker locations in the range into `body`. */
+/** Draws the map of attacker locations in the range into `body` (a failure is told in the panel, not the page). */
 export async function attackMap(body) {
+  try {
+    await drawMap(body);
+  } catch (e) {
+    body.append(el('p', { class: 'lvl-high' }, `Could not draw the map: ${e.message}`));
+  }
+}
+
+async function drawMap(body) {
   const [rows] = await Promise.all([api('/api/attack-map'), worldMap()]);
   const place = (r) => [r.city, r.country].filter(Boolean).join(', ') || 'unknown place';
   const c = chart(body, {

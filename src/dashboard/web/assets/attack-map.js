@@ -33,7 +33,10 @@ async function worldMap() {
       }
     }
     echarts.registerMap('world', countries);
-  })();
+  })().catch((e) => {
+    world = undefined; // tried again on the next visit
+    throw e;
+  });
   return world;
 }
 

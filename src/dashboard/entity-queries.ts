@@ -183,9 +183,19 @@ export async function entityPage(s: Store, kind: EntityKind, value: string, r: R
     // (a window outside the range is from > to: BETWEEN finds nothing)
     const fl = p.flows.value === undefined ? [w.from, w.to] : [w.from, w.to, p.flows.value];
     out.flowWindow = w;
-    out.flowSummary = (await s.query(`SELECT count(*)::INTEGER flows, coalesce(sum(bytes), 0)::BIGINT bytes, count(*) FILTER (WHERE action = 'REJECT'::flow_action)::INTEGER rejected,
-        epoch_ms(min(ts)) AS first, epoch_ms(max(ts)) AS last FROM flows WHERE ${flowsIn}`, fl))[0] ?? {};
-    out.flowTimeline = await s.query(`SELECT epoch_ms(time_bucket(to_seconds($${fl.length + 1}::BIGINT), ts)) AS t, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [...fl, b]);
+    // the summary is added up from the timeline's buckets: one pass over the flows instead of two
+    const timeline = await s.query(`SELECT epoch_ms(time_bucket(to_seconds($${fl.length + 1}::BIGINT), ts)) AS t, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows,
+        count(*) FILTER (WHERE action = 'REJECT'::flow_action)::INTEGER AS rejected, epoch_ms(min(ts)) AS first, epoch_ms(max(ts)) AS last
+        FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [...fl, b]);
+    out.flowTimeline = timeline.map(({ t, bytes, flows }) => ({ t, bytes, flows }));
+    out.flowSummary = {
+      flows: timeline.reduce((n, x) => n + Number(x.flows), 0),
+      // bytes as text, as the API gives large integers (no JSON parser loses precision)
+      bytes: String(timeline.reduce((n, x) => n + BigInt(String(x.bytes ?? 0)), 0n)),
+      rejected: timeline.reduce((n, x) => n + Number(x.rejected), 0),
+      first: timeline.length ? timeline[0]!.first : null,
+      last: timeline.length ? timeline[timeline.length - 1]!.last : null,
+    };
     out.peers = await s.query(`SELECT ip_text(src4, src_text) AS src, ip_text(dst4, dst_text) AS dst, bytes, flows FROM (
         SELECT src4, src_text, dst4, dst_text, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows FROM flows WHERE ${flowsIn}
         GROUP BY ALL ORDER BY bytes DESC, src4, src_text, dst4, dst_text LIMIT 15) ORDER BY bytes DESC, src4, src_text, dst4, dst_text`, fl);

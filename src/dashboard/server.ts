@@ -4,7 +4,7 @@
  * without a password hash or token.
  */
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -19,6 +19,8 @@ import { readAlertFilter, readRange, type Query } from './params.js';
 import { LoginThrottle, type LoginLimits } from './throttle.js';
 import * as q from './queries.js';
 import { list } from './lists.js';
+import { registerAnalystRoutes, type Identity } from './analyst-routes.js';
+import { TriageLog } from './triage-log.js';
 
 export interface DashboardDeps {
   store: Store;
@@ -30,6 +32,8 @@ export interface DashboardDeps {
   loginLimits?: Partial<LoginLimits>;
   /** clock of the sign-in lockouts, epoch ms (tests) */
   now?: () => number;
+  /** the triage audit log (default: `<data dir>/dashboard/triage.jsonl`, beside the store's folder) */
+  triageFile?: string;
 }
 
 /** What a reload did to a running dashboard; the option names are the config's tags. */
@@ -171,6 +175,15 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
   app.get('/api/alerts', async (req: Q) => q.alerts(store, readAlertFilter(req.query)));
   app.get('/api/list/:name', async (req: Q) => list(store, req.params.name ?? '', readRange(req.query), req.query));
   app.get('/api/alerts/:id', async (req: Q, reply) => (await q.alertById(store, req.params.id ?? '')) ?? reply.code(404).send({ error: 'no such alert' }));
+  const identify = (req: FastifyRequest): Identity => {
+    const { config, authRequired } = cur;
+    if (!authRequired) return { via: 'open', user: null };
+    const auth = req.headers.authorization;
+    if (config.token && auth?.startsWith('Bearer ') && sameSecret(auth.slice(7), config.token)) return { via: 'token', user: config.user };
+    return { via: 'session', user: config.user };
+  };
+  const triage = new TriageLog(deps.triageFile ?? join(dirname(dirname(store.path)), 'dashboard', 'triage.jsonl'), (m) => logger.warn(m));
+  await registerAnalystRoutes(app, { store, triage, identify });
   app.get('/metrics', async (_req, reply) => {
     if (!deps.metrics) return reply.code(404).send('no collector in this process\n');
     reply.header('Content-Type', deps.metrics.contentType);

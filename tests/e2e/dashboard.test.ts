@@ -99,8 +99,9 @@ test('an IP pivot shows its flows and its alerts from every source', async () =>
 test('HTML in log fields is shown as text and never runs', async () => {
   const p = await open('#/alerts?q=onerror');
   await p.locator('main tbody tr').first().click();
-  await p.waitForSelector('#detail[open]');
-  const detail = await p.locator('#detail-json').innerText();
+  await p.waitForSelector('body[data-loaded="alert"]');
+  await p.locator('details.raw summary').click();
+  const detail = await p.locator('#raw-json').innerText();
   assert.ok(detail.includes('<img src=x onerror=alert(1)>'), 'the payload is visible as text');
   assert.equal(await p.locator('img[src="x"]').count(), 0);
   // the search matches the payload itself (a bare 'script' is in every alert's JSON: "description"), on the first page

@@ -5,6 +5,7 @@
 import { charts, currentRange, el, go, href, main, pages, parseHash, RELATIVE, setDataRange, setRange } from './core.js';
 import { savedViews, saveView } from './views.js';
 import './pages.js';
+import { refreshTriageBadge } from './analyst.js'; // registers the alert, entity and triage pages
 
 const preset = document.getElementById('preset');
 const fromInput = document.getElementById('range-from');
@@ -61,6 +62,7 @@ async function render() {
   }
   main.style.minHeight = '';
   if (mine === rendering) document.body.dataset.loaded = page;
+  void refreshTriageBadge();
   scheduleRefresh();
 }
 

@@ -2,19 +2,19 @@
 import { api, el, fmtBytes, fmtTime, go, href, ipLink, panel, parseHash, registerPage } from './core.js';
 import { chart, colourOf, legendTop, pie, stacked } from './charts.js';
 import { pagedTable, table } from './table.js';
+import { attackMap, entityLink, pageHref } from './analyst.js';
 
 export const levelCls = (r) => (Number(r.level) >= 10 ? 'lvl-high' : '');
 export const alertCols = [
   { label: 'Time', render: (r) => fmtTime(r.t), sort: 't' },
   { label: 'Level', key: 'level', cls: levelCls },
-  { label: 'Rule', key: 'rule_id' },
+  { label: 'Rule', render: (r) => entityLink('rule', r.rule_id), sort: 'rule_id' },
   { label: 'Description', key: 'description' },
   { label: 'Account', key: 'account' },
 ];
-export async function showAlert(id) {
-  const a = await api(`/api/alerts/${encodeURIComponent(id)}`);
-  document.getElementById('detail-json').textContent = JSON.stringify(a, null, 2);
-  document.getElementById('detail').showModal();
+/** Opens the alert view (alert-page.js), keeping the range and the search. */
+export function showAlert(id) {
+  location.hash = pageHref('alert', id);
 }
 
 const SEARCH_HELP = 'field:value (rule, level, ip, src_ip, dst_ip, account, region, source, description, groups, id), "a phrase", AND / OR / NOT (or -term), ( ), CIDR (ip:10.0.0.0/16), several values (rule:80640,80641), level:>=8';
@@ -64,7 +64,7 @@ const pageList = {
     table(panel('Who talked: top IP pairs by bytes', 'two-thirds'), [{ label: 'Source', render: (r) => ipLink(r.src), sort: 'src' }, { label: 'Destination', render: (r) => ipLink(r.dst), sort: 'dst' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }, { label: 'Flows', key: 'flows' }, { label: 'Rejected', key: 'rejected' }], d.talkers);
     table(panel('Top rejected ports', 'third'), [{ label: 'Port', key: 'dport' }, { label: 'Rejected flows', key: 'n' }, { label: 'Sources', key: 'sources' }], d.rejectedPorts);
     chart(panel('Accept vs reject', 'third'), pie(d.actions));
-    table(panel('Per ENI, account and region', 'two-thirds'), [{ label: 'ENI', key: 'eni' }, { label: 'Account', key: 'account' }, { label: 'Region', key: 'region' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }], d.byEni);
+    table(panel('Per ENI, account and region', 'two-thirds'), [{ label: 'ENI', render: (r) => entityLink('eni', r.eni), sort: 'eni' }, { label: 'Account', render: (r) => entityLink('account', r.account), sort: 'account' }, { label: 'Region', key: 'region' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }], d.byEni);
   },
   async ip(ip) {
     const d = await api(`/api/ip/${encodeURIComponent(ip)}`);
@@ -87,10 +87,11 @@ const pageList = {
     chart(panel('Finding types'), pie(d.byType));
     chart(panel('Findings over time by severity band'), stacked(d.bySeverity));
     chart(panel('Findings over time by threat purpose', 'wide'), stacked(d.byTypeOverTime));
-    const cols = [{ label: 'Last seen', render: (r) => fmtTime(r.last_seen), sort: 'last_seen' }, { label: 'Severity', key: 'severity', cls: (r) => (Number(r.severity) >= 7 ? 'lvl-high' : '') }, { label: 'Type', key: 'type' }];
-    await pagedTable(panel('Brute force: attacked instance, attacker, port', 'wide'), [...cols, { label: 'Instance', key: 'instance_id' }, { label: 'Attacker', render: (r) => ipLink(r.remote_ip), sort: 'remote_ip' }, { label: 'Port', key: 'port' }, { label: 'Role', key: 'resource_role' }, { label: 'Count', key: 'count' }], 'gd-brute-force');
-    await pagedTable(panel('API calls from an unusual network', 'wide'), [...cols, { label: 'User', key: 'user_name' }, { label: 'API', key: 'api' }, { label: 'From', render: (r) => ipLink(r.remote_ip), sort: 'remote_ip' }, { label: 'Location', render: (r) => [r.city, r.country].filter(Boolean).join(', '), sort: 'country' }], 'gd-unusual-api');
-    await pagedTable(panel('Compromised instances', 'wide'), [...cols, { label: 'Instance', key: 'instance_id' }, { label: 'Title', key: 'title' }], 'gd-compromised');
+    const cols = [{ label: 'Last seen', render: (r) => entityLink('finding', r.id, fmtTime(r.last_seen)), sort: 'last_seen' }, { label: 'Severity', key: 'severity', cls: (r) => (Number(r.severity) >= 7 ? 'lvl-high' : '') }, { label: 'Type', render: (r) => entityLink('finding-type', r.type), sort: 'type' }];
+    await attackMap(panel('Attacker locations on the map (click a point for its address)', 'wide'));
+    await pagedTable(panel('Brute force: attacked instance, attacker, port', 'wide'), [...cols, { label: 'Instance', render: (r) => entityLink('instance', r.instance_id), sort: 'instance_id' }, { label: 'Attacker', render: (r) => ipLink(r.remote_ip), sort: 'remote_ip' }, { label: 'Port', key: 'port' }, { label: 'Role', key: 'resource_role' }, { label: 'Count', key: 'count' }], 'gd-brute-force');
+    await pagedTable(panel('API calls from an unusual network', 'wide'), [...cols, { label: 'User', render: (r) => entityLink('user', r.user_name), sort: 'user_name' }, { label: 'API', key: 'api' }, { label: 'From', render: (r) => ipLink(r.remote_ip), sort: 'remote_ip' }, { label: 'Location', render: (r) => [r.city, r.country].filter(Boolean).join(', '), sort: 'country' }], 'gd-unusual-api');
+    await pagedTable(panel('Compromised instances', 'wide'), [...cols, { label: 'Instance', render: (r) => entityLink('instance', r.instance_id), sort: 'instance_id' }, { label: 'Title', key: 'title' }], 'gd-compromised');
     table(panel('Attacker locations', 'wide'), [{ label: 'Country', key: 'country' }, { label: 'City', key: 'city' }, { label: 'Lat', key: 'lat' }, { label: 'Lon', key: 'lon' }, { label: 'Findings', key: 'findings' }, { label: 'Addresses', key: 'ips' }], d.locations);
   },
   async cloudtrail() {

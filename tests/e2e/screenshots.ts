@@ -15,7 +15,7 @@ try {
   const vpc = (await (await fetch(`${server.url}api/vpc?from=${range.min}&to=${range.max}`)).json()) as { bucketSeconds: number; series: { t: string; bytes: string }[] };
   const peak = vpc.series.reduce((a, b) => (Number(b.bytes) > Number(a.bytes) ? b : a));
   // the demo's SSH brute force, seen by GuardDuty (a finding updated once) and by the VPC rules
-  const sshAlert = ((await (await fetch(`${server.url}api/alerts?rule=80631&from=${range.min}&to=${range.max}&q=SSHBruteForce`)).json()) as { id: string }[])[0]!.id;
+  const sshAlert = ((await (await fetch(`${server.url}api/alerts?rule=80301&from=${range.min}&to=${range.max}&q=SSHBruteForce`)).json()) as { id: string }[])[0]!.id;
   const shots: [string, string][] = [
     ['overview', '#/overview'],
     ['vpc', '#/vpc'],

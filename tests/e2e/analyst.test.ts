@@ -204,6 +204,35 @@ test('attacker locations on a world map drawn from the shipped map data; nothing
   await p.close();
 });
 
+test('the analyst hooks in the modular pages keep the range AND the search: entity links in paged tables, alert rows, the triage badge', async () => {
+  const range = await (await fetch(`${server.url}api/range`)).json() as { min: number; max: number };
+  const q = 'ip:198.51.100.23';
+  const p = await open(`#/guardduty?from=${range.min}&to=${range.max}&q=${encodeURIComponent(q)}`);
+  await loaded(p, 'guardduty');
+  const keeps = (hash: string | null) => {
+    const params = new URLSearchParams((hash ?? '').split('?')[1] ?? '');
+    return params.get('from') === String(range.min) && params.get('to') === String(range.max) && params.get('q') === q;
+  };
+  // entity links in the cells of the paged GuardDuty tables
+  const instance = p.locator('[data-list="gd-brute-force"] a[data-entity="instance"]').first();
+  assert.ok(keeps(await instance.getAttribute('href')), `instance link: ${await instance.getAttribute('href')}`);
+  for (const kind of ['finding', 'finding-type']) assert.ok((await p.locator(`[data-list="gd-brute-force"] a[data-entity="${kind}"]`).count()) > 0, `${kind} links`);
+  await instance.click();
+  await loaded(p, 'instance');
+  assert.ok(keeps(await p.evaluate(() => location.hash)), 'the instance page keeps range and search');
+  // the triage badge in the nav, its link keeping the view too
+  await p.waitForSelector('#nav a[data-page="triage"] .badge');
+  assert.match(await p.locator('#nav a[data-page="triage"] .badge').innerText(), /^\d+ new critical$/);
+  // an alert row (paged alert search) opens the alert view, keeping range and search
+  await p.goto(`${server.url}#/alerts?from=${range.min}&to=${range.max}&q=${encodeURIComponent(q)}`);
+  await loaded(p, 'alerts');
+  await p.locator('[data-list="alerts"] tbody tr').first().locator('td').first().click();
+  await loaded(p, 'alert');
+  assert.ok(keeps(await p.evaluate(() => location.hash)), `the alert view keeps range and search: ${await p.evaluate(() => location.hash)}`);
+  assert.equal(await p.locator('dialog#detail[open]').count(), 0, 'no JSON dialog');
+  await p.close();
+});
+
 test('no request left the dashboard and no log field or note ran as code', () => {
   assert.deepEqual(foreign, []);
   assert.deepEqual(dialogs, []);

@@ -9,7 +9,7 @@
  * (workers=0: the collector, bench/collect.mjs, over the same objects listed instead of announced, for comparison)
  * Run `npm run build` first so `tld` runs the compiled code.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +62,6 @@ writeFileSync(conf, `<ossec_config>${storeConf}<wodle name="aws-s3"><subscriber 
 const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 if (workers === 0) {
   // for comparison: the collector (listing instead of a queue) over the same objects, in one process
-  const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [join(root, 'bench/collect.mjs'), endpoint], { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, encoding: 'utf8' });
   const c = JSON.parse(r.stdout) as { seconds: number; objects: number; records: number };
   process.stdout.write(`${JSON.stringify({ collector: true, objects: c.objects, seconds: Math.round(c.seconds * 100) / 100, objectsPerSecond: Math.round(c.objects / c.seconds), recordsPerSecond: Math.round(c.records / c.seconds) })}\n`);
@@ -76,10 +75,21 @@ const spawned = process.hrtime.bigint();
 const procs = Array.from({ length: workers }, (_, i) => spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', conf, '--data-dir', join(dir, `data${i}`), '--no-dashboard', '--log-level', 'error'], { env, stdio: ['ignore', 'inherit', 'inherit'] }));
 // the clock starts when the first message is received (process start-up, ~2 s here, is not the worker's throughput)
 const ready = () => sqs.server.inspectQueue('bench')?.messages.ready.length ?? 0;
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat (fields 14 and 15, in clock ticks) */
+const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const cpuSeconds = (pid: number | undefined): number => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(f[11]) + Number(f[12])) / ticks;
+};
+const cpuOf = () => ({ workers: procs.reduce((a, p) => a + cpuSeconds(p.pid), 0), double: double ? cpuSeconds(double.child.pid) : 0 });
 while (ready() === objects) await new Promise((r) => setTimeout(r, 5));
 const started = process.hrtime.bigint();
+const cpuAtStart = cpuOf();
 while (sqs.depth('bench') > 0) await new Promise((r) => setTimeout(r, 20));
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpuAtEnd = cpuOf();
+// where the cores went while the queue drained: a double near one core busy is the figure's ceiling, not the workers
+const coresBusy = { workers: Math.round(((cpuAtEnd.workers - cpuAtStart.workers) / seconds) * 100) / 100, ...(double ? { indexerDouble: Math.round(((cpuAtEnd.double - cpuAtStart.double) / seconds) * 100) / 100 } : {}) };
 const startupSeconds = Number(started - spawned) / 1e9;
 /** the process's peak resident set (VmHWM, kB → MB), read while it still runs */
 const peakMb = (pid: number | undefined): number => {
@@ -99,4 +109,4 @@ double?.child.kill('SIGTERM');
 s3child.stdin!.end();
 s3.destroy();
 rmSync(dir, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ workers, store, objects, ...(indexed !== undefined ? { indexed } : {}), peakRssMb, recordsPerObject: records, seconds: Math.round(seconds * 100) / 100, startupSeconds: Math.round(startupSeconds * 10) / 10, objectsPerSecond: Math.round(objects / seconds), recordsPerSecond: Math.round((objects * records) / seconds) })}\n`);
+process.stdout.write(`${JSON.stringify({ workers, store, objects, ...(indexed !== undefined ? { indexed } : {}), peakRssMb, coresBusy, recordsPerObject: records, seconds: Math.round(seconds * 100) / 100, startupSeconds: Math.round(startupSeconds * 10) / 10, objectsPerSecond: Math.round(objects / seconds), recordsPerSecond: Math.round((objects * records) / seconds) })}\n`);

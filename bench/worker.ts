@@ -496,9 +496,9 @@ switch (task) {
     const workers = Number(p.workers);
     const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./sqs-worker.ts', import.meta.url)), String(p.objects), String(workers), String(p.lines), 'indexer'], { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (r.status !== 0) throw new Error(`bench/sqs-worker.ts failed: ${r.stderr}`);
-    const w = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { objects: number; recordsPerObject: number; seconds: number; startupSeconds: number; objectsPerSecond: number; recordsPerSecond: number; peakRssMb: number };
+    const w = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { objects: number; recordsPerObject: number; seconds: number; startupSeconds: number; objectsPerSecond: number; recordsPerSecond: number; peakRssMb: number; coresBusy: { workers: number; indexerDouble?: number } };
     const recordsTotal = w.objects * w.recordsPerObject;
-    emit({ name: `SQS queue workers into the indexer double, ${workers} worker process${workers > 1 ? 'es' : ''}`, records: recordsTotal, seconds: w.seconds, perSecond: recordsTotal / w.seconds, unit: 'records/s', extra: { objects: w.objects, objectsPerSecond: Math.round((w.objects / w.seconds) * 10) / 10, recordsPerObject: w.recordsPerObject, startupSeconds: w.startupSeconds, workerPeakRssMb: w.peakRssMb }, peakRssMb: w.peakRssMb });
+    emit({ name: `SQS queue workers into the indexer double, ${workers} worker process${workers > 1 ? 'es' : ''}`, records: recordsTotal, seconds: w.seconds, perSecond: recordsTotal / w.seconds, unit: 'records/s', extra: { objects: w.objects, objectsPerSecond: Math.round((w.objects / w.seconds) * 10) / 10, recordsPerObject: w.recordsPerObject, startupSeconds: w.startupSeconds, workerPeakRssMb: w.peakRssMb, coresBusy: w.coresBusy.workers, indexerDoubleCoresBusy: w.coresBusy.indexerDouble }, peakRssMb: w.peakRssMb });
     break;
   }
   default:

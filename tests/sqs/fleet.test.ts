@@ -74,8 +74,8 @@ before(async () => {
     child.once('exit', (code) => reject(new Error(`the indexer double exited (${code}) before printing its URL`)));
   });
   double = { url, child };
-  // a poison message is received 4 times, then moved; a good one survives up to 3 kills while it is in flight
-  await sqs.createQueue(QUEUE, { visibilitySecs: 3, maxReceiveCount: 4 });
+  // a good message can be in flight at every kill and still be read once more before the poison limit
+  await sqs.createQueue(QUEUE, { visibilitySecs: 3, maxReceiveCount: KILLS + 1 });
   const notes: string[] = [];
   for (let i = 0; i < OBJECTS; i++) {
     const key = `AWSLogs/111111111111/vpcflowlogs/us-west-2/2025/06/26/111111111111_vpcflowlogs_us-west-2_fl-0aaaaaaaaaaaaaaaa_20250626T19${String(i % 60).padStart(2, '0')}Z_${String(i).padStart(4, '0')}.log.gz`;

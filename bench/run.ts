@@ -6,7 +6,8 @@
  * the store the dashboard queries run on (default 10,000,000), then `--big-flows N` (default 100,000,000;
  * 0 skips it: it needs ~2 GB of disk and a few minutes to fill). `--scale-records N` and `--scale-objects N`
  * (default 0: skipped) add end-to-end runs over a synthetic S3 server (synthetic-s3.ts) at sizes s3rver cannot
- * hold or list: 100,000,000 records take ~10 minutes, 1,000,000 small objects about an hour.
+ * hold or list: 100,000,000 records take ~10 minutes, 1,000,000 small objects about an hour. `--worker-objects N`
+ * (default 200, of ~2,000 records) are announced on an SQS queue for the queue-worker rows (one and two processes).
  * Each measurement runs in a child process so its peak RSS is its own. The end-to-end collections run with
  * Node's defaults, as `tld run-once` does from a shell; `TLD_BENCH_UNIT_FLAGS=1` runs them with the systemd
  * unit's memory settings instead (V8 heap cap, two malloc arenas).
@@ -29,6 +30,7 @@ const flows = opt('flows', 10_000_000);
 const bigFlows = opt('big-flows', 100_000_000);
 const scaleRecords = opt('scale-records', 0);
 const scaleObjects = opt('scale-objects', 0);
+const workerObjects = opt('worker-objects', 200);
 const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 interface Result {
@@ -66,6 +68,9 @@ const tasks: [string, Record<string, unknown>][] = [
   ['state', { objects: stateObjects }],
   ['store-ingest', { records }],
   ['dashboard', { flows }],
+  // queue workers (issue 13): one and two `tld start` processes on one SQS queue, into the indexer double
+  ['sqs-worker', { objects: workerObjects, workers: 1, lines: 2000 }],
+  ['sqs-worker', { objects: workerObjects, workers: 2, lines: 2000 }],
   ...(bigFlows > 0 ? ([['dashboard', { flows: bigFlows }]] as [string, Record<string, unknown>][]) : []),
   ...(scaleRecords > 0 ? ([['e2e-large', { records: scaleRecords, server: 'synthetic' }]] as [string, Record<string, unknown>][]) : []),
   ...(scaleObjects > 0 ? ([['e2e-small', { objects: scaleObjects, server: 'synthetic' }]] as [string, Record<string, unknown>][]) : []),

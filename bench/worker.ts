@@ -494,6 +494,17 @@ switch (task) {
     emit({ name: `dashboard API on ${(n / 1e6).toFixed(0)}M stored flows: worst p95 of series / talkers / pivot / listings / search`, records: n, seconds: worst / 1000, perSecond: worst, unit: 'ms p95', extra: { latencyMs: latencies, analystWorstP95, replayDeleteMs, fillSeconds: Math.round(fillSeconds), storeMb: Math.round(dbBytes / 1e6), bytesPerFlow: +(dbBytes / n).toFixed(1) } });
     break;
   }
+  case 'sqs-worker': {
+    // `tld start` worker processes on one SQS queue into the indexer double (sqs-worker.ts runs them, each in its
+    // own process beside the S3 server's and the double's); clocked from the first message received to the empty queue
+    const workers = Number(p.workers);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./sqs-worker.ts', import.meta.url)), String(p.objects), String(workers), String(p.lines), 'indexer'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`bench/sqs-worker.ts failed: ${r.stderr}`);
+    const w = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { objects: number; recordsPerObject: number; seconds: number; startupSeconds: number; objectsPerSecond: number; recordsPerSecond: number; peakRssMb: number; coresBusy: { workers: number; indexerDouble?: number } };
+    const recordsTotal = w.objects * w.recordsPerObject;
+    emit({ name: `SQS queue workers into the indexer double, ${workers} worker process${workers > 1 ? 'es' : ''}`, records: recordsTotal, seconds: w.seconds, perSecond: recordsTotal / w.seconds, unit: 'records/s', extra: { objects: w.objects, objectsPerSecond: Math.round((w.objects / w.seconds) * 10) / 10, recordsPerObject: w.recordsPerObject, startupSeconds: w.startupSeconds, workerPeakRssMb: w.peakRssMb, coresBusy: w.coresBusy.workers, indexerDoubleCoresBusy: w.coresBusy.indexerDouble }, peakRssMb: w.peakRssMb });
+    break;
+  }
   default:
     throw new Error(`unknown task ${task}`);
 }

@@ -145,3 +145,15 @@ test('rule: compliance tags as their own arrays (out of groups), mitre with tact
   assert.equal(read.full_log, undefined);
   assert.deepEqual([...misfits(login), ...misfits(read)], []);
 });
+
+test('firedtimes counts per rule, as analysisd does: two rules alerting under the same id (alert_id) count apart', async () => {
+  const rs = await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] });
+  const out: Alert[] = [];
+  const gd = (type: string): AwsEvent => ({ integration: 'aws', aws: { log_info: { aws_account_alias: '', log_file: 'k', s3bucket: 'b' }, source: 'guardduty', severity: 8, title: 't', type } }) as AwsEvent;
+  const compromised = gd('CryptoCurrency:EC2/BitcoinTool.B!DNS');
+  const analyzer = createAnalyzer(rs, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z') });
+  analyzer.analyze({ object: { bucket: 'b', key: 'k', objectId: 'o', bucketType: 'guardduty', size: 0 }, firstIndex: 0, events: [compromised, gd('Recon:EC2/Portscan'), compromised] }, (a) => out.push(a));
+  assert.deepEqual(out.map((a) => a.rule.id), ['80303', '80303', '80303'], 'all three alert as Wazuh\'s high band');
+  assert.equal(analyzer.explain(compromised).chain.at(-1), '80630', 'the first and third match the type rule');
+  assert.deepEqual(out.map((a) => a.rule.firedtimes), [1, 1, 2], 'the type rule (80630) and the plain band rule (80303) each count their own');
+});

@@ -32,3 +32,16 @@ test('tld logtest reads JSON events per line and refuses garbage with the line n
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /line 2 of stdin is not JSON/);
 });
+
+test('tld logtest shows the id the alert carries beside the matched rule: a compromised instance matches 80630 and alerts as 80303', () => {
+  const finding = '{"integration":"aws","aws":{"source":"guardduty","severity":8,"title":"Bitcoin","type":"CryptoCurrency:EC2/BitcoinTool.B!DNS","resource":{"instanceDetails":{"instanceId":"i-0abc"}}}}\n';
+  const text = logtest([], finding);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /\tid: '80630'\n\talert_id: '80303' \(the rule\.id of its alert, as in Wazuh\)\n\tlevel: '12'/);
+  const json = JSON.parse(logtest(['--json'], finding).stdout.trim()) as { rule: { id: string; alertId?: string }; alert: { rule: { id: string } } };
+  assert.equal(json.rule.id, '80630');
+  assert.equal(json.rule.alertId, '80303');
+  assert.equal(json.alert.rule.id, json.rule.alertId, 'the id shown is the one alerts.json gets');
+  const own = logtest([], '{"integration":"aws","aws":{"source":"guardduty","severity":7.5,"title":"t","type":"Recon:EC2/Portscan"}}\n');
+  assert.doesNotMatch(own.stdout, /alert_id:/, 'a rule that alerts under its own id shows no second id');
+});

@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { generateCorpus } from './index.js';
 import { decodeBuffer } from '../decoders/index.js';
+import { createAnalyzer, loadRuleset } from '../analysis/index.js';
 import type { AwsEvent, BucketType } from '../shared/events.js';
 
 const end = new Date('2026-11-23T00:00:00Z');
@@ -71,4 +72,21 @@ test('the traffic curve peaks in business hours; the unit profile stays small', 
   const unit = await corpus(1);
   const size = [...unit.objects.values()].reduce((a, b) => a + b.length, 0);
   assert.ok(size < 1_000_000, `unit corpus ${size} bytes`);
+});
+
+test('the GuardDuty scenarios raise alerts with the rule ids their ground truth expects (the ids alerts.json carries)', async () => {
+  const { objects, truth } = await corpus(1);
+  const analyzer = createAnalyzer(await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] }), { logAlertLevel: 3 });
+  const gd = truth.scenarios.filter((s) => s.id.startsWith('gd-'));
+  assert.ok(gd.length >= 4);
+  for (const s of gd) {
+    const alerted = new Set<string>();
+    for (const key of s.keys) {
+      for (const e of decodeBuffer(objects.get(key)!, { bucketType: 'guardduty', logInfo: { aws_account_alias: '', log_file: key, s3bucket: 'b' } })) {
+        const x = analyzer.explain(e);
+        if (x.alert) alerted.add(x.alert.rule.id);
+      }
+    }
+    for (const id of s.expectedRules) assert.ok(alerted.has(id), `${s.id}: expected an alert ${id}, the objects raise ${[...alerted].join(', ')}`);
+  }
 });

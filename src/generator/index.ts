@@ -32,6 +32,10 @@ export interface Scenario {
   to: string;
   attacker?: string;
   victim?: string;
+  /**
+   * the rule.id of the alerts the scenario raises, as alerts.json (and Wazuh) has it: a GuardDuty type rule
+   * (80630…) alerts under its band's Wazuh id (alert_id 80301–80303)
+   */
   expectedRules: string[];
   keys: string[];
 }
@@ -179,10 +183,10 @@ export async function generateCorpus(opts: CorpusOptions, sink: ObjectSink): Pro
   }
   const gdKeys = (id: string) => [...new Set(gdScenarioKeys.get(id) ?? [])];
   scenarios.push(
-    { id: 'gd-ssh-brute-force', description: 'GuardDuty SSH brute force against the bastion, re-emitted with a higher count', from: iso(times.sshBruteForce), to: iso(times.sshBruteForce + 2400), attacker: ACTORS.sshBruteForcer, expectedRules: ['80631'], keys: gdKeys('gd-ssh-brute-force') },
+    { id: 'gd-ssh-brute-force', description: 'GuardDuty SSH brute force against the bastion, re-emitted with a higher count', from: iso(times.sshBruteForce), to: iso(times.sshBruteForce + 2400), attacker: ACTORS.sshBruteForcer, expectedRules: ['80301'], keys: gdKeys('gd-ssh-brute-force') },
     { id: 'gd-port-probe', description: 'GuardDuty port probe with three probed ports', from: iso(times.portScan), to: iso(times.portScan + 900), attacker: ACTORS.portScanner, expectedRules: ['80305'], keys: gdKeys('gd-port-probe') },
-    { id: 'gd-compromised-instance', description: 'bitcoin DNS, C&C and DNS exfiltration findings for one app instance', from: iso(times.exfiltration), to: iso(times.exfiltration + 1800), expectedRules: ['80630'], keys: gdKeys('gd-compromised-instance') },
-    { id: 'gd-unusual-network', description: 'EC2 API calls by alice from a Tor exit node', from: iso(day(1) + 16 * 3600), to: iso(day(1) + 17 * 3600), attacker: ACTORS.unusualApiCaller, expectedRules: ['80632'], keys: gdKeys('gd-unusual-network') },
+    { id: 'gd-compromised-instance', description: 'bitcoin DNS, C&C and DNS exfiltration findings for one app instance', from: iso(times.exfiltration), to: iso(times.exfiltration + 1800), expectedRules: ['80303'], keys: gdKeys('gd-compromised-instance') },
+    { id: 'gd-unusual-network', description: 'EC2 API calls by alice from a Tor exit node', from: iso(day(1) + 16 * 3600), to: iso(day(1) + 17 * 3600), attacker: ACTORS.unusualApiCaller, expectedRules: ['80302'], keys: gdKeys('gd-unusual-network') },
   );
 
   // ---------------- CloudTrail ----------------

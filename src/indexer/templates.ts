@@ -148,13 +148,15 @@ export interface TemplateReport {
   alertsTemplate?: string;
 }
 
-/** Installs what is missing or older than ours; see the module comment for the alert indices. */
-export async function installTemplates(port: IndexerPort): Promise<TemplateReport> {
-  const existing = await port.templates();
+/**
+ * What `installTemplates` would do given the cluster's templates, without doing it (`tld doctor` reports it):
+ * `installed` lists the templates missing or older than ours.
+ */
+export function planTemplates(existing: { composable: TemplateInfo[]; legacy: TemplateInfo[] }): TemplateReport {
   const byName = new Map<string, TemplateInfo>(existing.composable.map((t) => [t.name, t]));
   const report: TemplateReport = { installed: [], kept: [] };
   const foreign = [...existing.composable.filter((t) => t.name !== 'tld-wazuh-alerts'), ...existing.legacy].find((t) => t.indexPatterns.some(coversAlerts));
-  for (const [name, body] of Object.entries(templates())) {
+  for (const name of Object.keys(templates())) {
     if (name === 'tld-wazuh-alerts' && foreign) {
       report.alertsTemplate = foreign.name;
       report.kept.push(name);
@@ -165,8 +167,15 @@ export async function installTemplates(port: IndexerPort): Promise<TemplateRepor
       report.kept.push(name);
       continue;
     }
-    await port.putIndexTemplate(name, body);
     report.installed.push(name);
   }
+  return report;
+}
+
+/** Installs what is missing or older than ours; see the module comment for the alert indices. */
+export async function installTemplates(port: IndexerPort): Promise<TemplateReport> {
+  const report = planTemplates(await port.templates());
+  const all = templates();
+  for (const name of report.installed) await port.putIndexTemplate(name, all[name]!);
   return report;
 }

@@ -9,6 +9,9 @@ import type { ObjectSource } from '../sources/s3/client.js';
 import { scopesOf } from '../sources/s3/collect-bucket.js';
 import { ACCOUNT_FOLDER, SERVICE_FOLDER, awsLogsBase, classifyKey, dayOf, flowLogIdOf, lastFolder } from '../sources/s3/layout.js';
 import type { StateStore } from '../sources/s3/state/types.js';
+import type { IndexerPort } from '../indexer/client.js';
+import { IndexerRequestError } from '../indexer/errors.js';
+import { planTemplates } from '../indexer/templates.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -176,5 +179,43 @@ export async function diagnoseSubscriber(s: SubscriberConfig, open: (s: Subscrib
   }
   add('info', 'receive', 'not checked (a message the doctor received would be hidden from the workers); the first `tld start` logs a failing ReceiveMessage or DeleteMessage with the permission to grant');
   if (s.keyPrefixes.length === 0) add('info', 'source types', 'from the key layout only (AWSLogs/<account>/vpcflowlogs|CloudTrail|GuardDuty/…); Firehose or custom prefixes need <key_prefix type="…">');
+  return out;
+}
+
+/**
+ * The checks of the indexer of `<store><backend>indexer</backend>`: it answers (GET /), it takes the credentials
+ * (a 401/403 is named as such), and the index templates are there — `tld start` installs missing ones itself when
+ * the user may, so missing templates are a warning that says to run `tld indexer setup` with a user who may.
+ */
+export async function diagnoseIndexer(hosts: string, open: () => Promise<IndexerPort>): Promise<Check[]> {
+  const out: Check[] = [];
+  const add = (verdict: Verdict, what: string, detail: string) => out.push({ verdict, what, detail });
+  let port: IndexerPort;
+  try {
+    port = await open();
+  } catch (e) {
+    add('fail', 'client', (e as Error).message);
+    return out;
+  }
+  try {
+    try {
+      const info = await port.info();
+      add('ok', 'reachable', `${hosts} answers (${info.distribution} ${info.number})`);
+      add('ok', 'credentials', 'accepted');
+    } catch (e) {
+      const status = e instanceof IndexerRequestError ? e.status : 0;
+      add('fail', status === 401 || status === 403 ? 'credentials' : 'reachable', (e as Error).message);
+      return out;
+    }
+    try {
+      const plan = planTemplates(await port.templates());
+      if (plan.installed.length === 0) add('ok', 'templates', `installed${plan.alertsTemplate ? ` (alert indices typed by ${plan.alertsTemplate})` : ''}`);
+      else add('warn', 'templates', `missing or older than ours: ${plan.installed.join(', ')}; run \`tld indexer setup -c FILE\` (tld start installs them too, when its user may manage index templates)`);
+    } catch (e) {
+      add('fail', 'templates', (e as Error).message);
+    }
+  } finally {
+    await port.close();
+  }
   return out;
 }

@@ -3,6 +3,7 @@
  * the store's retention runs, and the SQS workers' messages. One registry per process (created by the composition root, never global).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BulkCounters } from '../indexer/bulk-writer.js';
 
 export interface BucketLabels {
   bucket: string;
@@ -30,6 +31,31 @@ export class CollectorMetrics {
   readonly sqsVisibilityExtensions = new Counter({ name: 'tld_sqs_visibility_extensions_total', help: 'ChangeMessageVisibility calls that kept a message hidden while its objects were being read and committed', labelNames: ['queue'], registers: [this.registry] });
   readonly sqsOldestMessageAge = new Gauge({ name: 'tld_sqs_oldest_message_age_seconds', help: 'Age (since it was first sent) of the oldest message in the last batch received', labelNames: ['queue'], registers: [this.registry] });
   readonly sqsUtilization = new Gauge({ name: 'tld_sqs_worker_utilization', help: 'Share of the last minute the worker spent handling messages rather than waiting for them (0–1)', labelNames: ['queue'], registers: [this.registry] });
+
+  /**
+   * The indexer store's bulk counters (`<store><backend>indexer</backend>`), read when /metrics is scraped: the
+   * bulk writer keeps them (src/indexer/bulk-writer.ts) and a reload does not replace it, so they are only mirrored.
+   */
+  watchIndexer(source: () => Readonly<BulkCounters>): void {
+    const mirror = (name: string, help: string, value: (c: Readonly<BulkCounters>) => Partial<Record<string, number>>, labelNames: string[] = []): void => {
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [label, v] of Object.entries(value(source()))) {
+            if (labelNames.length) this.inc({ [labelNames[0]!]: label }, v ?? 0);
+            else this.inc(v ?? 0);
+          }
+        },
+      });
+    };
+    mirror('tld_indexer_documents_total', 'Documents sent to the indexer, by result: written (created, or updated for findings), already_written (409: an earlier read wrote it), refused (a permanent per-item error: see the log)', (c) => ({ written: c.written, already_written: c.alreadyWritten, refused: c.refused }), ['result']);
+    mirror('tld_indexer_bulk_requests_total', 'Bulk requests sent to the indexer (retries included)', (c) => ({ all: c.requests }));
+    mirror('tld_indexer_retries_total', 'What was sent to the indexer again after a 429, a 5xx or no answer: whole bulk requests, or single documents', (c) => ({ request: c.retriedRequests, document: c.retriedItems }), ['kind']);
+  }
 
   constructor() {
     for (const table of ['flows', 'alerts', 'objects']) this.retentionRemoved.inc({ table }, 0);

@@ -121,6 +121,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const indexer = opts.store !== false && config.store.backend === 'indexer' ? await openIndexerStore(config, logger) : undefined;
   const store = opts.store === false || indexer ? undefined : await openEmbeddedStore(dataDir, config);
   const metrics = new CollectorMetrics();
+  if (indexer) metrics.watchIndexer(() => indexer.counters);
   const sink = new PipelineSink({
     // the analyzer is replaced on a reload: every call goes to the current one
     analyzer: {

@@ -6,6 +6,7 @@ import type { TldConfig } from '../config/types.js';
 import type { Store } from '../store/index.js';
 import type { Logger } from 'pino';
 import type { AnalyzerPort, StorePort } from './ports.js';
+import type { BulkCounters } from '../indexer/bulk-writer.js';
 
 /** The rules engine as the pipeline uses it: the port, plus closing the correlation file at the end. */
 export type PipelineAnalyzer = AnalyzerPort & {
@@ -37,7 +38,7 @@ export async function openEmbeddedStore(dataDir: string, config: TldConfig): Pro
 }
 
 /** The indexer (`<store><backend>indexer</backend>`): Wazuh indexer / OpenSearch / Elasticsearch, src/indexer/. */
-export async function openIndexerStore(config: TldConfig, logger: Logger): Promise<StorePort & { close(): Promise<void> }> {
+export async function openIndexerStore(config: TldConfig, logger: Logger): Promise<StorePort & { close(): Promise<void>; readonly counters: Readonly<BulkCounters> }> {
   const { openIndexerStore: open } = await import('../indexer/index.js');
   return open(config, logger);
 }

@@ -68,8 +68,11 @@ function misfit(type: string, value: unknown): string | undefined {
   if (value === null) return undefined;
   if (Array.isArray(value)) return value.map((v) => misfit(type, v)).find(Boolean);
   if (type === 'geo_point') {
+    // {lat, lon} as numbers or numeric strings: the servers coerce strings here as for numeric fields (Wazuh's
+    // JSON decoder gives every value as a string, and its template maps GuardDuty's geoLocation as geo_point)
     const v = value as Json;
-    return typeof value === 'object' && typeof v.lat === 'number' && typeof v.lon === 'number' ? undefined : 'failed to parse field of type [geo_point]';
+    const coord = (x: unknown, max: number) => (typeof x === 'number' || (typeof x === 'string' && x.trim() !== '')) && Math.abs(Number(x)) <= max;
+    return typeof value === 'object' && coord(v.lat, 90) && coord(v.lon, 180) ? undefined : 'failed to parse field of type [geo_point]';
   }
   if (typeof value === 'object') return `tried to parse field as [${type}] but found an object`;
   if (type === 'ip') return typeof value === 'string' && isIP(value) ? undefined : `'${String(value)}' is not an IP string literal.`;

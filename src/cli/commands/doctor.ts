@@ -10,14 +10,14 @@ const MARK = { ok: '✔', warn: '!', fail: '✘', info: '·' } as const;
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('Check each configured bucket and queue (<subscriber>) live and explain what is wrong: credentials, access, layout (accounts, regions, flow logs, date or Firehose folders), newest object, what the configuration skips and why.')
+    .description('Check each configured bucket and queue (<subscriber>), and the indexer when it is the store, live and explain what is wrong: credentials, access, layout (accounts, regions, flow logs, date or Firehose folders), newest object, what the configuration skips and why.')
     .requiredOption('-c, --config <file>', CONFIG_HELP, collect, [])
     .option('-d, --data-dir <dir>', `${DATA_DIR_HELP} (to show what was read so far)`)
     .action(async (opts: { config: string[]; dataDir?: string }) => {
       const { loadConfig } = await import('../../config/load.js');
       const { ConfigError, formatIssue } = await import('../../config/errors.js');
       const { createS3Source, createS3Client } = await import('../../sources/s3/client.js');
-      const { diagnoseBucket, diagnoseSubscriber } = await import('../../operations/doctor.js');
+      const { diagnoseBucket, diagnoseIndexer, diagnoseSubscriber } = await import('../../operations/doctor.js');
       const { openQueue } = await import('../../sources/sqs/queue.js');
       const { openStateStore } = await import('../../sources/s3/state/file-state-store.js');
       const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
@@ -28,7 +28,21 @@ export function register(program: Command): void {
         if (e instanceof ConfigError) throw new CliError('the configuration has errors (fix these first):', { exitCode: 2, details: e.issues.map(formatIssue) });
         throw e;
       }
-      if (!config.awsS3) throw new CliError('no <wodle name="aws-s3"> block: nothing to check.', { exitCode: 2 });
+      // the store first: with the indexer as the store, nothing is delivered while it refuses the writes
+      let indexerFailed = false;
+      if (config.store.backend === 'indexer' && config.indexer?.enabled) {
+        const { openIndexerClient } = await import('../../indexer/client.js');
+        const indexer = config.indexer;
+        const hosts = indexer.hosts.join(', ');
+        process.stdout.write(`indexer ${hosts} (<store><backend>indexer</backend>)\n`);
+        const checks = await diagnoseIndexer(hosts, () => openIndexerClient(indexer, process.env));
+        for (const c of checks) process.stdout.write(`  ${MARK[c.verdict]} ${c.what}: ${c.detail}\n`);
+        indexerFailed = checks.some((c) => c.verdict === 'fail');
+      }
+      if (!config.awsS3) {
+        if (indexerFailed) throw new CliError('the indexer will not take flows or alerts until the ✘ lines are fixed.', { exitCode: 1 });
+        throw new CliError('no <wodle name="aws-s3"> block: nothing to check.', { exitCode: 2 });
+      }
       if (config.awsS3.disabled) process.stdout.write('! the aws-s3 module is disabled (<disabled>yes</disabled>): nothing is collected.\n');
       const stateDir = join(dataDirOf(opts.dataDir), 'state');
       let state;
@@ -61,7 +75,7 @@ export function register(program: Command): void {
       } finally {
         state?.close();
       }
-      const what = [failures && `${failures} bucket${failures === 1 ? '' : 's'}`, queueFailures && `${queueFailures} queue${queueFailures === 1 ? '' : 's'}`].filter(Boolean).join(' and ');
+      const what = [indexerFailed && 'the indexer', failures && `${failures} bucket${failures === 1 ? '' : 's'}`, queueFailures && `${queueFailures} queue${queueFailures === 1 ? '' : 's'}`].filter(Boolean).join(' and ');
       if (what) throw new CliError(`${what} will not deliver logs until the ✘ lines are fixed.`, { exitCode: 1 });
       process.stdout.write('\nNo blocking problem found.\n');
     });

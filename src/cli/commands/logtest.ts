@@ -17,7 +17,7 @@ async function readStdin(): Promise<Buffer> {
 export function register(program: Command): void {
   program
     .command('logtest')
-    .description('Read events from stdin and show, for each, its fields and the rule it matches (id, level, description, groups). Input: one JSON event per line (a line that is not one is reported with its number and skipped; exit 2 at the end), or a raw log with --source (a VPC flow-log file with its header, a Firehose object, a CloudTrail file; compressed or not).')
+    .description('Read events from stdin and show, for each, its fields and the rule it matches (id, the id its alert carries when the rule has alert_id, level, description, groups). Input: one JSON event per line (a line that is not one is reported with its number and skipped; exit 2 at the end), or a raw log with --source (a VPC flow-log file with its header, a Firehose object, a CloudTrail file; compressed or not).')
     .option('-c, --config <file>', 'configuration whose <ruleset> (your rules and lists) and log_alert_level to use (repeatable)', collect, [])
     .option('--source <type>', 'raw input: vpcflow, guardduty or cloudtrail')
     .option('--json', 'one machine-readable result per line (for JSON input, "line" is the input line it comes from)')
@@ -50,15 +50,18 @@ export function register(program: Command): void {
       const show = async (event: unknown, line?: number): Promise<void> => {
         shown++;
         const x = analyzer.explain(event as never, `logtest-${shown}`);
+        // the id the alert carries (rule.id in alerts.json, what Wazuh shows): a rule with alert_id="80303"
+        // matched as 80630 alerts as 80303
+        const alertId = x.alert?.rule.id;
         if (opts.json) {
-          await out(`${JSON.stringify({ event: shown, ...(line !== undefined ? { line } : {}), rule: x.rule ?? null, chain: x.chain, alert: x.alert ?? null, noAlert: x.noAlert ?? null, fields: x.fields })}\n`);
+          await out(`${JSON.stringify({ event: shown, ...(line !== undefined ? { line } : {}), rule: x.rule ? { ...x.rule, ...(alertId ? { alertId } : {}) } : null, chain: x.chain, alert: x.alert ?? null, noAlert: x.noAlert ?? null, fields: x.fields })}\n`);
           return;
         }
         let text = `**Event ${shown}:\n`;
         for (const [k, v] of Object.entries(x.fields)) text += `\t${k}: '${v}'\n`;
         text += '\n**Rule matching:\n';
         if (x.rule) {
-          text += `\tid: '${x.rule.id}'\n\tlevel: '${x.rule.level}'\n\tdescription: '${x.rule.description}'\n\tgroups: '${JSON.stringify(x.rule.groups)}'\n`;
+          text += `\tid: '${x.rule.id}'\n${alertId && alertId !== x.rule.id ? `\talert_id: '${alertId}' (the rule.id of its alert, as in Wazuh)\n` : ''}\tlevel: '${x.rule.level}'\n\tdescription: '${x.rule.description}'\n\tgroups: '${JSON.stringify(x.rule.groups)}'\n`;
           if (x.rule.mitre.length) text += `\tmitre: '${x.rule.mitre.join(', ')}'\n`;
           text += `\tchain: ${x.chain.join(' > ')}\n`;
         }

@@ -174,11 +174,17 @@ export async function* decompressStream(source: AsyncIterable<Uint8Array> | Iter
   const kind = detectCompression(head.subarray(0, SNIFF_BYTES), done ? head.length : Number.MAX_SAFE_INTEGER);
   if (kind === 'gzip') {
     // a small object (most flow-log deliveries) is inflated whole, without a zlib stream: ~200 µs less CPU per object
-    while (!done && head.length <= WHOLE_GZIP_IN) {
+    const parts: Uint8Array[] = [head];
+    let bytes = head.length;
+    while (!done && bytes <= WHOLE_GZIP_IN) {
       const r = await it.next();
       if (r.done) done = true;
-      else head = Buffer.concat([head, r.value]);
+      else {
+        parts.push(r.value);
+        bytes += r.value.length;
+      }
     }
+    if (parts.length > 1) head = Buffer.concat(parts, bytes);
     if (done) {
       const whole = gunzipWhole(head, Math.min(max, WHOLE_GZIP_OUT));
       if (whole) {

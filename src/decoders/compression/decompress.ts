@@ -1,6 +1,7 @@
 /**
  * Turns an object's bytes into decompressed chunks, whatever the compression (recognised from the bytes by
- * `detectCompression`). gzip (multi-member too) streams through native zlib; zstd and both Snappy framings
+ * `detectCompression`). gzip (multi-member too) streams through native zlib, or, for an object of at most 1 MiB,
+ * is inflated in one call (no zlib stream per small object); zstd and both Snappy framings
  * stream through incremental codecs; zip buffers the archive (its directory is at the end). The total output
  * is capped (default 4 GiB) against decompression bombs. Every failure is an `ObjectDecodeError`.
  */

@@ -99,7 +99,9 @@ test('an output that fails leaves the messages of what is not durable on the que
   const left = sqs.depth(QUEUE);
   limited.child.kill('SIGTERM');
   await limited.exited;
-  assert.ok(left > 0 && left < OBJECTS, `messages left after the failing run: ${left} of ${OBJECTS}`);
+  // (how many were deleted first depends on how far commits got before the limit: on a busy machine the first group
+  // commit may already fail, and then every message stays)
+  assert.ok(left > 0 && left <= OBJECTS, `messages left after the failing run: ${left} of ${OBJECTS}`);
   const durable = new Set(archived(dataDir).map((e) => e.data.aws.log_info.log_file as string));
   assert.ok(durable.size < OBJECTS);
 

@@ -102,9 +102,10 @@ export function flowItems(rows: StoreRows, out: BulkItem[]): void {
     doc.bytes = numOrNull(f.bytes[r]);
     doc.action = FLOW_ACTIONS[(f.action[r] as number) - 1] ?? null;
     doc.log_status = FLOW_LOG_STATUSES[(f.logStatus[r] as number) - 1] ?? null;
-    doc.interface_id = f.eni[r] ?? null;
-    doc.account_id = f.account[r] ?? null;
-    doc.region = f.region[r] ?? null;
+    const place = f.places[f.place[r] as number];
+    doc.interface_id = place?.eni ?? null;
+    doc.account_id = place?.account ?? null;
+    doc.region = place?.region ?? null;
     doc.s3bucket = object.bucket;
     const idx = f.idx[r] as number;
     out.push({ index, id: `${object.objectId}-${idx}`, op: 'create', source: JSON.stringify(doc), objectId: object.objectId });

@@ -47,10 +47,9 @@ function columns(rows: Row[]): FlowColumns {
     c.bytes[r] = v.bytes;
     c.action[r] = enumCode(FLOW_ACTIONS, v.action);
     c.logStatus[r] = enumCode(FLOW_LOG_STATUSES, v.status);
-    c.eni.push(null);
-    c.account.push(null);
-    c.region.push(null);
+    c.place[r] = 0;
   }
+  c.places = [{ eni: null, account: null, region: null }];
   return c;
 }
 

@@ -96,7 +96,7 @@ export class FlowWriter {
     }
     reading.rows += flows.rows;
     if (this.#iface.length < flows.rows) this.#iface = new Uint32Array(flows.rows);
-    this.#interfaces.idsOf(flows.eni, flows.account, flows.region, 0, flows.rows, this.#iface);
+    this.#interfaces.idsOf(flows.places, flows.place, flows.rows, this.#iface);
     let w = await this.#writer();
     for (let r = 0; r < flows.rows; ) {
       const room = COMMIT_ROWS - w.handedRows - w.pendingRows;

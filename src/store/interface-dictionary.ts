@@ -7,6 +7,7 @@
  * Retention drops entries no flow uses any more and reads the dictionary again (`reload`).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { FlowPlace } from './store-rows.js';
 
 type Places = Map<string | null, Map<string | null, Map<string | null, number>>>;
 
@@ -38,28 +39,21 @@ export class InterfaceDictionary {
     return enis;
   }
 
-  /** Numbers rows from..to-1 into `out[0..]` (new interfaces get the next numbers). */
-  idsOf(eni: (string | null)[], account: (string | null)[], region: (string | null)[], from: number, to: number, out: Uint32Array): void {
-    let lastAccount: string | null | undefined;
-    let lastRegion: string | null | undefined;
-    let enis: Map<string | null, number> | undefined;
-    for (let r = from; r < to; r++) {
-      const a = account[r] ?? null;
-      const g = region[r] ?? null;
-      if (enis === undefined || a !== lastAccount || g !== lastRegion) {
-        enis = this.#place(a, g);
-        lastAccount = a;
-        lastRegion = g;
-      }
-      const e = eni[r] ?? null;
-      let id = enis.get(e);
-      if (id === undefined) {
-        id = this.#next++;
-        enis.set(e, id);
-        this.#pending.push({ iface: id, eni: e, account: a, region: g });
-      }
-      out[r - from] = id;
+  /** The iface number of each place (new interfaces get the next numbers), then of each row: `out[r]` for rows 0..rows-1. */
+  idsOf(places: readonly FlowPlace[], place: Uint32Array, rows: number, out: Uint32Array): void {
+    const ids = places.map((p) => this.#id(p));
+    for (let r = 0; r < rows; r++) out[r] = ids[place[r] as number] as number;
+  }
+
+  #id(p: FlowPlace): number {
+    const enis = this.#place(p.account, p.region);
+    let id = enis.get(p.eni);
+    if (id === undefined) {
+      id = this.#next++;
+      enis.set(p.eni, id);
+      this.#pending.push({ iface: id, eni: p.eni, account: p.account, region: p.region });
     }
+    return id;
   }
 
   /** Writes the new entries (committed at once: before the flows that name them). */

@@ -9,7 +9,7 @@ import type { FlowBatch, FlowColumn } from '../decoders/vpcflow/flow-batch.js';
 import { FieldKind } from '../decoders/vpcflow/fields.js';
 import { alertRow } from './extract.js';
 import { FLOW_ACTIONS, FLOW_LOG_STATUSES } from './schema.js';
-import { enumCode, flowColumns, type SparseText, type StoreRows } from './store-rows.js';
+import { enumCode, flowColumns, PlaceList, type FlowPlace, type SparseText, type StoreRows } from './store-rows.js';
 
 function column(batch: FlowBatch, key: string): FlowColumn | undefined {
   const i = batch.layout.keys.indexOf(key);
@@ -27,15 +27,37 @@ function numbers(c: FlowColumn | undefined, rows: number, out: Float64Array, sca
   else for (let r = 0; r < rows; r++) out[r] = (v[r] as number) * scale;
 }
 
-/** A text column's value per row (the dictionary's strings, shared), or `fallback` where absent. */
-function texts(c: FlowColumn | undefined, rows: number, fallback: string | null): (string | null)[] {
-  const out = new Array<string | null>(rows);
-  if (c === undefined || c.kind !== FieldKind.Text) return out.fill(fallback);
+/** A text column's codes and the value of each code (0: absent, or `fallback`), or one code 0 for every row. */
+function textCodes(c: FlowColumn | undefined, fallback: string | null): { codes: ArrayLike<number> | undefined; values: (string | null)[] } {
+  if (c === undefined || c.kind !== FieldKind.Text) return { codes: undefined, values: [fallback] };
+  return { codes: c.codes, values: c.dict.map((v, i) => (i === 0 ? fallback : (v as string))) };
+}
+
+/**
+ * Each row's interface (ENI, account, region) as an index into the batch's list of interfaces: one lookup per
+ * distinct combination of the three columns' dictionary codes, not per row.
+ */
+function places(batch: FlowBatch, object: ObjectRef, rows: number, out: Uint32Array): FlowPlace[] {
+  const eni = textCodes(column(batch, 'interface_id'), null);
+  const account = batch.accountId !== undefined ? { codes: undefined, values: [batch.accountId] } : textCodes(column(batch, 'account_id'), null);
+  const region = textCodes(column(batch, 'region'), object.region ?? null);
+  const list = new PlaceList();
+  const seen = new Map<number, number>();
+  const ne = eni.values.length;
+  const na = account.values.length;
   for (let r = 0; r < rows; r++) {
-    const code = c.codes[r] as number;
-    out[r] = code === 0 ? fallback : (c.dict[code] as string);
+    const e = eni.codes ? (eni.codes[r] as number) : 0;
+    const a = account.codes ? (account.codes[r] as number) : 0;
+    const g = region.codes ? (region.codes[r] as number) : 0;
+    const key = e + ne * (a + na * g);
+    let i = seen.get(key);
+    if (i === undefined) {
+      i = list.indexOf(eni.values[e] ?? null, account.values[a] ?? null, region.values[g] ?? null);
+      seen.set(key, i);
+    }
+    out[r] = i;
   }
-  return out;
+  return list.list;
 }
 
 /** An address column: IPv4 numbers, and the other texts (or null where absent) listed by row. */
@@ -79,9 +101,7 @@ export function storeRowsOfFlows(object: ObjectRef, batch: FlowBatch, alerts: Al
   addresses(column(batch, 'dstaddr'), rows, f.dst4, f.dstOther);
   codes(column(batch, 'action'), rows, FLOW_ACTIONS, f.action);
   codes(column(batch, 'log_status'), rows, FLOW_LOG_STATUSES, f.logStatus);
-  f.eni = texts(column(batch, 'interface_id'), rows, null);
   // as the event path: the account of the key path, else the record's account-id field; the record's region, else the key path's
-  f.account = batch.accountId !== undefined ? new Array<string | null>(rows).fill(batch.accountId) : texts(column(batch, 'account_id'), rows, null);
-  f.region = texts(column(batch, 'region'), rows, object.region ?? null);
+  f.places = places(batch, object, rows, f.place);
   return { object, firstIndex: batch.firstIndex, flows: rows > 0 ? f : undefined, findings: [], alerts: alerts.map(alertRow) };
 }

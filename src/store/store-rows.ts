@@ -40,10 +40,38 @@ export interface FlowColumns {
   /** 1 + index in FLOW_ACTIONS / FLOW_LOG_STATUSES; 0: absent or another value */
   action: Uint8Array;
   logStatus: Uint8Array;
-  /** the interface of each row (a decoder may repeat the same string object) */
-  eni: (string | null)[];
-  account: (string | null)[];
-  region: (string | null)[];
+  /** the interface each row was recorded on: an index into `places` */
+  place: Uint32Array;
+  /** the batch's interfaces, each once (a batch names few: posting a string per row cost the collector's thread more than the rest of the batch) */
+  places: FlowPlace[];
+}
+
+/** The interface a flow was recorded on; any part may be absent. */
+export interface FlowPlace {
+  eni: string | null;
+  account: string | null;
+  region: string | null;
+}
+
+/** Numbers a batch's interfaces in the order they are first seen. */
+export class PlaceList {
+  readonly list: FlowPlace[] = [];
+  /** account → region → eni → index in `list` */
+  #index = new Map<string | null, Map<string | null, Map<string | null, number>>>();
+
+  indexOf(eni: string | null, account: string | null, region: string | null): number {
+    let regions = this.#index.get(account);
+    if (!regions) this.#index.set(account, (regions = new Map()));
+    let enis = regions.get(region);
+    if (!enis) regions.set(region, (enis = new Map()));
+    let i = enis.get(eni);
+    if (i === undefined) {
+      i = this.list.length;
+      enis.set(eni, i);
+      this.list.push({ eni, account, region });
+    }
+    return i;
+  }
 }
 
 export interface StoreRows {
@@ -69,7 +97,7 @@ export function flowColumns(capacity: number): FlowColumns {
   return {
     rows: 0, idx: new Int32Array(capacity), start: f64(), end: f64(), sport: f64(), dport: f64(), proto: f64(), packets: f64(), bytes: f64(),
     src4: new Uint32Array(capacity), dst4: new Uint32Array(capacity), srcOther: { at: [], text: [] }, dstOther: { at: [], text: [] },
-    action: new Uint8Array(capacity), logStatus: new Uint8Array(capacity), eni: [], account: [], region: [],
+    action: new Uint8Array(capacity), logStatus: new Uint8Array(capacity), place: new Uint32Array(capacity), places: [],
   };
 }
 
@@ -87,6 +115,7 @@ export function setAddress(numbers: Uint32Array, other: SparseText, r: number, v
 export function storeRowsOf(batch: EventBatch, alerts: Alert[]): StoreRows {
   const region = batch.object.region ?? null;
   let flows: FlowColumns | undefined;
+  const places = new PlaceList();
   const findings: FindingRow[] = [];
   const events = batch.events;
   for (let i = 0; i < events.length; i++) {
@@ -107,13 +136,12 @@ export function storeRowsOf(batch: EventBatch, alerts: Alert[]): StoreRows {
       setAddress(flows.dst4, flows.dstOther, r, f.dstaddr);
       flows.action[r] = enumCode(FLOW_ACTIONS, f.action);
       flows.logStatus[r] = enumCode(FLOW_LOG_STATUSES, f.log_status);
-      flows.account.push(text(f.aws_account_id) ?? text(f.account_id));
-      flows.region.push(text(f.region) ?? region);
-      flows.eni.push(text(f.interface_id));
+      flows.place[r] = places.indexOf(text(f.interface_id), text(f.aws_account_id) ?? text(f.account_id), text(f.region) ?? region);
     } else if (source === 'guardduty') {
       const row = findingRow(events[i]!);
       if (row) findings.push(row);
     }
   }
+  if (flows) flows.places = places.list;
   return { object: batch.object, firstIndex: batch.firstIndex, flows, findings, alerts: alerts.map(alertRow) };
 }

@@ -18,10 +18,14 @@ test('tld demo: clean data dir → generated logs → every scenario alerted; a 
   assert.match(first.stdout, /vpcflow\s+\d{3,}\s+\d{4,}/);
   const alerts = readFileSync(join(dir, 'logs/alerts/alerts.json'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { rule: { id: string; groups: string[] } });
   const ids = new Set(alerts.map((a) => a.rule.id));
-  for (const id of ['80610', '80611', '80254', '80255', '80620', '80621', '80305', '80640', '80641']) assert.ok(ids.has(id), `rule ${id} fired`);
-  // GuardDuty type detections carry their band's Wazuh id (80301-80303); their groups say which they are
-  const groups = new Set(alerts.flatMap((a) => a.rule.groups));
-  for (const group of ['aws_compromised_instance', 'aws_brute_force', 'aws_unusual_api_call']) assert.ok(groups.has(group), `a ${group} alert`);
+  for (const id of ['80202', '80203', '80254', '80255', '80305', '80640', '80641']) assert.ok(ids.has(id), `rule ${id} fired`);
+  // detections carry the Wazuh id a user searches by (GuardDuty type rules their band's 80301-80303, CloudTrail
+  // detections 80202/80203); their groups say which they are
+  const withGroup = (group: string) => new Set(alerts.filter((a) => a.rule.groups.includes(group)).map((a) => a.rule.id));
+  for (const group of ['aws_compromised_instance', 'aws_brute_force', 'aws_unusual_api_call']) assert.ok(withGroup(group).size > 0, `a ${group} alert`);
+  for (const [group, id] of [['aws_vpc_created', '80202'], ['aws_vpc_creation_denied', '80203'], ['aws_defense_evasion', '80202'], ['aws_security_group_opened', '80202']] as const) {
+    assert.deepEqual([...withGroup(group)], [id], `the ${group} alerts are ${id}`);
+  }
   // the second run reuses the data, reads nothing new, and serves the dashboard until stopped
   const port = await new Promise<number>((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {

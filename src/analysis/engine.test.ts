@@ -57,7 +57,8 @@ test('alerts: level below log_alert_level, level 0 and no_log are not written; f
   const out: Alert[] = [];
   const ct = (extra: Record<string, unknown>) => ev({ source: 'cloudtrail', eventSource: 'ec2.amazonaws.com', ...extra });
   a.analyze(batch([ct({ eventName: 'StartInstances' }), ct({ eventName: 'CreateVpc', errorCode: 'Client.UnauthorizedOperation' }), ct({ eventName: 'CreateVpc', errorCode: 'Client.UnauthorizedOperation' })]), (x) => out.push(x));
-  assert.deepEqual(out.map((x) => [x.rule.id, x.rule.firedtimes]), [['80611', 1], ['80611', 2]]);
+  // a denied CreateVpc is the shipped 80611, which alerts under Wazuh's 80203 (alert_id); firedtimes counts per rule
+  assert.deepEqual(out.map((x) => [x.rule.id, x.rule.firedtimes, x.rule.description.startsWith('AWS unauthorized VPC creation attempt')]), [['80203', 1, true], ['80203', 2, true]]);
   assert.equal(out[0]?.decoder.name, 'json');
   assert.equal(out[0]?.location, 'Wazuh-AWS');
   assert.equal(out[0]?.full_log, undefined, 'no_full_log');

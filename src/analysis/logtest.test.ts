@@ -12,8 +12,8 @@ test('tld logtest explains a raw compressed CloudTrail file: fields, rule, chain
   const r = logtest(['--source', 'cloudtrail'], gzipSync(readFileSync(SAMPLES + 'cloudtrail/constructed/createvpc-denied_client-unauthorizedoperation.json')));
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\taws\.eventName: 'CreateVpc'/);
-  assert.match(r.stdout, /\tid: '80611'\n\tlevel: '8'\n\tdescription: 'AWS unauthorized VPC creation attempt: arn:aws:iam::111122223333:user\/dev-intern/);
-  assert.match(r.stdout, /chain: 80200 > 80202 > 80611\n\*\*Alert to be generated\./);
+  assert.match(r.stdout, /\tid: '80611'\n\talert_id: '80203' \(the rule\.id of its alert, as in Wazuh\)\n\tlevel: '8'\n\tdescription: 'AWS unauthorized VPC creation attempt: arn:aws:iam::111122223333:user\/dev-intern/);
+  assert.match(r.stdout, /chain: 80200 > 80202 > 80203 > 80611\n\*\*Alert to be generated\./);
 });
 
 test('tld logtest --json on a VPC file with its header: one result per record, flows are not alerted', () => {

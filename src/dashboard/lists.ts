@@ -10,6 +10,7 @@ import { ipv4Number } from '../store/addresses.js';
 import { BadParameter, single, type Query } from './params.js';
 import type { Range } from './queries.js';
 import { compileSearch, SearchError } from './search.js';
+import { alertSelectionSql, CLOUDTRAIL_PANELS, type AlertSelection } from './cloudtrail-panels.js';
 
 export interface Page {
   sort: string;
@@ -66,14 +67,15 @@ function searchWhere(query: Query, params: (string | number)[]): string[] {
   }
 }
 
-const cloudtrailRules = (rules: string[]): Listing => ({
-  from: `${ALERTS_IN} AND rule_id IN (${rules.map((r) => `'${r}'`).join(', ')})`,
+/** A CloudTrail panel's alerts (cloudtrail-panels.ts), with the search box applied. */
+const cloudtrailAlerts = (selection: AlertSelection): Listing => ({
+  from: ALERTS_IN,
   select: ALERT_SELECT,
   sorts: ALERT_SORTS,
   defaultSort: 't',
   defaultDir: 'desc',
   tieBreak: 'id',
-  where: searchWhere,
+  where: (query, params) => [alertSelectionSql(selection, params), ...searchWhere(query, params)],
 });
 
 const FINDINGS_IN = `FROM findings WHERE last_seen BETWEEN ${T(1)} AND ${T(2)}`;
@@ -137,10 +139,10 @@ export const LISTINGS: Record<string, Listing> = {
     wrap: (inner) => `SELECT epoch_ms(f.ts) AS t, ip_text(f.src4, f.src_text) AS src, f.sport, ip_text(f.dst4, f.dst_text) AS dst, f.dport, f.proto, f.packets, f.bytes, f.action::VARCHAR AS action, i.eni, i.account, i.region
         FROM (${inner}) f LEFT JOIN flow_interfaces i USING (iface)`,
   },
-  'ct-vpc-changes': cloudtrailRules(['80610', '80611']),
-  'ct-errors': cloudtrailRules(['80203', '80250', '80611']),
-  'ct-logins': cloudtrailRules(['80253', '80254', '80255']),
-  'ct-evasion': cloudtrailRules(['80620', '80621']),
+  'ct-vpc-changes': cloudtrailAlerts(CLOUDTRAIL_PANELS.vpcChanges),
+  'ct-errors': cloudtrailAlerts(CLOUDTRAIL_PANELS.errors),
+  'ct-logins': cloudtrailAlerts(CLOUDTRAIL_PANELS.logins),
+  'ct-evasion': cloudtrailAlerts(CLOUDTRAIL_PANELS.evasion),
   'gd-brute-force': findings(`type LIKE '%BruteForce%'`),
   'gd-unusual-api': findings(`action_type = 'AWS_API_CALL'`),
   'gd-compromised': findings(`regexp_matches(type, '^(Backdoor|Trojan|CryptoCurrency):EC2/|C&CActivity|Exfiltration|BitcoinDomainRequest')`, 'severity'),

@@ -9,6 +9,7 @@ import type { Store } from '../store/index.js';
 import { ipv4Number } from '../store/addresses.js';
 import { addressPattern } from './lists.js';
 import { compileSearch } from './search.js';
+import { alertSelectionSql, CLOUDTRAIL_PANELS, type AlertSelection } from './cloudtrail-panels.js';
 
 export interface Range {
   from: number;
@@ -125,13 +126,16 @@ export async function guardduty(s: Store, r: Range) {
 }
 
 export async function cloudtrail(s: Store, r: Range) {
-  const q = (rules: string[]) =>
-    s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, account, region, src_ip FROM alerts WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND rule_id IN (${rules.map((x) => `'${x}'`).join(',')}) ORDER BY t DESC LIMIT 100`, [r.from, r.to]);
+  const q = (selection: AlertSelection) => {
+    const params: (string | number)[] = [r.from, r.to];
+    const selected = alertSelectionSql(selection, params);
+    return s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, account, region, src_ip FROM alerts WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND ${selected} ORDER BY t DESC LIMIT 100`, params);
+  };
   return {
-    vpcChanges: await q(['80610', '80611']),
-    errors: await q(['80203', '80250', '80611']),
-    logins: await q(['80253', '80254', '80255']),
-    evasion: await q(['80620', '80621']),
+    vpcChanges: await q(CLOUDTRAIL_PANELS.vpcChanges),
+    errors: await q(CLOUDTRAIL_PANELS.errors),
+    logins: await q(CLOUDTRAIL_PANELS.logins),
+    evasion: await q(CLOUDTRAIL_PANELS.evasion),
   };
 }
 

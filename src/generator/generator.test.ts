@@ -90,3 +90,26 @@ test('the GuardDuty scenarios raise alerts with the rule ids their ground truth 
     for (const id of s.expectedRules) assert.ok(alerted.has(id), `${s.id}: expected an alert ${id}, the objects raise ${[...alerted].join(', ')}`);
   }
 });
+
+test('the CloudTrail scenarios raise, within their time span, the Wazuh ids a user searches by, each expected group on an alert of those ids', async () => {
+  const { objects, truth } = await corpus(1);
+  const analyzer = createAnalyzer(await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] }), { logAlertLevel: 3 });
+  const alerts: { t: number; id: string; groups: string[] }[] = [];
+  for (const key of [...objects.keys()].filter((k) => typeOf(k) === 'cloudtrail').sort()) {
+    const events = decodeBuffer(objects.get(key)!, { bucketType: 'cloudtrail', logInfo: { aws_account_alias: '', log_file: key, s3bucket: 'b' } });
+    analyzer.analyze({ object: { bucket: 'b', key, objectId: key, bucketType: 'cloudtrail', size: 0 }, firstIndex: 0, events }, (a) => {
+      alerts.push({ t: Date.parse(String((a.data as { aws: { eventTime: string } }).aws.eventTime)), id: a.rule.id, groups: a.rule.groups });
+    });
+  }
+  const ct = truth.scenarios.filter((s) => s.id.startsWith('ct-'));
+  assert.ok(ct.length >= 4);
+  assert.ok(ct.filter((s) => s.expectedGroups?.length).length >= 3, 'the detections are told apart by group');
+  for (const s of ct) {
+    const within = alerts.filter((a) => a.t >= Date.parse(s.from) && a.t <= Date.parse(s.to));
+    const ids = new Set(within.map((a) => a.id));
+    for (const id of s.expectedRules) assert.ok(ids.has(id), `${s.id}: expected an alert ${id}, the span raises ${[...ids].join(', ')}`);
+    for (const group of s.expectedGroups ?? []) {
+      assert.ok(within.some((a) => a.groups.includes(group) && s.expectedRules.includes(a.id)), `${s.id}: expected an alert in ${group} under one of ${s.expectedRules.join(', ')}`);
+    }
+  }
+});

@@ -34,9 +34,15 @@ export interface Scenario {
   victim?: string;
   /**
    * the rule.id of the alerts the scenario raises, as alerts.json (and Wazuh) has it: a GuardDuty type rule
-   * (80630…) alerts under its band's Wazuh id (alert_id 80301–80303)
+   * (80630…) alerts under its band's Wazuh id (alert_id 80301–80303), a CloudTrail detection under the id Wazuh
+   * gives the event (80202, 80203, 80250)
    */
   expectedRules: string[];
+  /**
+   * groups (rule.groups) that say which detection fired, where the id alone does not: each is carried by an
+   * alert of the scenario whose rule.id is one of `expectedRules` (a VPC created is 80202 in aws_vpc_created)
+   */
+  expectedGroups?: string[];
   keys: string[];
 }
 
@@ -212,10 +218,10 @@ export async function generateCorpus(opts: CorpusOptions, sink: ObjectSink): Pro
   add(main, { time: ct(loginT + 3800), source: 'ec2.amazonaws.com', name: 'AuthorizeSecurityGroupIngress', who: { type: 'IAMUser', name: 'alice' }, ip: ACTORS.consoleAttacker, params: { groupId: 'sg-0123456789abcdef0', ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 22, toPort: 22, ipRanges: { items: [{ cidrIp: '0.0.0.0/0' }] } }] } } });
   for (let i = 0; i < 30; i++) add(main, { time: ct(loginT + 4000 + i * 3), source: 'ec2.amazonaws.com', name: 'GetPasswordData', who: { type: 'IAMUser', name: 'alice' }, ip: ACTORS.consoleAttacker, params: { instanceId: main.hosts[3]?.instanceId }, error: denied('GetPasswordData') });
   scenarios.push(
-    { id: 'ct-vpc-created', description: 'CreateVpc by the infrastructure pipeline and by Root at 02:00', from: iso(day(0) + 11 * 3600), to: iso(day(1) + 2 * 3600), expectedRules: ['80610'], keys: [] },
-    { id: 'ct-unauthorized-vpc', description: 'dev-intern is denied CreateVpc/CreateSubnet/RunInstances six times in two minutes', from: iso(day(1) + 15 * 3600), to: iso(day(1) + 15 * 3600 + 120), expectedRules: ['80611', '80203'], keys: [] },
+    { id: 'ct-vpc-created', description: 'CreateVpc by the infrastructure pipeline and by Root at 02:00', from: iso(day(0) + 11 * 3600), to: iso(day(1) + 2 * 3600), expectedRules: ['80202'], expectedGroups: ['aws_vpc_created'], keys: [] },
+    { id: 'ct-unauthorized-vpc', description: 'dev-intern is denied CreateVpc/CreateSubnet/RunInstances six times in two minutes', from: iso(day(1) + 15 * 3600), to: iso(day(1) + 15 * 3600 + 120), expectedRules: ['80203'], expectedGroups: ['aws_vpc_creation_denied'], keys: [] },
     { id: 'ct-console-brute-force', description: `40 failed console logins of alice from ${ACTORS.consoleAttacker}, then a success without MFA`, from: iso(loginT), to: iso(loginT + 630), attacker: ACTORS.consoleAttacker, expectedRules: ['80254', '80255', '80253'], keys: [] },
-    { id: 'ct-defence-evasion', description: 'StopLogging and DeleteFlowLogs, SSH opened to the world, GetPasswordData denied 30 times', from: iso(loginT + 3600), to: iso(loginT + 4100), attacker: ACTORS.consoleAttacker, expectedRules: ['80620', '80621', '80203'], keys: [] },
+    { id: 'ct-defence-evasion', description: 'StopLogging and DeleteFlowLogs, SSH opened to the world, GetPasswordData denied 30 times', from: iso(loginT + 3600), to: iso(loginT + 4100), attacker: ACTORS.consoleAttacker, expectedRules: ['80202', '80203'], expectedGroups: ['aws_defense_evasion', 'aws_security_group_opened'], keys: [] },
   );
   for (const [net, list] of calls) {
     list.sort((a, c) => a.time.getTime() - c.time.getTime());

@@ -46,6 +46,21 @@ test('every page loads with real data', async () => {
   }
 });
 
+test('CloudTrail page: the detections appear in their panels under the Wazuh ids they carry (selected by group)', async () => {
+  const p = await open('#/cloudtrail');
+  const rows = (title: string) => p.locator(`section[data-panel="${title}"] tbody tr`).allInnerTexts();
+  const vpc = await rows('VPC changes: created and unauthorized attempts');
+  assert.ok(vpc.some((r) => /\b80202\b/.test(r) && /VPC created/.test(r)), `a VPC created as 80202: ${vpc.join(' | ')}`);
+  assert.ok(vpc.some((r) => /\b80203\b/.test(r) && /unauthorized VPC creation/.test(r)), `a denied creation as 80203: ${vpc.join(' | ')}`);
+  assert.ok(vpc.every((r) => /VPC created|unauthorized VPC creation/.test(r)), vpc.join(' | '));
+  const tampering = await rows('Logging and firewall tampering');
+  assert.ok(tampering.some((r) => /\b80202\b/.test(r) && /defence evasion: StopLogging/.test(r)), tampering.join(' | '));
+  assert.ok(tampering.some((r) => /opened to the whole internet/.test(r)), tampering.join(' | '));
+  const errors = await rows('Errors and denials');
+  assert.ok(errors.some((r) => /unauthorized VPC creation/.test(r)), `denied VPC creations are among the errors: ${errors.join(' | ')}`);
+  await p.close();
+});
+
 test('find the peak, brush it, see who talked, pivot on an IP: three actions', async () => {
   const p = await open('#/vpc');
   const canvas = p.locator('.chart.tall canvas').first();

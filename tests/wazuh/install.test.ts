@@ -219,7 +219,7 @@ test("a user's <rule_dir> holding Wazuh's 0350-amazon_rules.xml replaces the shi
   assert.equal(ruleset.rules.has('80630'), false);
   const analyzer = createAnalyzer(ruleset, { logAlertLevel: 3 });
   assert.equal(analyzer.explain(event('StartInstances')).rule?.id, '80202');
-  assert.equal(analyzer.explain(event('CreateVpc')).rule?.id, '80202', "Wazuh's 80202, not the shipped 80610");
+  assert.equal(analyzer.explain(event('CreateVpc')).rule?.id, '80202', "Wazuh's 80202 itself, not the shipped 80610 (which alerts under 80202 too)");
   assert.equal(analyzer.explain(event('DescribeInstances')).rule?.id, '80200');
 });
 

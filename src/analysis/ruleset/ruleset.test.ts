@@ -1,20 +1,24 @@
 /**
  * The shipped ruleset's side-car cases (tests/0350-amazon_rules.cases.json), built from the real samples:
- * every rule has at least one positive and one negative case, and each case holds.
+ * every rule has at least one positive and one negative case, and each case holds. A case with `"lists": "wazuh"`
+ * runs with Wazuh 4.14's own aws-eventnames list in place of the shipped one (as a Wazuh user's list replaces it).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AwsEvent, Alert } from '../../shared/events.js';
 import { decodeBuffer } from '../../decoders/index.js';
 import { createAnalyzer, loadRuleset } from '../index.js';
 import { rawField } from '../fields.js';
+import { wazuhReference } from '../../../testdata/wazuh-reference.js';
 
 const SAMPLES = new URL('../../../testdata/aws-log-samples/', import.meta.url).pathname;
 type Json = Record<string, unknown>;
 interface Source { sample?: string; type?: string; event?: AwsEvent; select?: Json; set?: Json }
 interface Case extends Source {
   name: string;
+  lists?: 'wazuh';
   expect?: string | null;
   absent?: string[];
   chain?: string[];
@@ -27,6 +31,7 @@ interface Case extends Source {
 
 const cases = JSON.parse(readFileSync(new URL('./tests/0350-amazon_rules.cases.json', import.meta.url), 'utf8')) as Case[];
 const ruleset = await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] });
+const withWazuhList = await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [join(wazuhReference(), 'lists/amazon/aws-eventnames')], ruleExcludes: [] });
 
 function setPath(obj: Json, dotted: string, value: unknown): void {
   const parts = dotted.split('.');
@@ -62,7 +67,7 @@ const negatives = new Set<string>();
 
 for (const c of cases) {
   test(c.name, () => {
-    const analyzer = createAnalyzer(ruleset, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z') });
+    const analyzer = createAnalyzer(c.lists === 'wazuh' ? withWazuhList : ruleset, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z') });
     if (c.sequence) {
       const base = baseEvent(c.sequence);
       const emitted: Alert[] = [];

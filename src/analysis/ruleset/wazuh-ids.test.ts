@@ -85,7 +85,7 @@ for (const kind of KINDS) {
   });
 }
 
-test("CloudTrail: events built for 80202, 80203, 80250, 80253 and 80254 get Wazuh's ids; the shipped detections carry Wazuh's groups", () => {
+test("CloudTrail: events built for 80202, 80203, 80250, 80253 and 80254 get Wazuh's ids", () => {
   const docs = sample('cloudtrail/awsdocs/cloudtrail-log-file-examples_records.json', 'cloudtrail');
   const start = docs.find((e) => (e.aws as Record<string, unknown>).eventName === 'StartInstances') as AwsEvent;
   const logins = sample('cloudtrail/elastic_console-login_records.json', 'cloudtrail');
@@ -96,23 +96,46 @@ test("CloudTrail: events built for 80202, 80203, 80250, 80253 and 80254 get Wazu
   sameAsWazuh('a listed call denied', withAws(start, { errorCode: 'AccessDenied' }), '80250');
   sameAsWazuh('a console login', success, '80253');
   sameAsWazuh('a failed console login', failed, '80254');
-  // the shipped detections of these events keep their own ids (the dashboard's panels key on them) but carry
-  // at least the groups Wazuh's rule gives, compliance tags included, and at least its level
+});
+
+test("CloudTrail detections carry the id Wazuh gives the same event (80202, 80203, 80250) and a group of their own; a failed call is Wazuh's error rule", () => {
+  const start = sample('cloudtrail/awsdocs/cloudtrail-log-file-examples_records.json', 'cloudtrail').find((e) => (e.aws as Record<string, unknown>).eventName === 'StartInstances') as AwsEvent;
   const createVpc = sample('cloudtrail/linuxacademy_createvpc-success_as-s3-records.json', 'cloudtrail')[0] as AwsEvent;
   const denied = sample('cloudtrail/constructed/createvpc-denied_client-unauthorizedoperation.json', 'cloudtrail')[0] as AwsEvent;
-  const cases: [string, AwsEvent, string][] = [
-    ['VPC created', createVpc, '80610'],
-    ['VPC creation denied', denied, '80611'],
-    ['VPC creation denied (AccessDenied)', withAws(denied, { errorCode: 'AccessDenied' }), '80611'],
-    ['logging stopped', withAws(start, { eventName: 'StopLogging', eventSource: 'cloudtrail.amazonaws.com' }), '80620'],
+  const stopLogging = sample('cloudtrail/stratus-red-team/aws.defense-evasion.cloudtrail-stop.json', 'cloudtrail')[0] as AwsEvent;
+  const openSsh = sample('cloudtrail/stratus-red-team/aws.exfiltration.ec2-security-group-open-port-22-ingress.json', 'cloudtrail')[0] as AwsEvent;
+  assert.equal((denied.aws as Record<string, unknown>).errorCode, 'Client.UnauthorizedOperation');
+  // [case, event, Wazuh's id, the shipped rule that matches, the detection's group (none: Wazuh's rule itself)]
+  const cases: [string, AwsEvent, string, string, string | undefined][] = [
+    ['VPC created', createVpc, '80202', '80610', 'aws_vpc_created'],
+    ['VPC creation denied (Client.UnauthorizedOperation)', denied, '80203', '80611', 'aws_vpc_creation_denied'],
+    ['VPC creation denied (AccessDenied)', withAws(denied, { errorCode: 'AccessDenied' }), '80250', '80612', 'aws_vpc_creation_denied'],
+    ['VPC creation failed for another reason', withAws(denied, { errorCode: 'VpcLimitExceeded' }), '80203', '80203', undefined],
+    ['logging stopped', stopLogging, '80202', '80620', 'aws_defense_evasion'],
+    ['logging stopped (StartInstances record renamed)', withAws(start, { eventName: 'StopLogging', eventSource: 'cloudtrail.amazonaws.com' }), '80202', '80620', 'aws_defense_evasion'],
+    ['StopLogging failed', withAws(stopLogging, { errorCode: 'TrailNotFoundException' }), '80203', '80203', undefined],
+    ['StopLogging denied', withAws(stopLogging, { errorCode: 'AccessDenied' }), '80250', '80250', undefined],
+    ['SSH opened to the world', openSsh, '80202', '80621', 'aws_security_group_opened'],
+    ['opening SSH to the world failed', withAws(openSsh, { errorCode: 'Client.InvalidPermission.Duplicate' }), '80203', '80203', undefined],
+    ['opening SSH to the world denied', withAws(openSsh, { errorCode: 'AccessDenied' }), '80250', '80250', undefined],
   ];
-  for (const [name, event, ours] of cases) {
-    const w = outcome(wazuh, event);
+  for (const [name, event, wazuhId, rule, group] of cases) {
+    sameAsWazuh(name, event, wazuhId);
     const s = outcome(shipped, event);
-    assert.equal(s.id, ours, name);
-    assert.deepEqual(w.groups.filter((g) => !s.groups.includes(g)), [], `${name}: Wazuh's groups of ${w.id} kept`);
-    assert.ok(s.level >= w.level, name);
+    assert.equal(s.x.rule?.id, rule, `${name}: chain ${s.x.chain.join(' > ')}`);
+    if (group) {
+      assert.ok(s.groups.includes(group), `${name}: ${rule} is in ${group}`);
+      assert.ok(s.x.alert?.rule.groups.includes(group), `${name}: its alert names ${group}`);
+    }
   }
+});
+
+test("each CloudTrail detection's group is carried by its rules alone in the shipped ruleset, so it selects them without an id", () => {
+  const holders = (group: string) => [...shipped.rules.values()].filter((r) => r.groups.includes(group)).map((r) => r.id).sort();
+  assert.deepEqual(holders('aws_vpc_created'), ['80610']);
+  assert.deepEqual(holders('aws_vpc_creation_denied'), ['80611', '80612']);
+  assert.deepEqual(holders('aws_defense_evasion'), ['80620', '80622']);
+  assert.deepEqual(holders('aws_security_group_opened'), ['80621']);
 });
 
 test('VPC flows, SSH and RDP included, are 80401/80402 as in Wazuh', () => {

@@ -246,8 +246,11 @@ export function compileSearch(input: string, firstParam = 1): Compiled | undefin
       case 'dst_ip':
         return address([name.name], value, name.pos);
       case 'description':
+        return `contains(lower(description), lower(${p(value)}))`;
       case 'groups':
-        return `contains(lower(${name.name}), lower(${p(value)}))`;
+        // a whole group name of rule.groups (stored joined by commas), as Kibana's rule.groups:x finds it: groups:aws
+        // is not every group starting with "aws"
+        return `contains(',' || lower(groups) || ',', ',' || lower(${p(value)}) || ',')`;
       default:
         return `${name.name} = ${p(value)}`;
     }

@@ -85,6 +85,9 @@ test('the ct-* listings select the same rows, page them, and apply the search af
   assert.deepEqual(totals, { 'ct-vpc-changes': 3, 'ct-evasion': 2, 'ct-errors': 4, 'ct-logins': 0 });
   const denied = await list(store, 'ct-vpc-changes', RANGE, { q: 'rule:80250' });
   assert.deepEqual(summary(denied.rows), ['80250 AWS unauthorized VPC creation attempt']);
+  // the search's groups: is a whole group name too: not the decoys whose groups only start with or contain it
+  const byGroup = await list(store, 'alerts', RANGE, { q: 'groups:AWS_VPC_CREATED' });
+  assert.deepEqual(summary(byGroup.rows), ['80202 AWS VPC created']);
   const page = await list(store, 'ct-vpc-changes', RANGE, { limit: '2', sort: 't', dir: 'asc' });
   assert.deepEqual([page.total, (page.rows as Row[]).map((r) => r.description.replace(/:.*/, ''))], [3, ['AWS VPC created', 'AWS unauthorized VPC creation attempt']]);
 });

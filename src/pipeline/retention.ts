@@ -2,7 +2,7 @@
  * Store retention (`<store><flow_retention_days>`, `<alert_retention_days>`): drops flows, alerts and
  * per-object health rows older than their horizon through the store's writer queue (so it waits for, and never
  * interleaves with, the collector's commits), logs what went and records it in the metrics. `tld start` runs
- * it at start and then daily; `tld run-once` at the end of its cycle.
+ * it at start and then daily; `tld run-once` before it collects; `tld replay` never.
  */
 import type { Logger } from 'pino';
 import type { StoreConfig } from '../config/types.js';

@@ -58,6 +58,11 @@ export interface Runtime {
   readonly metrics: CollectorMetrics;
   /** the fetch threads (started by the first cycle; `<workers>` is read then) */
   readonly fetchPool: FetchPool | undefined;
+  /**
+   * What the running service took at start and a reload cannot change: the `<workers>` value the fetch threads
+   * were started with (once started), and the lookback the state keeps exact (see `lookback`).
+   */
+  readonly fixed: { workers: number | undefined; lookbackDays: number };
   /** Re-reads configuration and rules; throws (and changes nothing) when either has errors. Returns warnings. */
   reload(): Promise<string[]>;
   close(): Promise<void>;
@@ -95,7 +100,8 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const stateDir = join(dataDir, 'state');
   let analyzer: PipelineAnalyzer = await buildAnalyzer(config, now, opts.replay ? undefined : stateDir, (note) => logger.warn(note));
 
-  const state = openStateStore(stateDir, { lookbackDays: lookback(config) });
+  const lookbackDays = lookback(config);
+  const state = openStateStore(stateDir, { lookbackDays });
   const alertsFile: JsonLinesFile = openAlertsFile(dataDir);
   const archivesFile: JsonLinesFile | undefined = config.global.logallJson ? openArchivesFile(dataDir) : undefined;
   const removed = recoverOutputs(state.lastCheckpoint(), { alerts: alertsFile, archives: archivesFile });
@@ -141,16 +147,21 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   });
 
   let fetchPool: FetchPool | undefined;
+  let fetchWorkers: number | undefined;
   return {
     get config() {
       return config;
     },
     get fetchPool() {
       if (fetchPool === undefined && config.awsS3 && !config.awsS3.disabled) {
-        fetchPool = new FetchPool(fetchThreadCount(config.awsS3.workers));
+        fetchWorkers = config.awsS3.workers;
+        fetchPool = new FetchPool(fetchThreadCount(fetchWorkers));
         logger.info({ threads: fetchPool.size }, 'Objects are fetched and decompressed on %d threads.', fetchPool.size);
       }
       return fetchPool;
+    },
+    get fixed() {
+      return { workers: fetchWorkers, lookbackDays };
     },
     dataDir,
     state,

@@ -60,6 +60,17 @@ function restartOnlyChanges(openedWith: Pick<TldConfig, 'store' | 'global' | 'in
   return out;
 }
 
+/** What the runtime fixed when it started (fetch threads, the state's exact days), changed in `next`. */
+function restartOnlyRuntime(fixed: Runtime['fixed'], next: TldConfig): string[] {
+  const out: string[] = [];
+  // the fetch threads are started once, by the first cycle or worker
+  if (fixed.workers !== undefined && next.awsS3 && next.awsS3.workers !== fixed.workers) out.push('<wodle name="aws-s3"> workers');
+  // the state keeps exact only the days it was opened with: older day folders count as read, so a longer
+  // lookback would list them and read nothing there (a shorter one applies: fewer days are listed)
+  if (Math.max(0, ...(next.awsS3?.buckets.map((b) => b.lookbackDays) ?? [])) > fixed.lookbackDays) out.push('<bucket> lookback_days');
+  return out;
+}
+
 function specOf(rt: Runtime): ScheduleSpec | undefined {
   const aws = rt.config.awsS3;
   if (!aws || aws.disabled) return undefined;
@@ -99,7 +110,7 @@ export async function runService(opts: ServiceOptions): Promise<void> {
       wake?.();
       return;
     }
-    const report: ReloadReport = { applied: [], restartNeeded: restartOnlyChanges(openedWith, rt.config), failed: [] };
+    const report: ReloadReport = { applied: [], restartNeeded: [...restartOnlyChanges(openedWith, rt.config), ...restartOnlyRuntime(rt.fixed, rt.config)], failed: [] };
     if (addOn && addOn.reconfigure) {
       try {
         const r = await addOn.reconfigure(rt.config);

@@ -1,6 +1,7 @@
 /**
  * A collector killed with SIGKILL in the middle of a run and started again loses nothing and duplicates
- * nothing: every record of every object is in archives.json exactly once, and in the store's flows exactly once.
+ * nothing: every record of every object is in archives.json exactly once, in the store's flows exactly once, and
+ * each object once in the health table.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,6 +79,9 @@ for (const [when, killAt, bucket] of [
     try {
       const [flows] = await store.query('SELECT count(*) AS n, count(DISTINCT bytes) AS records FROM flows');
       assert.deepEqual(flows, { n: String(OBJECTS * LINES), records: String(OBJECTS * LINES) }, 'each flow stored once');
+      // the dashboard's health table: each object counted once, with its records (issue 11 item 7)
+      const [objects] = await store.query('SELECT count(*) AS n, count(DISTINCT key) AS keys, sum(records) AS records FROM objects');
+      assert.deepEqual([Number(objects?.n), Number(objects?.keys), Number(objects?.records)], [OBJECTS, OBJECTS, OBJECTS * LINES], 'each object counted once in the health table');
     } finally {
       await store.close();
     }

@@ -23,7 +23,9 @@ export const STREAM_CREDIT = 2 << 20;
 export const MESSAGE_BYTES = 256 * 1024;
 
 export type ToFetchThread =
-  | { op: 'open'; id: number; bucket: BucketConfig; req: ContentRequest; flows?: FlowDecodeRequest }
+  /** a bucket's configuration, sent once per thread; objects name it by `key` (cloning it with every object cost more than the request) */
+  | { op: 'bucket'; key: number; bucket: BucketConfig }
+  | { op: 'open'; id: number; bucket: number; req: ContentRequest; flows?: FlowDecodeRequest }
   | { op: 'ack'; id: number; bytes: number }
   | { op: 'discard'; id: number };
 

@@ -22,6 +22,8 @@ interface Thread {
   worker: Worker;
   /** streams being read on it */
   open: Set<number>;
+  /** keys of the bucket configurations it was sent */
+  buckets: Set<number>;
 }
 
 /** A piece of a stream: content bytes, or a decoded batch; `bytes` is acknowledged once it is consumed. */
@@ -67,6 +69,9 @@ function errorOf(f: FetchFailure): Error {
 export class FetchPool {
   readonly #threads: Thread[] = [];
   readonly #streams = new Map<number, Stream>();
+  /** a key per bucket configuration: by object, and by content (a queue worker makes one per announced object) */
+  readonly #bucketKeys = new WeakMap<BucketConfig, number>();
+  readonly #bucketsByContent = new Map<string, number>();
   #next = 1;
   #closed = false;
 
@@ -77,7 +82,7 @@ export class FetchPool {
   #start(): Thread {
     // a fetch thread holds little JavaScript (the SDK's requests, pieces in flight): a small heap keeps RSS low
     const worker = startThread(import.meta.url, 'fetch-thread', { resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 } });
-    const thread: Thread = { worker, open: new Set() };
+    const thread: Thread = { worker, open: new Set(), buckets: new Set() };
     // an idle thread does not keep the process alive; one reading an object does
     worker.unref();
     worker.on('message', (m: FromFetchThread) => this.#receive(m));
@@ -157,7 +162,18 @@ export class FetchPool {
     const stream: Stream = { thread, items: [], ended: false, recordErrors: undefined, error: undefined, wake: undefined, onBytes };
     this.#streams.set(id, stream);
     this.#opened(thread, id);
-    this.#post(thread, { op: 'open', id, bucket, req, ...(flows ? { flows } : {}) });
+    let key = this.#bucketKeys.get(bucket);
+    if (key === undefined) {
+      const content = JSON.stringify(bucket);
+      key = this.#bucketsByContent.get(content);
+      if (key === undefined) this.#bucketsByContent.set(content, (key = this.#next++));
+      this.#bucketKeys.set(bucket, key);
+    }
+    if (!thread.buckets.has(key)) {
+      this.#post(thread, { op: 'bucket', key, bucket });
+      thread.buckets.add(key);
+    }
+    this.#post(thread, { op: 'open', id, bucket: key, req, ...(flows ? { flows } : {}) });
     const streams = this.#streams;
     const post = (m: ToFetchThread) => {
       if (streams.has(id)) this.#post(stream.thread, m);

@@ -16,8 +16,10 @@ import { readContent, TransientReadError, type ObjectContent } from './read-obje
 
 const port = parentPort!;
 
+/** the bucket configurations the collector sent, by key */
+const buckets = new Map<number, BucketConfig>();
 /** one S3 client per bucket configuration, made at its first object */
-const sources = new Map<string, Promise<ObjectSource>>();
+const sources = new Map<number, Promise<ObjectSource>>();
 
 interface Stream {
   content: ObjectContent | undefined;
@@ -41,13 +43,13 @@ function failureOf(e: unknown): FetchFailure {
   return { kind: 'other', message: e instanceof Error ? e.message : String(e) };
 }
 
-function sourceFor(bucket: BucketConfig): Promise<ObjectSource> {
-  const id = JSON.stringify(bucket);
-  let s = sources.get(id);
+function sourceFor(key: number): Promise<ObjectSource> {
+  let s = sources.get(key);
   if (!s) {
-    s = createS3Source(bucket);
-    s.catch(() => sources.delete(id));
-    sources.set(id, s);
+    const bucket = buckets.get(key);
+    s = bucket ? createS3Source(bucket) : Promise.reject(new Error(`no bucket configuration ${key} was sent to this fetch thread`));
+    s.catch(() => sources.delete(key));
+    sources.set(key, s);
   }
   return s;
 }
@@ -70,7 +72,7 @@ function batchBytes(batch: FlowBatch): number {
   return n;
 }
 
-async function read(id: number, bucket: BucketConfig, req: Extract<ToFetchThread, { op: 'open' }>['req'], flows: FlowDecodeRequest | undefined): Promise<void> {
+async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op: 'open' }>['req'], flows: FlowDecodeRequest | undefined): Promise<void> {
   const stream: Stream = { content: undefined, inFlight: 0, wake: undefined, discarded: false };
   streams.set(id, stream);
   let compressed = 0;
@@ -155,6 +157,9 @@ async function read(id: number, bucket: BucketConfig, req: Extract<ToFetchThread
 
 port.on('message', (m: ToFetchThread) => {
   switch (m.op) {
+    case 'bucket':
+      buckets.set(m.key, m.bucket);
+      break;
     case 'open':
       void read(m.id, m.bucket, m.req, m.flows);
       break;

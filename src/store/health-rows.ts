@@ -6,6 +6,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { EventBatch } from '../shared/events.js';
+import { KeyFilter } from './key-filter.js';
 import { put, sqlString, sqlTimestamp, ts } from './sql.js';
 
 export interface ObjectHealth {
@@ -48,6 +49,8 @@ export class HealthRows {
    * a re-read's older health row is deleted once the new one is written, so each object counts once.
    */
   readonly #readBefore = new Map<string, boolean>();
+  /** keys with a health row, built from the table at the first lookup (and again, larger, once it fills up) */
+  #filter: KeyFilter | undefined;
 
   record(info: ObjectHealth): void {
     this.#pending.push(info);
@@ -65,12 +68,33 @@ export class HealthRows {
    * makes it scan every object ever read). The bucket is checked here.
    */
   async earlierReads(conn: DuckDBConnection, object: EventBatch['object']): Promise<EarlierRead[]> {
+    if (!(await this.#keys(conn)).mayHave(object.key)) {
+      this.#readBefore.set(`${object.bucket}\n${object.key}`, false);
+      return [];
+    }
     const earlier = (await conn.runAndReadAll(`SELECT bucket, flow_rows, epoch_ms(first_ts) AS first, epoch_ms(last_ts) AS last FROM objects WHERE key = ${sqlString(object.key)}`))
       .getRowObjectsJson()
       .filter((r) => r.bucket === object.bucket);
     this.#readBefore.set(`${object.bucket}\n${object.key}`, earlier.length > 0);
     const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
     return earlier.map((r) => ({ flowRows: n(r.flow_rows), first: n(r.first), last: n(r.last) }));
+  }
+
+  async #keys(conn: DuckDBConnection): Promise<KeyFilter> {
+    return this.#filter && !this.#filter.full ? this.#filter : this.loadKeys(conn);
+  }
+
+  /** Builds the filter of keys with a health row from the table (the writer's open; again once it fills up). */
+  async loadKeys(conn: DuckDBConnection): Promise<KeyFilter> {
+    const count = Number((await conn.runAndReadAll('SELECT count(*) AS n FROM objects')).getRowObjectsJson()[0]?.n ?? 0);
+    const filter = new KeyFilter(count);
+    // streamed chunk by chunk: a million keys never sit in memory at once
+    const result = await conn.stream('SELECT key FROM objects');
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+      for (const key of chunk.getColumnValues(0)) if (typeof key === 'string') filter.add(key);
+    }
+    this.#filter = filter;
+    return filter;
   }
 
   /** The health rows waiting for the flush (taken: they are written by `write`). */
@@ -107,6 +131,7 @@ export class HealthRows {
     }
     a.flushSync();
     a.closeSync();
+    for (const o of objects) this.#filter?.add(o.key);
     await this.#dropOlderRows(conn, objects);
   }
 

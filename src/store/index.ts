@@ -71,6 +71,11 @@ export class EmbeddedStore implements Store {
     return this.#db.readOnly;
   }
 
+  /** The keys read before, for the lookup of each object's first batch (health-rows.ts); the writer's open. */
+  async loadHealthKeys(): Promise<void> {
+    await this.#health.loadKeys(this.#db.conn);
+  }
+
   /** the database file, for error messages */
   get path(): string {
     return this.#db.path;
@@ -202,5 +207,7 @@ export async function openStore(dataDir: string, cfg: StoreConfig, opts: OpenOpt
   });
   flows = new FlowWriter(db);
   if (!readOnly) await flows.load();
-  return new EmbeddedStore(db, cfg, flows);
+  const store = new EmbeddedStore(db, cfg, flows);
+  if (!readOnly) await store.loadHealthKeys();
+  return store;
 }

@@ -147,6 +147,11 @@ export class Analyzer {
     if (this.#core.deferred && previous.#core.deferred) this.#core.deferred = previous.#core.deferred;
   }
 
+  /** the rules this analyzer runs */
+  get ruleset(): CompiledRuleset {
+    return this.#core.rs;
+  }
+
   /** Every record of `objectId` went through `analyze`: its contributions now carry `seq`. */
   objectDone(objectId: string, seq: number): void {
     this.#core.state.objectDone(objectId, seq);

@@ -171,11 +171,13 @@ export interface PartialDoc {
   first: number;
   last: number;
   count: number;
+  /** the process that wrote it (host/pid): which worker read the object, for whoever investigates */
+  writer: string;
   w: { key: string; t: number[]; idx: number[]; value?: string[]; log: string[] };
 }
 
 /** One object's contribution to one window key. */
-export function partialItem(object: ObjectRef, partial: WindowPartial, ingested: number): BulkItem {
+export function partialItem(object: ObjectRef, partial: WindowPartial, ingested: number, writer: string): BulkItem {
   const occ = partial.occurrences;
   let first = Infinity;
   let last = -Infinity;
@@ -186,7 +188,7 @@ export function partialItem(object: ObjectRef, partial: WindowPartial, ingested:
   const distinct = occ.some((o) => o.value !== '');
   const doc: PartialDoc = {
     '@timestamp': first, ingested, rule: partial.ruleId, key_hash: keyHash(partial.ruleId, partial.key),
-    object_id: object.objectId, bucket: object.bucket, object_key: object.key, first, last, count: occ.length,
+    object_id: object.objectId, bucket: object.bucket, object_key: object.key, first, last, count: occ.length, writer,
     w: { key: partial.key, t: occ.map((o) => o.t), idx: occ.map((o) => o.idx), ...(distinct ? { value: occ.map((o) => o.value) } : {}), log: occ.map((o) => o.log) },
   };
   return { index: PARTIALS_INDEX, id: `${object.objectId}-${partial.ruleId}-${doc.key_hash}`, op: 'create', source: JSON.stringify(doc), objectId: object.objectId };

@@ -10,6 +10,7 @@
  * accepted every document ingested before it; a refusal rejects it and the pipeline takes the objects back.
  */
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Alert, EventBatch, ObjectRef } from '../shared/events.js';
 import type { WindowPartial } from '../analysis/window-partials.js';
@@ -33,6 +34,9 @@ export interface IndexerStoreOptions {
 function objectIdOf(bucket: string, key: string): string {
   return createHash('sha1').update(`${bucket}/${key}`).digest('hex').slice(0, 16);
 }
+
+/** this process, in the partials it writes */
+const WRITER = `${hostname()}/${process.pid}`;
 
 export class IndexerStore implements StorePort {
   /** for the pipeline's error messages: which cluster */
@@ -86,7 +90,7 @@ export class IndexerStore implements StorePort {
   ingestPartials(object: ObjectRef, partials: WindowPartial[]): void {
     if (!this.#objects.has(object.objectId)) this.#objects.set(object.objectId, `s3://${object.bucket}/${object.key}`);
     const now = Date.now();
-    this.#writer.add(partials.map((p) => partialItem(object, p, now)), false);
+    this.#writer.add(partials.map((p) => partialItem(object, p, now, WRITER)), false);
   }
 
   async discardObject(object: { objectId: string; bucket: string; key: string }): Promise<void> {

@@ -144,7 +144,7 @@ export function partialsTemplate(): object {
         dynamic: 'strict',
         properties: {
           '@timestamp': date, ingested: date, rule: keyword, key_hash: keyword, object_id: keyword, bucket: keyword, object_key: keyword,
-          first: date, last: date, count: long, w: { type: 'object', enabled: false },
+          first: date, last: date, count: long, writer: keyword, w: { type: 'object', enabled: false },
         },
       },
     },

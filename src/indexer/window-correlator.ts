@@ -72,6 +72,8 @@ export class WindowCorrelator {
   #since: number;
   /** pairs with unsettled occurrences: rule \0 key hash → the earliest record time not yet replayed */
   readonly #unsettled = new Map<string, number>();
+  /** partials replayed with every occurrence settled: id → ingested (kept while the overlap can list them again) */
+  readonly #replayed = new Map<string, number>();
   #chain: Promise<unknown> = Promise.resolve();
 
   constructor(port: IndexerPort, opts: CorrelatorOptions) {
@@ -107,10 +109,12 @@ export class WindowCorrelator {
     }
     report.newest = newest;
     const cutoff = newest - this.#opts.graceMs;
-    // pairs touched since the last pass, with the earliest record time they brought
-    const touched = new Map<string, number>(this.#unsettled);
     const since = this.#since - (this.#opts.overlapMs ?? 120_000);
-    await this.#each<Pick<PartialDoc, 'rule' | 'key_hash' | 'first'>>({ query: { range: { ingested: { gte: since } } }, _source: ['rule', 'key_hash', 'first'] }, [{ ingested: 'asc' }, { object_id: 'asc' }, { rule: 'asc' }, { key_hash: 'asc' }], (s) => {
+    for (const [id, ingested] of this.#replayed) if (ingested < since) this.#replayed.delete(id);
+    // pairs touched since the last pass (partials not yet replayed whole), with the earliest record time they brought
+    const touched = new Map<string, number>(this.#unsettled);
+    await this.#each<Pick<PartialDoc, 'rule' | 'key_hash' | 'first' | 'object_id'>>({ query: { range: { ingested: { gte: since } } }, _source: ['rule', 'key_hash', 'first', 'object_id'] }, [{ ingested: 'asc' }, { object_id: 'asc' }, { rule: 'asc' }, { key_hash: 'asc' }], (s, id) => {
+      if (this.#replayed.has(id)) return;
       const k = `${s.rule}\u0000${s.key_hash}`;
       const from = touched.get(k);
       if (from === undefined || s.first < from) touched.set(k, s.first);
@@ -118,17 +122,25 @@ export class WindowCorrelator {
     this.#unsettled.clear();
     const rules = this.#opts.rules();
     for (const [k, from] of touched) {
+      // nothing new is settled yet: no hit at or after `from` can be decided (the usual case within the grace period)
+      if (from > cutoff) {
+        this.#unsettled.set(k, from);
+        continue;
+      }
       const [ruleId, keyHash] = k.split('\u0000') as [string, string];
       const rule = rules.rules.get(ruleId);
       // a rule removed, or no longer a frequency rule, since its partials were written: nothing to fire
       if (!rule || rule.frequency === undefined) continue;
       const occurrences: Occurrence[] = [];
       const objects = new Map<string, ObjectRef>();
+      const whole: [string, number][] = [];
       let key = '';
       let later = false;
-      await this.#each<PartialDoc>({ query: { bool: { filter: [{ term: { rule: ruleId } }, { term: { key_hash: keyHash } }] } } }, [{ object_id: 'asc' }], (s) => {
+      await this.#each<PartialDoc>({ query: { bool: { filter: [{ term: { rule: ruleId } }, { term: { key_hash: keyHash } }] } } }, [{ object_id: 'asc' }], (s, id) => {
         key = s.w.key;
+        // (only the object's identity matters to the alert's document: its id and index come from the alert)
         objects.set(s.object_id, { bucket: s.bucket, key: s.object_key, objectId: s.object_id, bucketType: 'vpcflow', size: 0 });
+        if (s.last <= cutoff) whole.push([id, s.ingested]);
         for (let i = 0; i < s.w.t.length; i++) {
           const t = s.w.t[i]!;
           if (t > cutoff) {
@@ -150,9 +162,18 @@ export class WindowCorrelator {
       }
       report.alerts += items.length;
       if (items.length) this.#writer.add(items);
+      // partials replayed whole are not touched again by the overlap of the next passes (only by new partials)
+      for (const [id, ingested] of whole) this.#replayed.set(id, ingested);
     }
     const before = this.#writer.counters.written;
-    await this.#writer.flush();
+    try {
+      await this.#writer.flush();
+    } catch (e) {
+      // written again by the next pass: what this one replayed is not taken as done
+      for (const k of touched.keys()) if (!this.#unsettled.has(k)) this.#unsettled.set(k, touched.get(k)!);
+      this.#replayed.clear();
+      throw e;
+    }
     report.written = this.#writer.counters.written - before;
     report.unsettled = this.#unsettled.size;
     this.#since = started;
@@ -166,12 +187,12 @@ export class WindowCorrelator {
   }
 
   /** Every hit of `query`, page by page (`search_after` on `sort`, which must order the hits totally). */
-  async #each<T>(query: object, sort: object[], f: (source: T) => void): Promise<void> {
+  async #each<T>(query: object, sort: object[], f: (source: T, id: string) => void): Promise<void> {
     const size = this.#opts.pageSize ?? 500;
     let after: unknown[] | undefined;
     for (;;) {
       const hits = await this.#search<T>({ ...query, size, sort, ...(after ? { search_after: after } : {}) });
-      for (const h of hits) f(h._source);
+      for (const h of hits) f(h._source, h._id);
       if (hits.length < size) return;
       after = hits[hits.length - 1]!.sort;
       if (!after) throw new Error(`the indexer (${this.#port.hosts}) answered a sorted search of ${PARTIALS_INDEX} without sort values: cannot page through it`);

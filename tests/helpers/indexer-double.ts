@@ -15,7 +15,8 @@
  *   429 (or 5xx); `failItems(n, status, type)` answers the next n documents with a per-item error.
  * - `_index_template`, `_template` (PUT/GET), index create/exists (`PUT /i`, `HEAD /i`), `_refresh`,
  *   `_search` / `_count` (match_all, term, terms, range on numbers/dates, bool filter/must; size; `sort` on
- *   fields holding numbers or strings, asc/desc, with `search_after`), objects mapped `enabled: false`,
+ *   fields holding numbers or strings, asc/desc, with `search_after`; `_source` as a list of top-level fields),
+ *   objects mapped `enabled: false`,
  *   `_cluster/health`, root info; OpenSearch Dashboards' `POST /api/saved_objects/_import` (multipart, needs
  *   `osd-xsrf`).
  * - optional basic auth (401 without it), optional HTTPS with a client certificate required (`tls`).
@@ -103,6 +104,12 @@ function leaves(doc: unknown, prefix: string, out: [string, unknown][]): void {
       else out.push([prefix + k, v]);
     }
   }
+}
+
+/** `_source` filtering by a list of top-level fields (other forms: the whole source). */
+function pick(source: Json, fields: unknown): Json {
+  if (!Array.isArray(fields)) return source;
+  return Object.fromEntries(fields.filter((f): f is string => typeof f === 'string' && f in source).map((f) => [f, source[f]]));
 }
 
 /** A search's `sort` as [field, order] pairs: `["f"]`, `[{"f": "desc"}]`, `[{"f": {"order": "asc"}}]`. */
@@ -388,9 +395,9 @@ export class IndexerDouble {
         sorted = [...hits].sort((a, b) => cmp(values(a), values(b)));
         const after = q.search_after as (number | string)[] | undefined;
         if (after) sorted = sorted.filter((h) => cmp(values(h), after) > 0);
-        return send(200, { hits: { total: { value: hits.length, relation: 'eq' }, hits: sorted.slice(0, size).map((h) => ({ _index: h.index, _id: h.id, _version: h.version, _source: h.source, sort: values(h) })) } });
+        return send(200, { hits: { total: { value: hits.length, relation: 'eq' }, hits: sorted.slice(0, size).map((h) => ({ _index: h.index, _id: h.id, _version: h.version, _source: pick(h.source, q._source), sort: values(h) })) } });
       }
-      return send(200, { hits: { total: { value: hits.length, relation: 'eq' }, hits: hits.slice(0, size).map((h) => ({ _index: h.index, _id: h.id, _version: h.version, _source: h.source })) } });
+      return send(200, { hits: { total: { value: hits.length, relation: 'eq' }, hits: hits.slice(0, size).map((h) => ({ _index: h.index, _id: h.id, _version: h.version, _source: pick(h.source, q._source) })) } });
     }
     if (parts.length === 1 && !parts[0]!.startsWith('_')) {
       const name = parts[0]!;

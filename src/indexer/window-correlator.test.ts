@@ -121,3 +121,20 @@ test('a window fires only once its records are settled (grace behind the newest 
   await k.pass();
   assert.equal(scanAlerts(src2).length, 1);
 });
+
+test('the documented limit: a record arriving after its window settled, that moves the window\'s first occurrence, fires the window again under a new id', async () => {
+  const src = '198.51.100.90';
+  await work('limit-1', scan(src, 51, 150)); // 100 distinct ports from T0+51 s: fires, window start T0+51 s
+  const k = await correlator(0);
+  await k.pass();
+  const before = scanAlerts(src).map((d) => d.id);
+  assert.equal(before.length, 1);
+  await work('limit-late', scan(src, 1, 50)); // late: the same scan began 50 s earlier
+  const late = await k.pass();
+  const after = scanAlerts(src).map((d) => d.id);
+  assert.equal(late.written, 1);
+  assert.equal(after.length, 2, 'the earlier alert stays; the window now starting at T0+1 s is a new alert');
+  assert.ok(after.includes(before[0]!));
+  const starts = scanAlerts(src).map((d) => (d.source.correlation as { window_start: string }).window_start).sort();
+  assert.deepEqual(starts, [new Date((T0 + 1) * 1000).toISOString(), new Date((T0 + 51) * 1000).toISOString()]);
+});

@@ -198,7 +198,7 @@ function defer(partials: PartialCollector, cur: RecordCursor, rule: Rule, fields
   const key = fields.sameKey(rule);
   if (key === undefined) return false;
   const value = rule.differentField.length > 0 ? fields.differentKey(rule) : '';
-  partials.add(cur.objectId, rule, key, { t: fields.time(rule), objectId: cur.objectId, idx: cur.idx, value, log: fields.log() });
+  partials.add(cur.objectId, rule, key, fields.time(rule), cur.idx, value, () => fields.log());
   return false;
 }
 

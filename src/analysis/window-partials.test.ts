@@ -120,3 +120,17 @@ test('an object read twice without being taken back contributes each record once
   a.discardObject('o');
   assert.deepEqual(a.takePartials('o'), []);
 });
+
+test('records repeating a port in the same second keep no log (they cannot complete a window), and the alerts stay the single process\'s', () => {
+  // every port probed three times in its second, from different source ports (as VPC records of one capture window)
+  const flows = attack(150, 0).flatMap((f) => [f, { ...f, sport: f.sport + 10_000 }, { ...f, sport: f.sport + 20_000 }]);
+  const reference = singleProcess(flows);
+  assert.equal(reference.length, 1);
+  const third = Math.floor(flows.length / 3);
+  assert.deepEqual(comparable(acrossWorkers([flows.slice(0, third), flows.slice(third, 2 * third), flows.slice(2 * third)]).alerts), comparable(reference));
+  const a = analyzer(true);
+  a.analyze({ object: { bucket: 'b', key: 'o', objectId: 'o', bucketType: 'vpcflow', size: 0 }, firstIndex: 0, events: decode(flows) }, () => {});
+  const [p] = a.takePartials('o').filter((x) => x.ruleId === '80640');
+  assert.equal(p?.occurrences.length, 450);
+  assert.equal(p?.occurrences.filter((o) => o.log !== '').length, 150, 'one log per port and second');
+});

@@ -23,7 +23,10 @@ export interface Occurrence {
   idx: number;
   /** `different_field` values as one key ('' when the rule has none; ABSENT when a value is absent) */
   value: string;
-  /** the record as Wazuh's log (full_log, previous_output, and the alert's event when this one fires) */
+  /**
+   * the record as Wazuh's log (full_log, previous_output, and the alert's event when this one fires); '' when it
+   * cannot complete a window (PartialCollector.add)
+   */
   log: string;
 }
 
@@ -38,9 +41,16 @@ export interface WindowPartial {
 /** The occurrences of objects being read, until `take` (object finished) or `discard` (read abandoned). */
 export class PartialCollector {
   /** object id → (rule id, key) → partial */
-  readonly #byObject = new Map<string, Map<string, WindowPartial>>();
+  readonly #byObject = new Map<string, Map<string, WindowPartial & { seen?: Set<string> }>>();
 
-  add(objectId: string, rule: Rule, key: string, occurrence: Occurrence): void {
+  /**
+   * Adds an occurrence; `log` is asked only when the occurrence may complete a window. For a once-per-window rule
+   * with `different_field`, an occurrence with the time and value of an earlier one of the same partial never
+   * can: whatever the merged order, that earlier one is in the same window (same time: same quiet period, not
+   * expired) with the same value, so the distinct count does not grow. Such records are common (VPC records of
+   * one capture window share their start; a scanner retries a port) and their logs would be most of the bytes.
+   */
+  add(objectId: string, rule: Rule, key: string, t: number, idx: number, value: string, log: () => string): void {
     let parts = this.#byObject.get(objectId);
     if (!parts) this.#byObject.set(objectId, (parts = new Map()));
     const k = `${rule.id}\u0000${key}`;
@@ -48,14 +58,21 @@ export class PartialCollector {
     if (!p) parts.set(k, (p = { ruleId: rule.id, key, occurrences: [] }));
     // a record seen again (an object read twice without being taken back) counts once, as in correlate
     const last = p.occurrences[p.occurrences.length - 1];
-    if (last !== undefined && last.idx >= occurrence.idx) return;
-    p.occurrences.push(occurrence);
+    if (last !== undefined && last.idx >= idx) return;
+    let needsLog = true;
+    if (rule.oncePerWindow && rule.differentField.length > 0) {
+      const tv = `${t}\u0000${value}`;
+      const seen = (p.seen ??= new Set());
+      needsLog = !seen.has(tv);
+      seen.add(tv);
+    }
+    p.occurrences.push({ t, objectId, idx, value, log: needsLog ? log() : '' });
   }
 
   take(objectId: string): WindowPartial[] {
     const parts = this.#byObject.get(objectId);
     this.#byObject.delete(objectId);
-    return parts ? [...parts.values()] : [];
+    return parts ? [...parts.values()].map(({ ruleId, key, occurrences }) => ({ ruleId, key, occurrences })) : [];
   }
 
   discard(objectId: string): void {
@@ -138,7 +155,9 @@ export function replayAlerts(core: AnalysisCore, rule: Rule, key: string, occurr
   const out: ReplayedAlert[] = [];
   const cur = new RecordCursor();
   for (const f of replayWindows(core, rule, key, occurrences)) {
-    const o = occurrences[f.at]!;
+    let o = occurrences[f.at]!;
+    // (cannot happen, see PartialCollector.add: then the record of the same time and value that kept its log)
+    if (o.log === '') o = occurrences.find((x) => x.log !== '' && x.t === o.t && x.value === o.value && x.objectId === o.objectId) ?? o;
     let event: AwsEvent;
     try {
       event = JSON.parse(o.log) as AwsEvent;

@@ -43,6 +43,8 @@ export interface CorrelatorOptions {
   pageSize?: number;
   /** `_bulk` body size of the alerts written */
   maxBytes?: number;
+  /** told after each pass (metrics) */
+  onPass?: (report: PassReport | undefined, error?: unknown) => void;
 }
 
 export interface PassReport {
@@ -56,6 +58,8 @@ export interface PassReport {
   unsettled: number;
   /** the newest record time of the fleet (ms), when any partial exists */
   newest: number | undefined;
+  /** record time up to which occurrences were settled (newest − grace) */
+  settledUntil: number | undefined;
 }
 
 interface Hit<T> {
@@ -94,13 +98,16 @@ export class WindowCorrelator {
   /** One pass (passes of one correlator run one after another). Rejects with the indexer's error; the next pass retries. */
   pass(): Promise<PassReport> {
     const run = this.#chain.then(() => this.#pass());
-    this.#chain = run.catch(() => undefined);
+    this.#chain = run.then(
+      (r) => this.#opts.onPass?.(r),
+      (e: unknown) => this.#opts.onPass?.(undefined, e),
+    );
     return run;
   }
 
   async #pass(): Promise<PassReport> {
     const started = this.#now();
-    const report: PassReport = { keys: 0, alerts: 0, written: 0, unsettled: 0, newest: undefined };
+    const report: PassReport = { keys: 0, alerts: 0, written: 0, unsettled: 0, newest: undefined, settledUntil: undefined };
     const newestHit = await this.#search<Pick<PartialDoc, 'last'>>({ size: 1, sort: [{ last: 'desc' }], _source: ['last'], query: { match_all: {} } });
     const newest = newestHit[0]?._source.last;
     if (newest === undefined) {
@@ -109,6 +116,7 @@ export class WindowCorrelator {
     }
     report.newest = newest;
     const cutoff = newest - this.#opts.graceMs;
+    report.settledUntil = cutoff;
     const since = this.#since - (this.#opts.overlapMs ?? 120_000);
     for (const [id, ingested] of this.#replayed) if (ingested < since) this.#replayed.delete(id);
     // pairs touched since the last pass (partials not yet replayed whole), with the earliest record time they brought

@@ -142,6 +142,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
         now,
         logger,
         ...(config.indexer ? { maxBytes: config.indexer.bulkMaxBytes } : {}),
+        onPass: (report) => metrics.correlatorPass(report),
       })
     : undefined;
   const sink = new PipelineSink({

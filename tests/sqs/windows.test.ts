@@ -79,7 +79,8 @@ interface Worker {
 }
 
 function startWorker(name: string): Worker {
-  const child = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', config, '--data-dir', join(dir, name), '--no-dashboard', '--log-level', 'warn'], { env });
+  // (info: the test waits for "Module AWS started." — a SIGTERM before the handlers are in would kill it)
+  const child = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', config, '--data-dir', join(dir, name), '--no-dashboard', '--log-level', 'info'], { env });
   const w: Worker = { child, out: '', exited: new Promise((resolve) => child.on('close', (status) => resolve(status))) };
   child.stdout?.on('data', (d) => (w.out += d));
   child.stderr?.on('data', (d) => (w.out += d));
@@ -108,6 +109,7 @@ test('a scan split over two objects read by two worker processes raises exactly 
 
   // worker a reads the first half alone, and stops
   const a = startWorker('a');
+  assert.ok(await until(() => a.out.includes('Module AWS started'), 60_000), a.out);
   await sqs.send(QUEUE, [notificationOf(BUCKET, { key: keyOf(0), size: 1 }, 'us-west-2')]);
   assert.ok(await until(() => sqs.depth(QUEUE) === 0 && partials().length === 1, 60_000), `worker a did not read the first half:\n${a.out}`);
   await sleep(2500); // a few correlator passes over the first half alone: nothing to fire
@@ -117,10 +119,12 @@ test('a scan split over two objects read by two worker processes raises exactly 
 
   // worker b reads the second half: only the two halves together complete the window
   const b = startWorker('b');
+  assert.ok(await until(() => b.out.includes('Module AWS started'), 60_000), b.out);
   await sqs.send(QUEUE, [notificationOf(BUCKET, { key: keyOf(1), size: 1 }, 'us-west-2')]);
   assert.ok(await until(() => scanAlerts().length > 0, 60_000), `no scan alert:\n${b.out}`);
   // both workers' correlators pass over the same window, again and again (c): still one alert
   const again = startWorker('a');
+  assert.ok(await until(() => again.out.includes('Module AWS started'), 60_000), again.out);
   await sleep(4000);
   again.child.kill('SIGTERM');
   b.child.kill('SIGTERM');

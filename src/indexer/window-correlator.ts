@@ -108,6 +108,8 @@ export class WindowCorrelator {
   async #pass(): Promise<PassReport> {
     const started = this.#now();
     const report: PassReport = { keys: 0, alerts: 0, written: 0, unsettled: 0, newest: undefined, settledUntil: undefined };
+    // what was accepted just now (run-once's last objects) is searchable only after a refresh
+    await this.#port.request('POST', `/${PARTIALS_INDEX}/_refresh?ignore_unavailable=true`);
     const newestHit = await this.#search<Pick<PartialDoc, 'last'>>({ size: 1, sort: [{ last: 'desc' }], _source: ['last'], query: { match_all: {} } });
     const newest = newestHit[0]?._source.last;
     if (newest === undefined) {

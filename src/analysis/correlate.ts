@@ -7,6 +7,7 @@
 import type { CompiledRuleset } from './load-rules.js';
 import type { Rule } from './rule-types.js';
 import { APPENDED, CLEAN, newWindow, type CorrelationState, type CorrObject, type Window } from './correlation-state.js';
+import type { PartialCollector } from './window-partials.js';
 
 export interface ResolvedOptions {
   logAlertLevel: number;
@@ -21,6 +22,11 @@ export interface AnalysisCore {
   readonly rs: CompiledRuleset;
   readonly opts: ResolvedOptions;
   state: CorrelationState;
+  /**
+   * Set when windows are counted elsewhere (several workers writing to the indexer): occurrences are collected
+   * per object for the correlator instead of counted here, and no frequency rule fires (window-partials.ts).
+   */
+  deferred?: PartialCollector | undefined;
 }
 
 export interface CorrelationHit {
@@ -106,6 +112,7 @@ function differing(w: Window, value: string): number {
 
 /** Adds this occurrence to the rule's window for its same_field key; true when the threshold is reached. */
 export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fields: OccurrenceFields): boolean {
+  if (core.deferred) return defer(core.deferred, cur, rule, fields);
   const st = core.state;
   const o = cur.object(st);
   if (cur.dup === 0) {
@@ -193,6 +200,15 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
   st.hits.push(w);
   st.markRewrite(w);
   return true;
+}
+
+/** With deferred windows: the occurrence goes to its object's partial; the rule does not fire here. */
+function defer(partials: PartialCollector, cur: RecordCursor, rule: Rule, fields: OccurrenceFields): boolean {
+  const key = fields.sameKey(rule);
+  if (key === undefined) return false;
+  const value = rule.differentField.length > 0 ? fields.differentKey(rule) : '';
+  partials.add(cur.objectId, rule, key, fields.time(rule), cur.idx, value, () => fields.log());
+  return false;
 }
 
 /**

@@ -21,6 +21,7 @@ import { ABSENT, correlate, joinValues, RecordCursor, timeOfRaw, type AnalysisCo
 import { buildAlert } from './alert.js';
 import { conditionValue } from './engine-values.js';
 import { FlowRules } from './flow-rules.js';
+import { PartialCollector, type WindowPartial } from './window-partials.js';
 
 /** a snapshot replaces the appended saves once they outgrow this and three times the last snapshot */
 const SNAPSHOT_MIN_BYTES = 16 * 1024 * 1024;
@@ -33,6 +34,11 @@ export interface AnalyzerOptions {
   maxKeysPerRule?: number;
   /** folder where `restoreCorrelation` / `persistCorrelation` keep the correlation state (none: memory only) */
   correlationDir?: string;
+  /**
+   * Frequency rules do not fire here: their occurrences are collected per object (`takePartials`) for the
+   * indexer's correlator, which merges the windows of every worker (window-partials.ts)
+   */
+  deferWindows?: boolean;
 }
 
 /** What the correlation state must know of each frequency rule. */
@@ -120,7 +126,7 @@ export class Analyzer {
     this.#memo = new Uint8Array(byKey.size);
     this.#shapes = shapesOf(ruleset);
     const resolved = { logAlertLevel: opts.logAlertLevel, now: opts.now ?? (() => new Date()), managerName: opts.managerName ?? hostname(), maxKeysPerRule: opts.maxKeysPerRule ?? 50_000, correlationDir: opts.correlationDir };
-    this.#core = { rs: ruleset, opts: resolved, state: new CorrelationState(this.#shapes) };
+    this.#core = { rs: ruleset, opts: resolved, state: new CorrelationState(this.#shapes), deferred: opts.deferWindows ? new PartialCollector() : undefined };
     this.#fields = new EventFields(resolved.now);
   }
 
@@ -137,6 +143,13 @@ export class Analyzer {
     st.rules = this.#shapes;
     st.needSnapshot = true;
     this.#core.state = st;
+    // occurrences of objects still being read stay with them
+    if (this.#core.deferred && previous.#core.deferred) this.#core.deferred = previous.#core.deferred;
+  }
+
+  /** the rules this analyzer runs */
+  get ruleset(): CompiledRuleset {
+    return this.#core.rs;
   }
 
   /** Every record of `objectId` went through `analyze`: its contributions now carry `seq`. */
@@ -147,6 +160,12 @@ export class Analyzer {
   /** The read of `objectId` was abandoned (it is read again from the start): take back what it added. */
   discardObject(objectId: string): void {
     this.#core.state.discard(objectId);
+    this.#core.deferred?.discard(objectId);
+  }
+
+  /** With `deferWindows`: what `objectId` contributed to each frequency window, once it is read whole. */
+  takePartials(objectId: string): WindowPartial[] {
+    return this.#core.deferred?.take(objectId) ?? [];
   }
 
   /**

@@ -15,3 +15,4 @@ export function loadRuleset(cfg: RulesetConfig): Promise<CompiledRuleset> {
 export function createAnalyzer(ruleset: CompiledRuleset, opts: AnalyzerOptions): Analyzer {
   return new Analyzer(ruleset, opts);
 }
+export { compareOccurrences, replayAlerts, replayCore, replayWindows, type Occurrence, type ReplayedAlert, type WindowPartial } from './window-partials.js';

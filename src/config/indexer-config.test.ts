@@ -50,6 +50,8 @@ test("Wazuh's <indexer> block loads: hosts, CA, client certificate (relative to 
     hosts: ['https://10.0.0.1:9200', 'https://10.0.0.2:9200'],
     ssl: { certificateAuthorities: ['/etc/filebeat/certs/root-ca.pem'], certificate: join(tmp, 'certs/filebeat.pem'), key: join(tmp, 'certs/filebeat-key.pem') },
     bulkMaxBytes: 5_242_880,
+    correlationGraceSeconds: 900,
+    correlationIntervalSeconds: 60,
     origin: { file, line: 3 },
   });
 });

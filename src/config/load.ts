@@ -257,6 +257,8 @@ function readIndexer(el: XmlElement, c: Collector, base: string): IndexerConfig 
     ssl,
     ...(typeof x.credentialsFile === 'string' ? { credentialsFile: abs(x.credentialsFile) } : {}),
     bulkMaxBytes: x.bulkMaxBytes as number,
+    correlationGraceSeconds: x.correlationGraceSeconds as number,
+    correlationIntervalSeconds: x.correlationIntervalSeconds as number,
     origin: { file: c.file, line: el.line },
   };
 }

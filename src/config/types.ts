@@ -155,6 +155,10 @@ export interface IndexerConfig {
   credentialsFile?: string;
   /** ThreatLockDown: largest `_bulk` body in bytes */
   bulkMaxBytes: number;
+  /** ThreatLockDown: how far behind the fleet's newest record time a frequency-rule occurrence is counted (s; the loader always sets it, default 900) */
+  correlationGraceSeconds?: number;
+  /** ThreatLockDown: seconds between correlator passes in `tld start` (the loader always sets it, default 60) */
+  correlationIntervalSeconds?: number;
   /** where the block starts, for messages */
   origin: { file: string; line: number };
 }

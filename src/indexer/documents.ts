@@ -12,8 +12,13 @@
  *   external version (the finding's `updatedAt` in ms), so the newest update wins whatever the order of arrival
  *   and an older or repeated one is a 409; every update is also kept in `tld-guardduty-history` (`create`, id
  *   `<finding id>@<version>`): the severity history.
+ * - Window partials (frequency rules across workers, window-correlator.ts): per object and (rule, same_field key),
+ *   the occurrences the object contributed, into `tld-correlation-partials` with `create`, id
+ *   `<object id>-<rule id>-<key hash>`; `ingested` (the writer's clock) tells the correlator what is new.
  */
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { WindowPartial } from '../analysis/window-partials.js';
 import type { ObjectRef } from '../shared/events.js';
 import type { AlertRow, FindingRow } from '../store/extract.js';
 import type { StoreRows } from '../store/store-rows.js';
@@ -24,6 +29,7 @@ export const ALERTS_PREFIX = 'wazuh-alerts-4.x-';
 export const FLOWS_PREFIX = 'tld-flows-';
 export const FINDINGS_INDEX = 'tld-guardduty-findings';
 export const HISTORY_INDEX = 'tld-guardduty-history';
+export const PARTIALS_INDEX = 'tld-correlation-partials';
 
 export interface BulkItem {
   index: string;
@@ -144,6 +150,49 @@ export function findingItems(row: FindingRow, object: ObjectRef, out: BulkItem[]
   out.push({ index: FINDINGS_INDEX, id: row.id, op: 'index', version, source: JSON.stringify(state), objectId: object.objectId });
   const history = { '@timestamp': state['@timestamp'], finding_id: row.id, type: row.type, purpose, severity: row.severity, severity_label: label, count: row.count, account_id: row.account, region: row.region };
   out.push({ index: HISTORY_INDEX, id: `${row.id}@${version}`, op: 'create', source: JSON.stringify(history), objectId: object.objectId });
+}
+
+/** A rule's same_field key as a short fixed token (keys are log values: any length, any characters). */
+export function keyHash(ruleId: string, key: string): string {
+  return createHash('sha1').update(`${ruleId}\u0000${key}`).digest('hex').slice(0, 20);
+}
+
+/**
+ * What the correlator reads of a partial document: the searchable fields, and `w`, the occurrences as columns
+ * (mapped `enabled: false`: kept, never parsed or indexed; the key and the logs are the log's own text).
+ */
+export interface PartialDoc {
+  '@timestamp': number;
+  ingested: number;
+  rule: string;
+  key_hash: string;
+  object_id: string;
+  bucket: string;
+  object_key: string;
+  first: number;
+  last: number;
+  count: number;
+  /** the process that wrote it (host/pid): which worker read the object, for whoever investigates */
+  writer: string;
+  w: { key: string; t: number[]; idx: number[]; value?: string[]; log: string[] };
+}
+
+/** One object's contribution to one window key. */
+export function partialItem(object: ObjectRef, partial: WindowPartial, ingested: number, writer: string): BulkItem {
+  const occ = partial.occurrences;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const o of occ) {
+    if (o.t < first) first = o.t;
+    if (o.t > last) last = o.t;
+  }
+  const distinct = occ.some((o) => o.value !== '');
+  const doc: PartialDoc = {
+    '@timestamp': first, ingested, rule: partial.ruleId, key_hash: keyHash(partial.ruleId, partial.key),
+    object_id: object.objectId, bucket: object.bucket, object_key: object.key, first, last, count: occ.length, writer,
+    w: { key: partial.key, t: occ.map((o) => o.t), idx: occ.map((o) => o.idx), ...(distinct ? { value: occ.map((o) => o.value) } : {}), log: occ.map((o) => o.log) },
+  };
+  return { index: PARTIALS_INDEX, id: `${object.objectId}-${partial.ruleId}-${doc.key_hash}`, op: 'create', source: JSON.stringify(doc), objectId: object.objectId };
 }
 
 /** Every item of one batch's rows: flows, findings, alerts. */

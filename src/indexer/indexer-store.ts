@@ -10,13 +10,15 @@
  * accepted every document ingested before it; a refusal rejects it and the pipeline takes the objects back.
  */
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { Alert, EventBatch } from '../shared/events.js';
+import type { Alert, EventBatch, ObjectRef } from '../shared/events.js';
+import type { WindowPartial } from '../analysis/window-partials.js';
 import type { ObjectHealth, StorePort } from '../pipeline/ports.js';
 import type { IndexerConfig } from '../config/types.js';
 import { storeRowsOf, type StoreRows } from '../store/store-rows.js';
 import { BulkWriter, type BulkCounters, type BulkWriterOptions } from './bulk-writer.js';
-import { itemsOf, type BulkItem } from './documents.js';
+import { itemsOf, partialItem, type BulkItem } from './documents.js';
 import { openIndexerClient, type IndexerPort } from './client.js';
 import { installTemplates, OBJECTS_INDEX, type TemplateReport } from './templates.js';
 
@@ -32,6 +34,9 @@ export interface IndexerStoreOptions {
 function objectIdOf(bucket: string, key: string): string {
   return createHash('sha1').update(`${bucket}/${key}`).digest('hex').slice(0, 16);
 }
+
+/** this process, in the partials it writes */
+const WRITER = `${hostname()}/${process.pid}`;
 
 export class IndexerStore implements StorePort {
   /** for the pipeline's error messages: which cluster */
@@ -76,6 +81,16 @@ export class IndexerStore implements StorePort {
     if (!this.#objects.has(object.objectId)) this.#objects.set(object.objectId, `s3://${object.bucket}/${object.key}`);
     this.#writer.add(itemsOf(rows));
     await this.#writer.backpressure();
+  }
+
+  /**
+   * An object's frequency-window partials (read whole): written with its other documents, so they are durable
+   * when its commit is, before its message is deleted. `ingested` is this machine's clock (see window-correlator.ts).
+   */
+  ingestPartials(object: ObjectRef, partials: WindowPartial[]): void {
+    if (!this.#objects.has(object.objectId)) this.#objects.set(object.objectId, `s3://${object.bucket}/${object.key}`);
+    const now = Date.now();
+    this.#writer.add(partials.map((p) => partialItem(object, p, now, WRITER)), false);
   }
 
   async discardObject(object: { objectId: string; bucket: string; key: string }): Promise<void> {

@@ -9,7 +9,7 @@
  * `correlation`. Flows, findings and object health get templates of their own (`tld-*`), installed when absent
  * or older than ours (`version`), so a template a user changed on purpose is kept until we ship a newer one.
  */
-import { ALERTS_PREFIX, FINDINGS_INDEX, FLOWS_PREFIX, HISTORY_INDEX } from './documents.js';
+import { ALERTS_PREFIX, FINDINGS_INDEX, FLOWS_PREFIX, HISTORY_INDEX, PARTIALS_INDEX } from './documents.js';
 import type { IndexerPort, TemplateInfo } from './client.js';
 
 export const TEMPLATE_VERSION = 1;
@@ -130,9 +130,30 @@ export function objectsTemplate(): object {
   };
 }
 
+/**
+ * Frequency-window partials (documents.ts `partialItem`): searched by rule, key hash and ingest time; the
+ * occurrences themselves (`w`) are only read back, never searched. Refreshed every second: the correlator's
+ * look-back over `ingested` must cover the refresh.
+ */
+export function partialsTemplate(): object {
+  return {
+    index_patterns: [PARTIALS_INDEX], version: TEMPLATE_VERSION, priority: 100, _meta: { managed_by: 'threatlockdown' },
+    template: {
+      settings: { 'index.number_of_shards': 1, 'index.refresh_interval': '1s' },
+      mappings: {
+        dynamic: 'strict',
+        properties: {
+          '@timestamp': date, ingested: date, rule: keyword, key_hash: keyword, object_id: keyword, bucket: keyword, object_key: keyword,
+          first: date, last: date, count: long, writer: keyword, w: { type: 'object', enabled: false },
+        },
+      },
+    },
+  };
+}
+
 /** Our templates by name. */
 export function templates(): Record<string, object> {
-  return { 'tld-wazuh-alerts': alertsTemplate(), 'tld-flows': flowsTemplate(), 'tld-guardduty-findings': findingsTemplate(), 'tld-guardduty-history': historyTemplate(), 'tld-objects': objectsTemplate() };
+  return { 'tld-wazuh-alerts': alertsTemplate(), 'tld-flows': flowsTemplate(), 'tld-guardduty-findings': findingsTemplate(), 'tld-guardduty-history': historyTemplate(), 'tld-objects': objectsTemplate(), 'tld-correlation-partials': partialsTemplate() };
 }
 
 /** Whether a template pattern (`wazuh-alerts-*`, `wazuh-alerts-4.x-*`, `*`) covers the alert indices. */

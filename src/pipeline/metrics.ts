@@ -32,6 +32,25 @@ export class CollectorMetrics {
   readonly sqsOldestMessageAge = new Gauge({ name: 'tld_sqs_oldest_message_age_seconds', help: 'Age (since it was first sent) of the oldest message in the last batch received', labelNames: ['queue'], registers: [this.registry] });
   readonly sqsUtilization = new Gauge({ name: 'tld_sqs_worker_utilization', help: 'Share of the last minute the worker spent handling messages rather than waiting for them (0–1)', labelNames: ['queue'], registers: [this.registry] });
 
+  // the frequency-window correlator (src/indexer/window-correlator.ts), with the indexer as the store
+  readonly correlatorPasses = new Counter({ name: 'tld_correlator_passes_total', help: 'Passes of the frequency-window correlator over the fleet\'s partials, by result (ok, failed: see the log; the next pass looks again)', labelNames: ['result'], registers: [this.registry] });
+  readonly correlatorWindows = new Counter({ name: 'tld_correlator_windows_total', help: 'Windows that fired in a pass, by result: written (this worker created the alert), already_written (409: an earlier pass or another worker wrote it)', labelNames: ['result'], registers: [this.registry] });
+  readonly correlatorUnsettled = new Gauge({ name: 'tld_correlator_unsettled_keys', help: 'Frequency-rule keys with occurrences not yet settled (newer than the newest record time minus correlation_grace_seconds)', registers: [this.registry] });
+  readonly correlatorSettledUntil = new Gauge({ name: 'tld_correlator_settled_until_timestamp_seconds', help: 'Record time up to which frequency windows are decided (the fleet\'s newest record time minus correlation_grace_seconds)', registers: [this.registry] });
+
+  /** Counts a correlator pass (`report` undefined: it failed). */
+  correlatorPass(report: { alerts: number; written: number; unsettled: number; settledUntil: number | undefined } | undefined): void {
+    if (!report) {
+      this.correlatorPasses.inc({ result: 'failed' });
+      return;
+    }
+    this.correlatorPasses.inc({ result: 'ok' });
+    this.correlatorWindows.inc({ result: 'written' }, report.written);
+    this.correlatorWindows.inc({ result: 'already_written' }, report.alerts - report.written);
+    this.correlatorUnsettled.set(report.unsettled);
+    if (report.settledUntil !== undefined) this.correlatorSettledUntil.set(report.settledUntil / 1000);
+  }
+
   /**
    * The indexer store's bulk counters (`<store><backend>indexer</backend>`), read when /metrics is scraped: the
    * bulk writer keeps them (src/indexer/bulk-writer.ts) and a reload does not replace it, so they are only mirrored.

@@ -157,6 +157,9 @@ export class PipelineSink implements EventSink {
       ...(object.lastModified === undefined ? {} : { lastModified: object.lastModified }),
       processedAt: (this.#deps.now ?? (() => new Date()))(),
     });
+    // deferred windows: the object's occurrences go with its documents (durable with them)
+    const partials = analyzer.takePartials?.(object.objectId);
+    if (partials?.length) store?.ingestPartials?.(object, partials);
     const seq = ++this.#seq;
     analyzer.objectDone?.(object.objectId, seq);
     const checkpoint = { ...this.#sizes(), seq };

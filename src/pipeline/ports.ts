@@ -5,6 +5,7 @@
 import type { Alert, EventBatch, ObjectRef } from '../shared/events.js';
 import type { FlowBatch } from '../decoders/vpcflow/flow-batch.js';
 import type { StoreRows } from '../store/store-rows.js';
+import type { WindowPartial } from '../analysis/window-partials.js';
 
 export interface AnalyzerPort {
   /** Runs every event of the batch through the rules; calls `emit` for each alert to write. */
@@ -31,6 +32,11 @@ export interface AnalyzerPort {
   discardObject?(objectId: string): void;
   persistCorrelation?(upToSeq: number): Promise<void>;
   restoreCorrelation?(committedSeq: number): Promise<void>;
+  /**
+   * With windows counted by the indexer's correlator (deferred windows): what the object, read whole, contributed
+   * to each frequency window; the sink hands it to the store (`ingestPartials`) in `objectDone`.
+   */
+  takePartials?(objectId: string): WindowPartial[];
 }
 
 /** An append-only JSON-lines file (alerts.json, archives.json). */
@@ -73,5 +79,7 @@ export interface StorePort {
   discardObject(object: { objectId: string; bucket: string; key: string }): Promise<void>;
   flush(): Promise<void>;
   recordObject(info: ObjectHealth): void;
+  /** an object's frequency-window partials, written with its documents (the indexer; see AnalyzerPort.takePartials) */
+  ingestPartials?(object: ObjectRef, partials: WindowPartial[]): void;
   close(): Promise<void> | void;
 }

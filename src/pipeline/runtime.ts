@@ -3,6 +3,7 @@
  * runs collection cycles over every bucket. `tld run-once`, `tld start`, `tld demo` and `tld replay` use it.
  */
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
@@ -20,6 +21,7 @@ import type { Store } from '../store/index.js';
 import { CollectorMetrics } from './metrics.js';
 import { FetchPool, fetchThreadCount } from '../sources/s3/fetch-pool.js';
 import { buildAnalyzer, openEmbeddedStore, openIndexerStore, type PipelineAnalyzer } from './stages.js';
+import { WindowCorrelator } from '../indexer/window-correlator.js';
 
 export interface RuntimeOptions {
   configFiles: string[];
@@ -56,6 +58,12 @@ export interface Runtime {
   readonly sink: PipelineSink;
   readonly store: Store | undefined;
   readonly metrics: CollectorMetrics;
+  /**
+   * With the indexer as the store: fires the frequency windows of every worker writing to it (the analyzer
+   * defers them; see src/indexer/window-correlator.ts). `tld start` runs a pass every
+   * `<correlation_interval_seconds>`, `tld run-once` one at its end.
+   */
+  readonly correlator: WindowCorrelator | undefined;
   /** the fetch threads (started by the first cycle; `<workers>` is read then) */
   readonly fetchPool: FetchPool | undefined;
   /**
@@ -98,7 +106,10 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // the frequency rules' state is saved next to the collector state and restored below; a replay reads objects
   // already processed without marking them, so it keeps its windows in memory only (it neither restores nor saves)
   const stateDir = join(dataDir, 'state');
-  let analyzer: PipelineAnalyzer = await buildAnalyzer(config, now, opts.replay ? undefined : stateDir, (note) => logger.warn(note));
+  // with the indexer as the store, other workers may read the other records of a window: frequency rules do not
+  // fire here, the correlator fires them from every worker's partials (docs/architecture.md "Workers on a queue")
+  const deferWindows = opts.store !== false && config.store.backend === 'indexer';
+  let analyzer: PipelineAnalyzer = await buildAnalyzer(config, now, opts.replay ? undefined : stateDir, (note) => logger.warn(note), deferWindows);
 
   const lookbackDays = lookback(config);
   const state = openStateStore(stateDir, { lookbackDays });
@@ -128,6 +139,18 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const store = opts.store === false || indexer ? undefined : await openEmbeddedStore(dataDir, config);
   const metrics = new CollectorMetrics();
   if (indexer) metrics.watchIndexer(() => indexer.counters);
+  const correlator = indexer
+    ? new WindowCorrelator(indexer.port, {
+        rules: () => analyzer.ruleset,
+        logAlertLevel: () => config.alerts.logAlertLevel,
+        managerName: hostname(),
+        graceMs: (config.indexer?.correlationGraceSeconds ?? 900) * 1000,
+        now,
+        logger,
+        ...(config.indexer ? { maxBytes: config.indexer.bulkMaxBytes } : {}),
+        onPass: (report) => metrics.correlatorPass(report),
+      })
+    : undefined;
   const sink = new PipelineSink({
     // the analyzer is replaced on a reload: every call goes to the current one
     analyzer: {
@@ -135,6 +158,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
       analyzeFlows: (object, batch, emit) => analyzer.analyzeFlows(object, batch, emit),
       objectDone: (objectId, seq) => analyzer.objectDone?.(objectId, seq),
       discardObject: (objectId) => analyzer.discardObject?.(objectId),
+      takePartials: (objectId) => analyzer.takePartials?.(objectId) ?? [],
       persistCorrelation: (upToSeq) => analyzer.persistCorrelation(upToSeq, state.lastCheckpoint()?.seq ?? 0),
       restoreCorrelation: (committedSeq) => analyzer.restoreCorrelation?.(committedSeq) ?? Promise.resolve(),
     },
@@ -168,10 +192,11 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     sink,
     store,
     metrics,
+    correlator,
     async reload() {
       const next = await loadConfig(opts.configFiles);
       // the new analyzer takes over the state (with the file it is saved to): it opens nothing itself
-      const nextAnalyzer = await buildAnalyzer(next.config, now, undefined, (note) => logger.warn(note));
+      const nextAnalyzer = await buildAnalyzer(next.config, now, undefined, (note) => logger.warn(note), deferWindows);
       nextAnalyzer.adoptState?.(analyzer);
       config = next.config;
       analyzer = nextAnalyzer;

@@ -77,6 +77,34 @@ function specOf(rt: Runtime): ScheduleSpec | undefined {
   return { intervalSeconds: aws.intervalSeconds, runOnStart: aws.runOnStart, schedule: aws.schedule };
 }
 
+/**
+ * A correlator pass every `<correlation_interval_seconds>` until `signal` aborts (the pass in progress ends
+ * first). A failed pass is logged; the next one looks at everything the failed one would have (its watermark
+ * did not move).
+ */
+async function runCorrelator(rt: Runtime, logger: Logger, signal: AbortSignal): Promise<void> {
+  const correlator = rt.correlator;
+  if (!correlator) return;
+  while (!signal.aborted) {
+    const ms = (rt.config.indexer?.correlationIntervalSeconds ?? 60) * 1000;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+    });
+    if (signal.aborted) return;
+    try {
+      await correlator.pass();
+    } catch (e) {
+      logger.error({ code: (e as { code?: string }).code }, `The frequency-window correlator failed: ${(e as Error).message}; trying again in ${ms / 1000} s`);
+    }
+  }
+}
+
 /** Runs until SIGTERM/SIGINT; resolves after everything is closed. */
 export async function runService(opts: ServiceOptions): Promise<void> {
   const { logger } = opts;
@@ -157,6 +185,8 @@ export async function runService(opts: ServiceOptions): Promise<void> {
 
   // queue workers (<subscriber>) run beside the bucket cycles until the stop signal
   const workers = runWorkers(rt, logger, controller.signal).catch((e: unknown) => logger.error({ code: (e as { code?: string }).code }, `The queue workers stopped: ${(e as Error).message}`));
+  // with the indexer as the store: the frequency windows of the whole fleet, fired from their partials
+  const correlating = runCorrelator(rt, logger, controller.signal);
   try {
     // at start, before the first cycle reads anything (what it adds is never pruned in the same breath), then daily
     await retention.runNow();
@@ -207,6 +237,7 @@ export async function runService(opts: ServiceOptions): Promise<void> {
     signals.off('SIGINT', onInt);
     controller.abort();
     await workers;
+    await correlating;
     await retention.stop();
     if (addOn) await addOn.close();
     await rt.close();

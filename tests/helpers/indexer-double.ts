@@ -14,7 +14,9 @@
  * - load shedding on demand: `shedRequests(n, status)` answers the next n requests to `_bulk` as a whole with
  *   429 (or 5xx); `failItems(n, status, type)` answers the next n documents with a per-item error.
  * - `_index_template`, `_template` (PUT/GET), index create/exists (`PUT /i`, `HEAD /i`), `_refresh`,
- *   `_search` / `_count` (match_all, term, terms, range on numbers/dates; size; sort not supported),
+ *   `_search` / `_count` (match_all, term, terms, range on numbers/dates, bool filter/must; size; `sort` on
+ *   fields holding numbers or strings, asc/desc, with `search_after`; `_source` as a list of top-level fields),
+ *   objects mapped `enabled: false`,
  *   `_cluster/health`, root info; OpenSearch Dashboards' `POST /api/saved_objects/_import` (multipart, needs
  *   `osd-xsrf`).
  * - optional basic auth (401 without it), optional HTTPS with a client certificate required (`tls`).
@@ -55,17 +57,20 @@ function flattenMapping(props: Json, prefix: string, out: Map<string, string>): 
   for (const [name, def] of Object.entries(props)) {
     const d = def as Json;
     const path = prefix + name;
-    if (d.properties) flattenMapping(d.properties as Json, `${path}.`, out);
+    // `enabled: false`: kept in _source, neither parsed nor indexed (any value fits)
+    if (d.enabled === false) out.set(path, DISABLED);
+    else if (d.properties) flattenMapping(d.properties as Json, `${path}.`, out);
     else if (typeof d.type === 'string' && d.type !== 'object' && d.type !== 'nested') out.set(path, d.type);
   }
 }
 
+const DISABLED = '(enabled: false)';
 const INTEGER = new Set(['long', 'integer', 'short', 'byte']);
 const FLOAT = new Set(['float', 'double', 'half_float', 'scaled_float']);
 
 /** Why `value` does not fit `type` (undefined: it fits). */
 function misfit(type: string, value: unknown): string | undefined {
-  if (value === null) return undefined;
+  if (value === null || type === DISABLED) return undefined;
   if (Array.isArray(value)) return value.map((v) => misfit(type, v)).find(Boolean);
   if (type === 'geo_point') {
     // {lat, lon} as numbers or numeric strings: the servers coerce strings here as for numeric fields (Wazuh's
@@ -99,6 +104,23 @@ function leaves(doc: unknown, prefix: string, out: [string, unknown][]): void {
       else out.push([prefix + k, v]);
     }
   }
+}
+
+/** `_source` filtering by a list of top-level fields (other forms: the whole source). */
+function pick(source: Json, fields: unknown): Json {
+  if (!Array.isArray(fields)) return source;
+  return Object.fromEntries(fields.filter((f): f is string => typeof f === 'string' && f in source).map((f) => [f, source[f]]));
+}
+
+/** A search's `sort` as [field, order] pairs: `["f"]`, `[{"f": "desc"}]`, `[{"f": {"order": "asc"}}]`. */
+function sortOf(sort: unknown): [string, 'asc' | 'desc'][] {
+  if (sort === undefined) return [];
+  return [sort].flat().map((s) => {
+    if (typeof s === 'string') return [s, 'asc'];
+    const [field, o] = Object.entries(s as Json)[0]!;
+    const order = typeof o === 'string' ? o : String((o as Json).order ?? 'asc');
+    return [field, order === 'desc' ? 'desc' : 'asc'];
+  });
 }
 
 function wildcard(pattern: string): RegExp {
@@ -358,7 +380,24 @@ export class IndexerDouble {
       const hits = this.docs(pattern).filter((d) => this.#matches(d.source, q.query as Json | undefined));
       if (last === '_count') return send(200, { count: hits.length });
       const size = Number(q.size ?? url.searchParams.get('size') ?? 10);
-      return send(200, { hits: { total: { value: hits.length, relation: 'eq' }, hits: hits.slice(0, size).map((h) => ({ _index: h.index, _id: h.id, _version: h.version, _source: h.source })) } });
+      const sort = sortOf(q.sort);
+      let sorted = hits;
+      if (sort.length) {
+        const values = (h: (typeof hits)[number]) => sort.map(([path]) => path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Json)[k] : undefined), h.source) as number | string);
+        const cmp = (a: (number | string)[], b: (number | string)[]) => {
+          for (let i = 0; i < sort.length; i++) {
+            const x = a[i]!;
+            const y = b[i]!;
+            if (x !== y) return (x < y ? -1 : 1) * (sort[i]![1] === 'desc' ? -1 : 1);
+          }
+          return 0;
+        };
+        sorted = [...hits].sort((a, b) => cmp(values(a), values(b)));
+        const after = q.search_after as (number | string)[] | undefined;
+        if (after) sorted = sorted.filter((h) => cmp(values(h), after) > 0);
+        return send(200, { hits: { total: { value: hits.length, relation: 'eq' }, hits: sorted.slice(0, size).map((h) => ({ _index: h.index, _id: h.id, _version: h.version, _source: pick(h.source, q._source), sort: values(h) })) } });
+      }
+      return send(200, { hits: { total: { value: hits.length, relation: 'eq' }, hits: hits.slice(0, size).map((h) => ({ _index: h.index, _id: h.id, _version: h.version, _source: pick(h.source, q._source) })) } });
     }
     if (parts.length === 1 && !parts[0]!.startsWith('_')) {
       const name = parts[0]!;

@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -75,4 +76,42 @@ test('/metrics shows the documents the indexer wrote, answered 409 for, and the 
   assert.equal(metric(again, 'tld_indexer_documents_total', 'result="already_written"'), conflicts);
   assert.equal(metric(again, 'tld_indexer_retries_total', 'kind="request"'), 1);
   assert.equal(metric(again, 'tld_indexer_bulk_requests_total'), double.bulkBodies.length - requestsBefore, 'the shed request counts too (the double keeps every body it got)');
+});
+
+test('/metrics shows the correlator\'s passes and the windows it wrote or found written', async () => {
+  const header = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+  const t0 = Date.parse('2025-06-26T21:00:00Z') / 1000;
+  const lines = Array.from({ length: 120 }, (_, i) => `2 149519528842 eni-0a1b2c3d4e5f60718 203.0.113.9 10.0.1.208 ${40000 + i} ${i + 1} 6 1 40 ${t0 + i} ${t0 + i + 1} REJECT OK`);
+  await s3.putObject('metric-scan', 'AWSLogs/149519528842/vpcflowlogs/us-west-2/2025/06/26/149519528842_vpcflowlogs_us-west-2_fl-0cccccccccccccccc_20250626T2100Z_scan.log.gz', gzipSync(`${[header, ...lines].join('\n')}\n`));
+  const conf = join(dir, 'scan.conf');
+  writeFileSync(conf, `<ossec_config>
+  <store><backend>indexer</backend></store>
+  <indexer><enabled>yes</enabled><hosts><host>${double.url}</host></hosts><correlation_grace_seconds>0</correlation_grace_seconds></indexer>
+  <wodle name="aws-s3"><bucket type="vpcflow"><name>metric-scan</name><service_endpoint>${s3.endpoint}</service_endpoint><only_logs_after>2019-JAN-01</only_logs_after><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key></bucket></wodle>
+</ossec_config>
+`);
+  const rt = await openRuntime({ configFiles: [conf], dataDir: join(dir, 'scan'), logger: pino({ level: 'silent' }) });
+  try {
+    await runCycle(rt, pino({ level: 'silent' }), { signal: new AbortController().signal });
+    await rt.correlator!.pass();
+    await rt.correlator!.pass();
+    const text = await rt.metrics.render();
+    assert.equal(metric(text, 'tld_correlator_passes_total', 'result="ok"'), 2);
+    assert.equal(metric(text, 'tld_correlator_windows_total', 'result="written"'), 1);
+    assert.equal(metric(text, 'tld_correlator_windows_total', 'result="already_written"'), 0, 'its second pass does not replay what it replayed whole');
+    assert.equal(metric(text, 'tld_correlator_settled_until_timestamp_seconds'), t0 + 119);
+  } finally {
+    await rt.close();
+  }
+  // another worker (a data folder of its own) passing over the same partials finds the alert written
+  const other = await openRuntime({ configFiles: [conf], dataDir: join(dir, 'scan-other'), logger: pino({ level: 'silent' }) });
+  try {
+    await other.correlator!.pass();
+    const text = await other.metrics.render();
+    assert.equal(metric(text, 'tld_correlator_windows_total', 'result="written"'), 0);
+    assert.equal(metric(text, 'tld_correlator_windows_total', 'result="already_written"'), 1);
+  } finally {
+    await other.close();
+  }
+  assert.equal(double.docs('wazuh-alerts-4.x-*').filter((d) => (d.source.rule as { id?: string }).id === '80640').length, 1);
 });

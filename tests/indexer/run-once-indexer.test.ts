@@ -162,3 +162,37 @@ test('SIGKILL mid-run, then a restart: every record is in the indexer exactly on
   const resent = double.items.slice(before).filter((i) => i.status === 409).length;
   assert.ok(resent <= partial, 'what the restart sent again was already there (409), never stored twice');
 });
+
+test('run-once fires frequency windows at its end from every run\'s partials: a scan split over two runs on two data folders (two machines) raises one alert', async () => {
+  const header = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+  const t0 = Date.parse('2025-06-26T20:00:00Z') / 1000;
+  const half = (from: number, to: number) => gzipSync(`${[header, ...Array.from({ length: to - from + 1 }, (_, i) => `2 149519528842 eni-0a1b2c3d4e5f60718 203.0.113.77 10.0.1.208 ${40000 + from + i} ${from + i} 6 1 40 ${t0 + from + i} ${t0 + from + i + 1} REJECT OK`)].join('\n')}\n`);
+  const key = (n: number) => `AWSLogs/149519528842/vpcflowlogs/us-west-2/2025/06/26/149519528842_vpcflowlogs_us-west-2_fl-0bbbbbbbbbbbbbbbb_20250626T200${n}Z_scan.log.gz`;
+  await s3.putObject('scan-a', key(0), half(1, 60));
+  await s3.putObject('scan-b', key(1), half(61, 150));
+  const settleAtOnce = '<correlation_grace_seconds>0</correlation_grace_seconds>';
+  const confOf = (name: string, b: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, `<ossec_config>
+  <store><backend>indexer</backend></store>
+  <indexer><enabled>yes</enabled><hosts><host>${double.url}</host></hosts>${settleAtOnce}</indexer>
+  <wodle name="aws-s3">${bucket('vpcflow', b)}</wodle>
+</ossec_config>
+`);
+    return file;
+  };
+  const scans = () => double.docs('wazuh-alerts-4.x-*').filter((d) => (d.source.rule as { id?: string }).id === '80640');
+  const first = await runOnce(confOf('scan-a.conf', 'scan-a'), join(dir, 'data-scan-a'));
+  assert.equal(first.status, 0, first.out);
+  assert.match(first.out, /Frequency windows fired into the indexer: 0/);
+  assert.equal(scans().length, 0, 'half a scan fires nothing');
+  const second = await runOnce(confOf('scan-b.conf', 'scan-b'), join(dir, 'data-scan-b'));
+  assert.equal(second.status, 0, second.out);
+  assert.match(second.out, /Frequency windows fired into the indexer: 1 \(1 new\)/);
+  assert.equal(scans().length, 1);
+  assert.equal((scans()[0]!.source.correlation as { distinct?: number }).distinct, 100);
+  // the first machine runs again (nothing new to read): its pass finds the window already written
+  const again = await runOnce(confOf('scan-a.conf', 'scan-a'), join(dir, 'data-scan-a'));
+  assert.match(again.out, /Frequency windows fired into the indexer: 1 \(0 new\)/);
+  assert.equal(scans().length, 1);
+});

@@ -10,7 +10,7 @@
  */
 import type { Store } from '../store/index.js';
 import { ipv4Number } from '../store/addresses.js';
-import { bucketSeconds, type Range } from './queries.js';
+import { bucketSeconds, bucketStartMs, type Range } from './queries.js';
 import { ALERT_BAND, FINDING_BAND } from './triage.js';
 import { BadParameter } from './params.js';
 import { readId } from './triage-params.js';
@@ -168,11 +168,11 @@ export async function entityPage(s: Store, kind: EntityKind, value: string, r: R
       (SELECT coalesce(list(x ORDER BY x.t DESC, x.id), []) FROM (
         SELECT id, epoch_ms(ats) AS t, level, rule_id, description, source, account, src_ip, dst_ip FROM m ORDER BY ats DESC, id LIMIT 200) x) AS alerts,
       (SELECT coalesce(list(x ORDER BY x.t, x.k), []) FROM (
-        SELECT epoch_ms(time_bucket(to_seconds($5::BIGINT), ats)) AS t, ${ALERT_BAND} AS k, count(*)::INTEGER AS n FROM m GROUP BY ALL) x) AS "alertTimeline",
+        SELECT ${bucketStartMs('ats', `$5`)} AS t, ${ALERT_BAND} AS k, count(*)::INTEGER AS n FROM m GROUP BY ALL) x) AS "alertTimeline",
       (SELECT coalesce(list(x ORDER BY x.last_seen DESC, x.id), []) FROM (
         SELECT * REPLACE (epoch_ms(first_seen) AS first_seen, epoch_ms(last_seen) AS last_seen) FROM f ORDER BY last_seen DESC, id LIMIT 100) x) AS findings,
       (SELECT coalesce(list(x ORDER BY x.t, x.k), []) FROM (
-        SELECT epoch_ms(time_bucket(to_seconds($5::BIGINT), last_seen)) AS t, ${FINDING_BAND} AS k, count(*)::INTEGER AS n FROM f GROUP BY ALL) x) AS "findingTimeline",
+        SELECT ${bucketStartMs('last_seen', `$5`)} AS t, ${FINDING_BAND} AS k, count(*)::INTEGER AS n FROM f GROUP BY ALL) x) AS "findingTimeline",
       (SELECT coalesce(list(x ORDER BY x.n DESC, x.ip), []) FROM (
         SELECT ip, count(*)::INTEGER AS n FROM (SELECT src_ip AS ip FROM m UNION ALL SELECT dst_ip FROM m UNION ALL SELECT remote_ip FROM f)
         WHERE ip IS NOT NULL GROUP BY ip ORDER BY n DESC, ip LIMIT 15) x) AS addresses`, [r.from, r.to, p.alerts.value, p.findings.value, b, ...(p.alerts.value2 === undefined ? [] : [p.alerts.value2])]);
@@ -184,7 +184,7 @@ export async function entityPage(s: Store, kind: EntityKind, value: string, r: R
     const fl = p.flows.value === undefined ? [w.from, w.to] : [w.from, w.to, p.flows.value];
     out.flowWindow = w;
     // the summary is added up from the timeline's buckets: one pass over the flows instead of two
-    const timeline = await s.query(`SELECT epoch_ms(time_bucket(to_seconds($${fl.length + 1}::BIGINT), ts)) AS t, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows,
+    const timeline = await s.query(`SELECT ${bucketStartMs('ts', `$${fl.length + 1}`)} AS t, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows,
         count(*) FILTER (WHERE action = 'REJECT'::flow_action)::INTEGER AS rejected, epoch_ms(min(ts)) AS first, epoch_ms(max(ts)) AS last
         FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [...fl, b]);
     out.flowTimeline = timeline.map(({ t, bytes, flows }) => ({ t, bytes, flows }));

@@ -19,6 +19,17 @@ export interface Range {
 const T = (i: number) => `make_timestamp($${i}::BIGINT * 1000)`;
 const NICE = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 7 * 86_400];
 
+/**
+ * Start (epoch ms) of the `seconds`-wide bucket holding `time`, as `epoch_ms(time_bucket(to_seconds(seconds),
+ * time))` gives it (weeks start on Monday: time_bucket's origin, 2000-01-03), in integer arithmetic: half the
+ * time over a day of flows at 100M rows. The origin is moved 2,000 weeks back (1961-09-04, a Monday) so the
+ * integer division never sees a negative number for any time after it.
+ */
+export function bucketStartMs(time: string, seconds: string): string {
+  const origin = '(-262742400000000)';
+  return `((epoch_us(${time}) - ${origin}) // (${seconds}::BIGINT * 1000000) * (${seconds}::BIGINT * 1000000) + ${origin}) // 1000`;
+}
+
 /** A round bucket size giving at most `points` points over the range (findings are sparse: fewer, wider bars). */
 export function bucketSeconds(r: Range, points = 240): number {
   const want = (r.to - r.from) / 1000 / points;
@@ -41,8 +52,8 @@ export async function overview(s: Store, r: Range) {
   const inRange = `${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)}`;
   return {
     bucketSeconds: b,
-    byLevel: await s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), ${ALERT_TIME})) AS t, CASE WHEN level >= 12 THEN 'critical (12+)' WHEN level >= 8 THEN 'high (8–11)' WHEN level >= 5 THEN 'medium (5–7)' ELSE 'low (≤4)' END k, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY ALL ORDER BY t`, p),
-    bySource: await s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), ${ALERT_TIME})) AS t, coalesce(source, 'other') AS k, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY ALL ORDER BY t`, p),
+    byLevel: await s.query(`SELECT ${bucketStartMs(ALERT_TIME, '$3')} AS t, CASE WHEN level >= 12 THEN 'critical (12+)' WHEN level >= 8 THEN 'high (8–11)' WHEN level >= 5 THEN 'medium (5–7)' ELSE 'low (≤4)' END k, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY ALL ORDER BY t`, p),
+    bySource: await s.query(`SELECT ${bucketStartMs(ALERT_TIME, '$3')} AS t, coalesce(source, 'other') AS k, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY ALL ORDER BY t`, p),
     topRules: await s.query(`SELECT rule_id, any_value(description) AS description, max(level) AS level, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY rule_id ORDER BY n DESC LIMIT 10`, [r.from, r.to]),
     topIps: await s.query(`SELECT ip, count(*)::INTEGER alerts, count(DISTINCT source)::INTEGER sources, max(level) AS level FROM (SELECT src_ip ip, source, level FROM alerts WHERE ${inRange} UNION ALL SELECT dst_ip, source, level FROM alerts WHERE ${inRange}) WHERE ip IS NOT NULL GROUP BY ip ORDER BY alerts DESC LIMIT 10`, [r.from, r.to]),
     accounts: await s.query(`SELECT account k, count(*)::INTEGER n FROM alerts WHERE ${inRange} AND account IS NOT NULL GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
@@ -59,7 +70,7 @@ const REJECTED = `action = 'REJECT'::flow_action`;
 
 /** Bytes, packets, flows and rejected flows per time bucket, by record time (where peaks show). */
 export async function vpcSeries(s: Store, r: Range, b = bucketSeconds(r)) {
-  return s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), ts)) AS t, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*)::INTEGER AS flows,
+  return s.query(`SELECT ${bucketStartMs('ts', '$3')} AS t, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*)::INTEGER AS flows,
       count(*) FILTER (WHERE ${REJECTED})::INTEGER AS rejected FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [r.from, r.to, b]);
 }
 
@@ -116,8 +127,8 @@ export async function guardduty(s: Store, r: Range) {
   return {
     bucketSeconds: b,
     byType: await s.query(`SELECT type k, count(*)::INTEGER n FROM findings WHERE ${where} GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
-    bySeverity: await s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), last_seen)) AS t, ${band} k, count(*)::INTEGER n FROM findings WHERE ${where} GROUP BY ALL ORDER BY t`, [r.from, r.to, b]),
-    byTypeOverTime: await s.query(`SELECT epoch_ms(time_bucket(to_seconds($3::BIGINT), last_seen)) AS t, split_part(type, '/', 1) AS k, count(*)::INTEGER n FROM findings WHERE ${where} GROUP BY ALL ORDER BY t`, [r.from, r.to, b]),
+    bySeverity: await s.query(`SELECT ${bucketStartMs('last_seen', '$3')} AS t, ${band} k, count(*)::INTEGER n FROM findings WHERE ${where} GROUP BY ALL ORDER BY t`, [r.from, r.to, b]),
+    byTypeOverTime: await s.query(`SELECT ${bucketStartMs('last_seen', '$3')} AS t, split_part(type, '/', 1) AS k, count(*)::INTEGER n FROM findings WHERE ${where} GROUP BY ALL ORDER BY t`, [r.from, r.to, b]),
     locations: await s.query(`SELECT country, city, any_value(lat) AS lat, any_value(lon) AS lon, count(*)::INTEGER findings, string_agg(DISTINCT remote_ip, ', ') AS ips FROM findings WHERE ${where} AND country IS NOT NULL GROUP BY country, city ORDER BY findings DESC`, [r.from, r.to]),
     bruteForce: await s.query(`SELECT ${cols} FROM findings WHERE ${where} AND type LIKE '%BruteForce%' ORDER BY last_seen DESC LIMIT 50`, [r.from, r.to]),
     unusualApi: await s.query(`SELECT ${cols} FROM findings WHERE ${where} AND action_type = 'AWS_API_CALL' ORDER BY last_seen DESC LIMIT 50`, [r.from, r.to]),

@@ -49,7 +49,7 @@ export class HealthRows {
    * a re-read's older health row is deleted once the new one is written, so each object counts once.
    */
   readonly #readBefore = new Map<string, boolean>();
-  /** keys with a health row, built from the table at the first lookup (and again, larger, once it fills up) */
+  /** keys with a health row, built from the table when the writer opens (and again, larger, once it fills up) */
   #filter: KeyFilter | undefined;
 
   record(info: ObjectHealth): void {

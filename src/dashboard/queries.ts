@@ -102,16 +102,23 @@ export async function ipPivot(s: Store, ip: string, r: Range) {
   const n = ipv4Number(ip);
   const [src, dst, value] = n >= 0 ? ['src4 = $3::UINTEGER', 'dst4 = $3::UINTEGER', n] : ['src_text = $3', 'dst_text = $3', ip];
   const where = `ts BETWEEN ${T(1)} AND ${T(2)} AND (${src} OR ${dst})`;
-  const p = [r.from, r.to, value];
+  // one statement: the address's flows are found once (a scan of the range) and each panel is derived from them
+  const [row] = await s.query(`WITH m AS MATERIALIZED (
+        SELECT ts, object_id, idx, src4, src_text, dst4, dst_text, sport, dport, proto, packets, bytes, action, iface, (${src}) AS outgoing FROM flows WHERE ${where})
+    SELECT
+      (SELECT {'flows': count(*)::INTEGER, 'bytes': sum(bytes)::BIGINT, 'rejected': count(*) FILTER (WHERE ${REJECTED})::INTEGER, 'ports': count(DISTINCT dport)::INTEGER,
+        'first': epoch_ms(min(ts)), 'last': epoch_ms(max(ts))} FROM m) AS summary,
+      (SELECT coalesce(list({'peer': ip_text(p4, pt), 'bytes': bytes, 'flows': flows} ORDER BY bytes DESC, p4, pt), []) FROM (
+        SELECT CASE WHEN outgoing THEN dst4 ELSE src4 END AS p4, CASE WHEN outgoing THEN dst_text ELSE src_text END AS pt, sum(bytes)::BIGINT bytes, count(*)::INTEGER flows
+        FROM m GROUP BY 1, 2 ORDER BY bytes DESC, p4, pt LIMIT 15)) AS peers,
+      (SELECT coalesce(list({'t': epoch_ms(f.ts), 'src': ip_text(f.src4, f.src_text), 'sport': f.sport, 'dst': ip_text(f.dst4, f.dst_text), 'dport': f.dport, 'proto': f.proto,
+          'packets': f.packets, 'bytes': f.bytes, 'action': f.action::VARCHAR, 'eni': i.eni, 'account': i.account, 'region': i.region} ORDER BY f.ts DESC, f.object_id, f.idx), [])
+        FROM (SELECT * FROM m ORDER BY ts DESC, object_id, idx LIMIT 200) f LEFT JOIN flow_interfaces i USING (iface)) AS flows`, [r.from, r.to, value]);
   return {
     ip,
-    summary: (await s.query(`SELECT count(*)::INTEGER flows, sum(bytes)::BIGINT bytes, count(*) FILTER (WHERE ${REJECTED})::INTEGER rejected, count(DISTINCT dport)::INTEGER ports,
-        epoch_ms(min(ts)) AS first, epoch_ms(max(ts)) AS last FROM flows WHERE ${where}`, p))[0] ?? {},
-    peers: await s.query(`SELECT ip_text(p4, pt) AS peer, bytes, flows FROM (
-        SELECT CASE WHEN ${src} THEN dst4 ELSE src4 END AS p4, CASE WHEN ${src} THEN dst_text ELSE src_text END AS pt, sum(bytes)::BIGINT bytes, count(*)::INTEGER flows
-        FROM flows WHERE ${where} GROUP BY 1, 2 ORDER BY bytes DESC, p4, pt LIMIT 15) ORDER BY bytes DESC, p4, pt`, p),
-    flows: await s.query(`SELECT epoch_ms(f.ts) AS t, ip_text(f.src4, f.src_text) AS src, f.sport, ip_text(f.dst4, f.dst_text) AS dst, f.dport, f.proto, f.packets, f.bytes, f.action::VARCHAR AS action, i.eni, i.account, i.region
-        FROM (SELECT * FROM flows WHERE ${where} ORDER BY ts DESC, object_id, idx LIMIT 200) f LEFT JOIN flow_interfaces i USING (iface) ORDER BY f.ts DESC, f.object_id, f.idx`, p),
+    summary: (row?.summary ?? {}) as Record<string, unknown>,
+    peers: (row?.peers ?? []) as Record<string, unknown>[],
+    flows: (row?.flows ?? []) as Record<string, unknown>[],
     // exact: the address fields, or the whole address in the text (10.0.1.1 never matches 10.0.1.10), in the range
     alerts: await s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account FROM alerts
         WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND (src_ip = $3 OR dst_ip = $3 OR (contains(description, $3) AND regexp_matches(description, $4)) OR (contains(json, $3) AND regexp_matches(json, $4)))

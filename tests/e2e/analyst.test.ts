@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { hashPassword } from '../../src/dashboard/auth.js';
-import { demoData, launch, serve } from './dashboard-fixture.js';
+import { demoData, launch, serve, pageDrawn } from './dashboard-fixture.js';
 
 let dataDir: string;
 let browser: Browser;
@@ -48,7 +48,7 @@ async function open(path: string, base = server.url): Promise<Page> {
 }
 
 async function loaded(p: Page, page: string): Promise<string> {
-  await p.waitForSelector(`body[data-loaded="${page}"]`);
+  await pageDrawn(p, page);
   const text = await p.locator('main').innerText();
   assert.ok(!/Could not load/.test(text), `${page}: ${text.slice(0, 300)}`);
   return text;

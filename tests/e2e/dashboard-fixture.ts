@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pino } from 'pino';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { openStore, type Store } from '../../src/store/index.js';
 import { startDashboard } from '../../src/dashboard/server.js';
 import type { DashboardConfig } from '../../src/config/types.js';
@@ -30,4 +30,12 @@ export function launch(): Promise<Browser> {
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/**
+ * Waits until the page named is drawn for the address now in the bar: after a search or a click the previous
+ * page's "loaded" mark is still there until the new address's render starts.
+ */
+export async function pageDrawn(p: Page, page: string): Promise<void> {
+  await p.waitForFunction((name) => document.body.dataset.loaded === name && document.body.dataset.hash === location.hash, page);
 }

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { hashPassword } from '../../src/dashboard/auth.js';
-import { demoData, launch, serve } from './dashboard-fixture.js';
+import { demoData, launch, serve, pageDrawn } from './dashboard-fixture.js';
 
 let dataDir: string;
 let browser: Browser;
@@ -80,7 +80,7 @@ test('find the peak, brush it, see who talked, pivot on an IP: three actions', a
   await p.mouse.move(box.x + peak.right, box.y + box.height / 2, { steps: 8 });
   await p.mouse.up();
   await p.waitForFunction(() => location.hash.includes('from='));
-  await p.waitForSelector('body[data-loaded="vpc"]');
+  await pageDrawn(p, 'vpc');
   const hash = await p.evaluate(() => location.hash);
   const from = Number(/from=(\d+)/.exec(hash)?.[1]);
   const to = Number(/to=(\d+)/.exec(hash)?.[1]);

@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { openStore } from '../../src/store/index.js';
 import { startDashboard } from '../../src/dashboard/server.js';
-import { demoData, launch, serve } from './dashboard-fixture.js';
+import { demoData, launch, serve, pageDrawn } from './dashboard-fixture.js';
 
 let dataDir: string;
 let browser: Browser;
@@ -41,7 +41,7 @@ const hashOf = (p: Page) => p.evaluate(() => location.hash);
 /** waits for the page named to be drawn after a navigation */
 async function loaded(p: Page, page: string, hashPart?: string) {
   if (hashPart) await p.waitForFunction((x) => location.hash.includes(x), hashPart);
-  await p.waitForSelector(`body[data-loaded="${page}"]`);
+  await pageDrawn(p, page);
 }
 
 test('item 3: drag-to-zoom on every time chart sets the global range', async () => {

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { demoData, launch, serve } from './dashboard-fixture.js';
+import { demoData, launch, serve, pageDrawn } from './dashboard-fixture.js';
 
 let dataDir: string;
 let browser: Browser;
@@ -37,7 +37,7 @@ const hashOf = (p: Page) => p.evaluate(() => location.hash);
 /** waits for the page named to be drawn after a navigation */
 async function loaded(p: Page, page: string, hashPart?: string) {
   if (hashPart) await p.waitForFunction((x) => location.hash.includes(x), hashPart);
-  await p.waitForSelector(`body[data-loaded="${page}"]`);
+  await pageDrawn(p, page);
 }
 
 test('item 1: the IP page matches addresses exactly (10.0.1.1 shows none of the alerts about 10.0.1.10 or 10.0.1.11)', async () => {

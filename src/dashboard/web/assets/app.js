@@ -48,6 +48,8 @@ function syncHeader() {
 let rendering = 0;
 async function render() {
   const mine = ++rendering;
+  // data-hash says which address the drawn page is for (tests wait for it to be the current one)
+  const hash = location.hash;
   delete document.body.dataset.loaded;
   for (const c of charts.splice(0)) c.dispose();
   // keep the page's height while it is rebuilt, so a refresh does not jump to the top
@@ -61,7 +63,10 @@ async function render() {
     main.append(el('p', { class: 'lvl-high' }, `Could not load this page: ${e.message}`));
   }
   main.style.minHeight = '';
-  if (mine === rendering) document.body.dataset.loaded = page;
+  if (mine === rendering) {
+    document.body.dataset.hash = hash;
+    document.body.dataset.loaded = page;
+  }
   void refreshTriageBadge();
   scheduleRefresh();
 }

@@ -15,6 +15,7 @@ import type { DecodeContext } from '../decoders/decoder.js';
 import { VpcFlowDecoder } from '../decoders/vpcflow/decode.js';
 import { VpcColumnDecoder } from '../decoders/vpcflow/column-decoder.js';
 import { createAnalyzer, loadRuleset, type Analyzer, type CompiledRuleset } from './index.js';
+import { seededRandom } from '../../tests/helpers/seeded-random.js';
 
 const T0 = Date.parse('2025-06-26T18:00:00Z') / 1000;
 const NOW = () => new Date('2026-01-01T00:00:00Z');
@@ -26,16 +27,6 @@ const HEADERS = [
   'version interface-id srcaddr dstaddr dstaddr srcport dstport protocol bytes start end action log-status',
 ];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Flow {
   src: string;
@@ -224,8 +215,8 @@ const viaColumns: Path = (a, object, bytes, ctx, r, out) => {
 
 /** Runs a random sequence of objects through one path; returns its alerts and its saved correlation state. */
 async function run(rs: CompiledRuleset, seed: number, path: Path): Promise<{ alerts: string[]; state: string; errors: number }> {
-  const r = rng(seed);
-  const pathR = rng(seed ^ 0x5bd1e995);
+  const r = seededRandom(seed);
+  const pathR = seededRandom(seed ^ 0x5bd1e995);
   const dir = mkdtempSync(join(tmpdir(), 'tld-flow-corr-'));
   const a = createAnalyzer(rs, { logAlertLevel: 3, now: NOW, managerName: 'm', correlationDir: dir, maxKeysPerRule: 40 });
   await a.restoreCorrelation(0);

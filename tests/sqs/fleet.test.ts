@@ -31,6 +31,8 @@ import { SAMPLES_DIR } from '../../testdata/samples.js';
 import { notificationOf } from '../../src/sources/sqs/backfill.js';
 import { decodeBuffer } from '../../src/decoders/index.js';
 import { createAnalyzer, loadRuleset } from '../../src/analysis/index.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+import { sleep, startTld, until } from '../helpers/tld-process.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const SAMPLE = readFileSync(join(SAMPLES_DIR, 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log'), 'utf8').trim().split('\n');
@@ -45,17 +47,6 @@ const BUCKET = 'fleet';
 const QUEUE = 'fleet';
 const POISON = 'AWSLogs/111111111111/vpcflowlogs/us-west-2/2025/06/26/111111111111_vpcflowlogs_us-west-2_fl-0aaaaaaaaaaaaaaaa_20250626T1930Z_poison.log.gz';
 
-/** mulberry32: the kill schedule is the same on every run (the moments the processes reach are not). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Object i's lines: the sample with its own interface id, so every record of the fleet has distinct content. */
 const sampleLinesOf = (i: number): string[] => Array.from({ length: COPIES }, (_, c) => LINES.map((l) => {
@@ -146,26 +137,7 @@ after(async () => {
   await s3?.close();
 });
 
-interface Worker {
-  child: ChildProcess;
-  out: string;
-  exited: Promise<number | null>;
-}
-
-function startWorker(n: number): Worker {
-  const child = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', config, '--data-dir', join(dir, `data${n}`), '--no-dashboard', '--log-level', 'warn'], { env });
-  const w: Worker = { child, out: '', exited: new Promise((resolve) => child.on('close', (status) => resolve(status))) };
-  child.stdout?.on('data', (d) => (w.out += d));
-  child.stderr?.on('data', (d) => (w.out += d));
-  return w;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async (cond: () => boolean | Promise<boolean>, ms: number) => {
-  const deadline = Date.now() + ms;
-  while (!(await cond()) && Date.now() < deadline) await sleep(250);
-  return cond();
-};
+const startWorker = (n: number) => startTld(config, join(dir, `data${n}`), env);
 
 async function flowDocs(): Promise<{ _id: string; _source: Record<string, unknown> }[]> {
   const res = await fetch(`${double.url}/tld-flows-*/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ size: 1_000_000, query: { match_all: {} } }) });
@@ -174,7 +146,8 @@ async function flowDocs(): Promise<{ _id: string; _source: Record<string, unknow
 }
 
 test('three workers on one queue, killed and restarted at random: every record in the indexer exactly once, every window\'s detection fired once, the poison object in the DLQ and still in the bucket, the queue empty', async () => {
-  const random = rng(SEED);
+  // the kill schedule is the same on every run (the moments the processes reach are not)
+  const random = seededRandom(SEED);
   const workers = Array.from({ length: WORKERS }, (_, n) => startWorker(n));
   // (plus the clock object's one record, sent at the end)
   const total = Array.from({ length: OBJECTS }, (_, i) => linesOf(i).length).reduce((a, b) => a + b, 1);

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { startSqsServer, type TestSqsServer } from '../helpers/sqs-server.js';
@@ -21,8 +20,8 @@ import { decodeBuffer } from '../../src/decoders/index.js';
 import { createAnalyzer, loadRuleset } from '../../src/analysis/index.js';
 import { alertsFilePath } from '../../src/outputs/json-lines-file.js';
 import type { Alert } from '../../src/shared/events.js';
+import { sleep, startTld, until } from '../helpers/tld-process.js';
 
-const root = new URL('../../', import.meta.url).pathname;
 const BUCKET = 'windows';
 const QUEUE = 'windows';
 const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
@@ -72,27 +71,8 @@ after(async () => {
   await s3?.close();
 });
 
-interface Worker {
-  child: ChildProcess;
-  out: string;
-  exited: Promise<number | null>;
-}
-
-function startWorker(name: string): Worker {
-  // (info: the test waits for "Module AWS started." — a SIGTERM before the handlers are in would kill it)
-  const child = spawn(process.execPath, [join(root, 'bin/tld.js'), 'start', '-c', config, '--data-dir', join(dir, name), '--no-dashboard', '--log-level', 'info'], { env });
-  const w: Worker = { child, out: '', exited: new Promise((resolve) => child.on('close', (status) => resolve(status))) };
-  child.stdout?.on('data', (d) => (w.out += d));
-  child.stderr?.on('data', (d) => (w.out += d));
-  return w;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async (cond: () => boolean, ms: number) => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await sleep(200);
-  return cond();
-};
+// (info: the test waits for "Module AWS started." — a SIGTERM before the handlers are in would kill it)
+const startWorker = (name: string) => startTld(config, join(dir, name), env, 'info');
 const scanAlerts = () => double.docs('wazuh-alerts-4.x-*').filter((d) => (d.source.rule as { id?: string }).id === '80640');
 const partials = () => double.docs('tld-correlation-partials').filter((d) => d.source.rule === '80640');
 const localScanAlerts = (name: string): string[] => {

@@ -20,6 +20,7 @@ import { VpcColumnDecoder } from './column-decoder.js';
 import { eventsOf, materialize } from './flow-events.js';
 import { ipv4At, transferables, type FlowBatch } from './flow-batch.js';
 import { FieldKind } from './fields.js';
+import { seededRandom } from '../../../tests/helpers/seeded-random.js';
 
 /** the shared sample collection (peers' fixtures too), read in place when this machine has it */
 const SHARED_SAMPLES = '/work/shared/aws-log-samples';
@@ -128,17 +129,6 @@ test('the benchmark corpus (default and custom v5 format) decodes to the same ev
   }
 });
 
-/** Deterministic PRNG in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HEADERS = [
   'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status',
@@ -193,7 +183,7 @@ function randomObject(r: () => number): Buffer {
 }
 
 test('randomized objects, chunk boundaries and batch sizes: the same events, record errors, discards and failures', () => {
-  const r = rng(20251127);
+  const r = seededRandom(20251127);
   const discards = [undefined, { field: 'action', regex: 'REJ|-' }, { field: 'dstport', regex: '22' }, { field: 'start', regex: '2025-06-26T18:2' }, { field: 'srcaddr', regex: '10\\.0' }];
   for (let t = 0; t < 1500; t++) {
     const bytes = randomObject(r);

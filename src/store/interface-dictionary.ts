@@ -7,36 +7,26 @@
  * Retention drops entries no flow uses any more and reads the dictionary again (`reload`).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { FlowPlace } from './store-rows.js';
-
-type Places = Map<string | null, Map<string | null, Map<string | null, number>>>;
+import { PlaceMap, type FlowPlace } from './store-rows.js';
 
 export class InterfaceDictionary {
-  /** account → region → eni → iface */
-  #ids: Places = new Map();
+  /** (ENI, account, region) → iface */
+  #ids = new PlaceMap<number>();
   #next = 0;
   /** entries not yet written to the table */
   #pending: { iface: number; eni: string | null; account: string | null; region: string | null }[] = [];
 
   /** Reads the table (the store's open and reopen; after retention). */
   async reload(conn: DuckDBConnection): Promise<void> {
-    this.#ids = new Map();
+    this.#ids = new PlaceMap<number>();
     this.#pending = [];
     this.#next = 0;
     const rows = (await conn.runAndReadAll('SELECT iface, eni, account, region FROM flow_interfaces')).getRowObjectsJson();
     for (const r of rows) {
       const iface = Number(r.iface);
-      this.#place(r.account as string | null, r.region as string | null).set(r.eni as string | null, iface);
+      this.#ids.set({ eni: r.eni as string | null, account: r.account as string | null, region: r.region as string | null }, iface);
       if (iface >= this.#next) this.#next = iface + 1;
     }
-  }
-
-  #place(account: string | null, region: string | null): Map<string | null, number> {
-    let regions = this.#ids.get(account);
-    if (!regions) this.#ids.set(account, (regions = new Map()));
-    let enis = regions.get(region);
-    if (!enis) regions.set(region, (enis = new Map()));
-    return enis;
   }
 
   /** The iface number of each place (new interfaces get the next numbers), then of each row: `out[r]` for rows 0..rows-1. */
@@ -46,11 +36,10 @@ export class InterfaceDictionary {
   }
 
   #id(p: FlowPlace): number {
-    const enis = this.#place(p.account, p.region);
-    let id = enis.get(p.eni);
+    let id = this.#ids.get(p);
     if (id === undefined) {
       id = this.#next++;
-      enis.set(p.eni, id);
+      this.#ids.set(p, id);
       this.#pending.push({ iface: id, eni: p.eni, account: p.account, region: p.region });
     }
     return id;

@@ -53,22 +53,36 @@ export interface FlowPlace {
   region: string | null;
 }
 
+/** A value per interface (ENI, account, region), any part absent (null). */
+export class PlaceMap<V> {
+  /** account → region → eni → value */
+  readonly #byAccount = new Map<string | null, Map<string | null, Map<string | null, V>>>();
+
+  get(p: FlowPlace): V | undefined {
+    return this.#byAccount.get(p.account)?.get(p.region)?.get(p.eni);
+  }
+
+  set(p: FlowPlace, v: V): void {
+    let regions = this.#byAccount.get(p.account);
+    if (!regions) this.#byAccount.set(p.account, (regions = new Map()));
+    let enis = regions.get(p.region);
+    if (!enis) regions.set(p.region, (enis = new Map()));
+    enis.set(p.eni, v);
+  }
+}
+
 /** Numbers a batch's interfaces in the order they are first seen. */
 export class PlaceList {
   readonly list: FlowPlace[] = [];
-  /** account → region → eni → index in `list` */
-  #index = new Map<string | null, Map<string | null, Map<string | null, number>>>();
+  readonly #index = new PlaceMap<number>();
 
   indexOf(eni: string | null, account: string | null, region: string | null): number {
-    let regions = this.#index.get(account);
-    if (!regions) this.#index.set(account, (regions = new Map()));
-    let enis = regions.get(region);
-    if (!enis) regions.set(region, (enis = new Map()));
-    let i = enis.get(eni);
+    const p = { eni, account, region };
+    let i = this.#index.get(p);
     if (i === undefined) {
       i = this.list.length;
-      enis.set(eni, i);
-      this.list.push({ eni, account, region });
+      this.#index.set(p, i);
+      this.list.push(p);
     }
     return i;
   }

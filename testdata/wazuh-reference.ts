@@ -5,9 +5,9 @@
  * `TLD_WAZUH_REFERENCE` points elsewhere.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { SHARED } from './shared.js';
 
-export const WAZUH_REFERENCE_DIR = process.env.TLD_WAZUH_REFERENCE ?? fileURLToPath(new URL('../../shared/reference/wazuh-ruleset/', import.meta.url));
+export const WAZUH_REFERENCE_DIR = process.env.TLD_WAZUH_REFERENCE ?? `${SHARED}/reference/wazuh-ruleset/`;
 
 /** The folder, or an error saying where it was looked for and how to point at it. */
 export function wazuhReference(): string {

@@ -14,9 +14,10 @@ import type { Alert, AwsEvent } from '../shared/events.js';
 import { decodeBuffer } from '../decoders/index.js';
 import { createAnalyzer, loadRuleset } from './index.js';
 import { ATTACK_TECHNIQUES } from './mitre-attack.js';
+import { SHARED } from '../../testdata/shared.js';
 
-const REF = '/work/shared/reference/wazuh-ruleset/';
-const PEERS = '/work/shared/aws-log-samples/peers/';
+const REF = `${SHARED}/reference/wazuh-ruleset/`;
+const PEERS = `${SHARED}/aws-log-samples/peers/`;
 type Json = Record<string, unknown>;
 interface Mapping { type?: string; properties?: Record<string, Mapping> }
 

@@ -14,9 +14,10 @@ import type { Alert, AwsEvent, EventBatch, ObjectRef } from '../shared/events.js
 import { IndexerStore } from './indexer-store.js';
 import { IndexerDocumentError, IndexerRequestError } from './errors.js';
 import { alertsTemplate } from './templates.js';
+import { SHARED } from '../../testdata/shared.js';
 
-const SAMPLES = '/work/shared/aws-log-samples';
-const WAZUH_TEMPLATE = '/work/shared/reference/wazuh-ruleset/wazuh-template.json';
+const SAMPLES = `${SHARED}/aws-log-samples`;
+const WAZUH_TEMPLATE = `${SHARED}/reference/wazuh-ruleset/wazuh-template.json`;
 const tmp = mkdtempSync(join(tmpdir(), 'tld-indexer-'));
 const fast = { retries: 4, backoffMs: 1, maxBackoffMs: 5 };
 const logInfo = { aws_account_alias: '', log_file: 'k', s3bucket: 'b' };

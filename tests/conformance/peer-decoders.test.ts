@@ -10,8 +10,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { AwsEvent } from '../../src/shared/events.js';
 import { decodeBuffer } from '../../src/decoders/index.js';
+import { SHARED } from '../../testdata/shared.js';
 
-const PEERS = new URL('../../../shared/aws-log-samples/peers/', import.meta.url).pathname;
+const PEERS = `${SHARED}/aws-log-samples/peers/`;
 type Json = Record<string, unknown>;
 
 function decode(bytes: Buffer | string, bucketType: string, file = 'peer'): AwsEvent[] {

@@ -17,9 +17,10 @@ import { readFileSync } from 'node:fs';
 import type { Alert, AwsEvent } from '../../src/shared/events.js';
 import { decodeBuffer } from '../../src/decoders/index.js';
 import { createAnalyzer, loadRuleset, type CompiledRuleset, type Explanation } from '../../src/analysis/index.js';
+import { SHARED } from '../../testdata/shared.js';
 
-const REF = new URL('../../../shared/reference/wazuh-ruleset/', import.meta.url).pathname;
-const PEERS = new URL('../../../shared/aws-log-samples/peers/', import.meta.url).pathname;
+const REF = `${SHARED}/reference/wazuh-ruleset/`;
+const PEERS = `${SHARED}/aws-log-samples/peers/`;
 const RULE_FILE = `${REF}0350-amazon_rules.xml`;
 type Json = Record<string, unknown>;
 

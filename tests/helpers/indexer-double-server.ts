@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { startIndexerDouble } from './indexer-double.js';
+import { SHARED } from '../../testdata/shared.js';
 
 const double = await startIndexerDouble();
 if (process.argv.includes('--wazuh-template')) {
-  await fetch(`${double.url}/_template/wazuh`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: readFileSync(new URL('../../../shared/reference/wazuh-ruleset/wazuh-template.json', import.meta.url)) });
+  await fetch(`${double.url}/_template/wazuh`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: readFileSync(`${SHARED}/reference/wazuh-ruleset/wazuh-template.json`) });
 }
 process.stdout.write(`${double.url}\n`);

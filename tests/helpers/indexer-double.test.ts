@@ -7,11 +7,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startIndexerDouble, type IndexerDouble } from './indexer-double.js';
+import { SHARED } from '../../testdata/shared.js';
 
 let double: IndexerDouble;
 before(async () => {
   double = await startIndexerDouble();
-  await fetch(`${double.url}/_template/wazuh`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: readFileSync('/work/shared/reference/wazuh-ruleset/wazuh-template.json') });
+  await fetch(`${double.url}/_template/wazuh`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: readFileSync(`${SHARED}/reference/wazuh-ruleset/wazuh-template.json`) });
   await fetch(`${double.url}/_index_template/strict`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ index_patterns: ['strict-*'], template: { mappings: { dynamic: 'strict', properties: { n: { type: 'long' } } } } }) });
 });
 after(async () => double.close());

@@ -13,8 +13,9 @@ import { pino } from 'pino';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { startIndexerDouble, type IndexerDouble } from '../helpers/indexer-double.js';
 import { openRuntime, runCycle } from '../../src/pipeline/runtime.js';
+import { SHARED } from '../../testdata/shared.js';
 
-const VPC = '/work/shared/aws-log-samples/vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1820Z_1ab9f65a.log';
+const VPC = `${SHARED}/aws-log-samples/vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1820Z_1ab9f65a.log`;
 
 let s3: TestS3Server;
 let double: IndexerDouble;

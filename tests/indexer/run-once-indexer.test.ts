@@ -13,9 +13,10 @@ import { spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js';
 import { startIndexerDouble, type IndexerDouble } from '../helpers/indexer-double.js';
+import { SHARED } from '../../testdata/shared.js';
 
 const root = new URL('../../', import.meta.url).pathname;
-const SAMPLES = '/work/shared/aws-log-samples/';
+const SAMPLES = `${SHARED}/aws-log-samples/`;
 const VPC1 = 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1820Z_1ab9f65a.log';
 const VPC2 = 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log';
 const GD = 'guardduty/constructed/firehose/guardduty/2019/10/24/21/';
@@ -31,7 +32,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tld-indexer-e2e-'));
   s3 = await startS3Server();
   double = await startIndexerDouble();
-  await fetch(`${double.url}/_template/wazuh`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: readFileSync('/work/shared/reference/wazuh-ruleset/wazuh-template.json') });
+  await fetch(`${double.url}/_template/wazuh`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: readFileSync(`${SHARED}/reference/wazuh-ruleset/wazuh-template.json`) });
   await s3.putObject('central-logs', 'AWSLogs/149519528842/vpcflowlogs/us-west-2/2025/06/26/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1820Z_1ab9f65a.log.gz', sample(VPC1 + '.gz'));
   await s3.putObject('central-logs', 'AWSLogs/149519528842/vpcflowlogs/us-west-2/2025/06/26/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log', sample(VPC2));
   await s3.putObject('central-logs', 'AWSLogs/111111111111/CloudTrail/us-east-1/2019/02/25/111111111111_CloudTrail_us-east-1_20190225T1535Z_Mu0KsOhtH1ar15ZZ.json.gz', sample('cloudtrail/constructed/AWSLogs/111111111111/CloudTrail/us-east-1/2019/02/25/111111111111_CloudTrail_us-east-1_20190225T1535Z_Mu0KsOhtH1ar15ZZ.json.gz'));

@@ -21,9 +21,10 @@ import { eventsOf, materialize } from './flow-events.js';
 import { ipv4At, transferables, type FlowBatch } from './flow-batch.js';
 import { FieldKind } from './fields.js';
 import { seededRandom } from '../../../tests/helpers/seeded-random.js';
+import { SHARED } from '../../../testdata/shared.js';
 
 /** the shared sample collection (peers' fixtures too), read in place when this machine has it */
-const SHARED_SAMPLES = '/work/shared/aws-log-samples';
+const SHARED_SAMPLES = `${SHARED}/aws-log-samples`;
 const logInfo = { aws_account_alias: '', log_file: 'k', s3bucket: 'b' };
 
 interface Outcome {

@@ -67,41 +67,66 @@ const pageList = {
     table(panel('Per ENI, account and region', 'two-thirds'), [{ label: 'ENI', render: (r) => entityLink('eni', r.eni), sort: 'eni' }, { label: 'Account', render: (r) => entityLink('account', r.account), sort: 'account' }, { label: 'Region', key: 'region' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }], d.byEni);
   },
   async ip(ip) {
-    const d = await api(`/api/ip/${encodeURIComponent(ip)}`);
-    const s = d.summary ?? {};
+    // the summary, the alerts and the flows are three requests: sent at once, each panel drawn when its answer comes
+    const data = api(`/api/ip/${encodeURIComponent(ip)}`);
     const sum = panel(`Everything about ${ip}`, 'wide');
-    sum.append(el('p', {}, `${s.flows ?? 0} flows, ${fmtBytes(s.bytes ?? 0)}, ${s.rejected ?? 0} rejected, ${s.ports ?? 0} distinct destination ports, from ${fmtTime(s.first)} to ${fmtTime(s.last)}. `,
-      el('span', { class: 'hint' }, 'Alerts whose address fields hold exactly this address, or whose text names it as a whole address, in the time range.')));
-    const { params } = parseHash();
-    await pagedTable(panel('Alerts from every source that name it', 'wide'), [...alertCols.slice(0, 3), { label: 'Source', key: 'source' }, ...alertCols.slice(3)], 'ip-alerts', { ip, q: params.get('q') }, (r) => showAlert(r.id));
-    table(panel('Peers by bytes', 'third'), [{ label: 'Peer', render: (r) => ipLink(r.peer), sort: 'peer' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }, { label: 'Flows', key: 'flows' }], d.peers);
+    const alerts = panel('Alerts from every source that name it', 'wide');
+    const peers = panel('Peers by bytes', 'third');
     const f = panel('Flows (newest first)');
     f.parentElement.classList.add('two-thirds');
-    await pagedTable(f, [
-      { label: 'Start', render: (r) => fmtTime(r.t), sort: 't' }, { label: 'Source', render: (r) => ipLink(r.src), sort: 'src' }, { label: 'Port', key: 'sport' }, { label: 'Destination', render: (r) => ipLink(r.dst), sort: 'dst' },
-      { label: 'Port', key: 'dport' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }, { label: 'Action', key: 'action' }, { label: 'ENI', key: 'eni', sort: false },
-    ], 'ip-flows', { ip });
+    const { params } = parseHash();
+    await Promise.all([
+      data.then((d) => {
+        const s = d.summary ?? {};
+        sum.append(el('p', {}, `${s.flows ?? 0} flows, ${fmtBytes(s.bytes ?? 0)}, ${s.rejected ?? 0} rejected, ${s.ports ?? 0} distinct destination ports, from ${fmtTime(s.first)} to ${fmtTime(s.last)}. `,
+          el('span', { class: 'hint' }, 'Alerts whose address fields hold exactly this address, or whose text names it as a whole address, in the time range.')));
+        table(peers, [{ label: 'Peer', render: (r) => ipLink(r.peer), sort: 'peer' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }, { label: 'Flows', key: 'flows' }], d.peers);
+      }),
+      pagedTable(alerts, [...alertCols.slice(0, 3), { label: 'Source', key: 'source' }, ...alertCols.slice(3)], 'ip-alerts', { ip, q: params.get('q') }, (r) => showAlert(r.id)),
+      pagedTable(f, [
+        { label: 'Start', render: (r) => fmtTime(r.t), sort: 't' }, { label: 'Source', render: (r) => ipLink(r.src), sort: 'src' }, { label: 'Port', key: 'sport' }, { label: 'Destination', render: (r) => ipLink(r.dst), sort: 'dst' },
+        { label: 'Port', key: 'dport' }, { label: 'Bytes', render: (r) => fmtBytes(r.bytes), sort: 'bytes' }, { label: 'Action', key: 'action' }, { label: 'ENI', key: 'eni', sort: false },
+      ], 'ip-flows', { ip }),
+    ]);
   },
   async guardduty() {
-    const d = await api('/api/guardduty');
-    chart(panel('Finding types'), pie(d.byType));
-    chart(panel('Findings over time by severity band'), stacked(d.bySeverity));
-    chart(panel('Findings over time by threat purpose', 'wide'), stacked(d.byTypeOverTime));
+    // every panel is laid out at once and its request sent at once: the page costs its slowest answer, not the
+    // sum of them (with the charts drawn while the other answers are on their way)
+    const data = api('/api/guardduty');
+    const types = panel('Finding types');
+    const bands = panel('Findings over time by severity band');
+    const purposes = panel('Findings over time by threat purpose', 'wide');
     const cols = [{ label: 'Last seen', render: (r) => entityLink('finding', r.id, fmtTime(r.last_seen)), sort: 'last_seen' }, { label: 'Severity', key: 'severity', cls: (r) => (Number(r.severity) >= 7 ? 'lvl-high' : '') }, { label: 'Type', render: (r) => entityLink('finding-type', r.type), sort: 'type' }];
-    await attackMap(panel('Attacker locations on the map (click a point for its address)', 'wide'));
-    await pagedTable(panel('Brute force: attacked instance, attacker, port', 'wide'), [...cols, { label: 'Instance', render: (r) => entityLink('instance', r.instance_id), sort: 'instance_id' }, { label: 'Attacker', render: (r) => ipLink(r.remote_ip), sort: 'remote_ip' }, { label: 'Port', key: 'port' }, { label: 'Role', key: 'resource_role' }, { label: 'Count', key: 'count' }], 'gd-brute-force');
-    await pagedTable(panel('API calls from an unusual network', 'wide'), [...cols, { label: 'User', render: (r) => entityLink('user', r.user_name), sort: 'user_name' }, { label: 'API', key: 'api' }, { label: 'From', render: (r) => ipLink(r.remote_ip), sort: 'remote_ip' }, { label: 'Location', render: (r) => [r.city, r.country].filter(Boolean).join(', '), sort: 'country' }], 'gd-unusual-api');
-    await pagedTable(panel('Compromised instances', 'wide'), [...cols, { label: 'Instance', render: (r) => entityLink('instance', r.instance_id), sort: 'instance_id' }, { label: 'Title', key: 'title' }], 'gd-compromised');
-    table(panel('Attacker locations', 'wide'), [{ label: 'Country', key: 'country' }, { label: 'City', key: 'city' }, { label: 'Lat', key: 'lat' }, { label: 'Lon', key: 'lon' }, { label: 'Findings', key: 'findings' }, { label: 'Addresses', key: 'ips' }], d.locations);
+    const map = panel('Attacker locations on the map (click a point for its address)', 'wide');
+    const bruteForce = panel('Brute force: attacked instance, attacker, port', 'wide');
+    const unusual = panel('API calls from an unusual network', 'wide');
+    const compromised = panel('Compromised instances', 'wide');
+    const locations = panel('Attacker locations', 'wide');
+    await Promise.all([
+      data.then((d) => {
+        chart(types, pie(d.byType));
+        chart(bands, stacked(d.bySeverity));
+        chart(purposes, stacked(d.byTypeOverTime));
+        table(locations, [{ label: 'Country', key: 'country' }, { label: 'City', key: 'city' }, { label: 'Lat', key: 'lat' }, { label: 'Lon', key: 'lon' }, { label: 'Findings', key: 'findings' }, { label: 'Addresses', key: 'ips' }], d.locations);
+      }),
+      attackMap(map),
+      pagedTable(bruteForce, [...cols, { label: 'Instance', render: (r) => entityLink('instance', r.instance_id), sort: 'instance_id' }, { label: 'Attacker', render: (r) => ipLink(r.remote_ip), sort: 'remote_ip' }, { label: 'Port', key: 'port' }, { label: 'Role', key: 'resource_role' }, { label: 'Count', key: 'count' }], 'gd-brute-force'),
+      pagedTable(unusual, [...cols, { label: 'User', render: (r) => entityLink('user', r.user_name), sort: 'user_name' }, { label: 'API', key: 'api' }, { label: 'From', render: (r) => ipLink(r.remote_ip), sort: 'remote_ip' }, { label: 'Location', render: (r) => [r.city, r.country].filter(Boolean).join(', '), sort: 'country' }], 'gd-unusual-api'),
+      pagedTable(compromised, [...cols, { label: 'Instance', render: (r) => entityLink('instance', r.instance_id), sort: 'instance_id' }, { label: 'Title', key: 'title' }], 'gd-compromised'),
+    ]);
   },
   async cloudtrail() {
     const { params } = parseHash();
     const cols = [...alertCols, { label: 'From', render: (r) => ipLink(r.src_ip), sort: 'src_ip' }];
     const filters = { q: params.get('q') };
-    await pagedTable(panel('VPC changes: created and unauthorized attempts', 'wide'), cols, 'ct-vpc-changes', filters, (r) => showAlert(r.id));
-    await pagedTable(panel('Logging and firewall tampering', 'wide'), cols, 'ct-evasion', filters, (r) => showAlert(r.id));
-    await pagedTable(panel('Console logins', 'wide'), cols, 'ct-logins', filters, (r) => showAlert(r.id));
-    await pagedTable(panel('Errors and denials', 'wide'), cols, 'ct-errors', filters, (r) => showAlert(r.id));
+    // the four tables' requests at once (laid out first, so they keep their order)
+    const tables = [
+      ['VPC changes: created and unauthorized attempts', 'ct-vpc-changes'],
+      ['Logging and firewall tampering', 'ct-evasion'],
+      ['Console logins', 'ct-logins'],
+      ['Errors and denials', 'ct-errors'],
+    ].map(([title, list]) => [panel(title, 'wide'), list]);
+    await Promise.all(tables.map(([body, list]) => pagedTable(body, cols, list, filters, (r) => showAlert(r.id))));
   },
   async alerts() {
     const { params } = parseHash();

@@ -11,7 +11,7 @@ import { addressPattern } from './lists.js';
 import { compileSearch } from './search.js';
 import { alertSelectionSql, CLOUDTRAIL_PANELS, type AlertSelection } from './cloudtrail-panels.js';
 import { TIME_BUCKET_MS } from '../store/rollups.js';
-import { flowSource, newestFirst, Params, planRange } from './flow-sources.js';
+import { flowSource, Params, planRange } from './flow-sources.js';
 
 export interface Range {
   from: number;
@@ -154,9 +154,12 @@ export async function ipPivot(s: Store, ip: string, r: Range) {
         'first': epoch_ms(min(first_ts)), 'last': epoch_ms(max(last_ts))} FROM m) AS summary,
       (SELECT coalesce(list({'peer': ip_text(p4, pt), 'bytes': bytes, 'flows': flows} ORDER BY bytes DESC, p4, pt), []) FROM (
         SELECT CASE WHEN outgoing THEN dst4 ELSE src4 END AS p4, CASE WHEN outgoing THEN dst_text ELSE src_text END AS pt, sum(bytes)::BIGINT bytes, sum(flows)::INTEGER flows
-        FROM m GROUP BY 1, 2 ORDER BY bytes DESC, p4, pt LIMIT 15)) AS peers`, p.values);
-  // the newest 200 of the address's flows, from the newest hours back (flow-sources.ts newestFirst)
-  const flows = await newestFirst(r, 200, async (w) => {
+        FROM m GROUP BY 1, 2 ORDER BY bytes DESC, p4, pt LIMIT 15)) AS peers,
+      (SELECT coalesce(list({'h': h, 'n': n} ORDER BY h DESC), []) FROM (
+        SELECT epoch_ms(time_bucket(INTERVAL 1 HOUR, bucket)) AS h, sum(flows)::BIGINT AS n FROM m GROUP BY 1)) AS hours`, p.values);
+  // the newest 200 of the address's flows: only from the hour where, counting back from the newest, the
+  // address's rows reach 200 (every flow left out is older than those); a scan of the range otherwise
+  const newest = async (w: Range) => {
     const q = new Params();
     const [qs, qd] = address(q);
     const where = `ts BETWEEN make_timestamp(${q.add(w.from)}::BIGINT * 1000) AND make_timestamp(${q.add(w.to)}::BIGINT * 1000) AND (${qs} OR ${qd})`;
@@ -164,7 +167,19 @@ export async function ipPivot(s: Store, ip: string, r: Range) {
           'packets': f.packets, 'bytes': f.bytes, 'action': f.action::VARCHAR, 'eni': i.eni, 'account': i.account, 'region': i.region} ORDER BY f.ts DESC, f.object_id, f.idx), []) AS flows
         FROM (SELECT * FROM flows WHERE ${where} ORDER BY ts DESC, object_id, idx LIMIT 200) f LEFT JOIN flow_interfaces i USING (iface)`, q.values);
     return (x?.flows ?? []) as Record<string, unknown>[];
-  });
+  };
+  let from = r.from;
+  let seen = 0;
+  for (const { h, n: count } of (row?.hours ?? []) as { h: number; n: number | string }[]) {
+    seen += Number(count);
+    if (seen >= 200) {
+      from = Math.max(r.from, Number(h));
+      break;
+    }
+  }
+  let flows = await newest({ from, to: r.to });
+  // rows taken back between the two statements: the window may hold fewer than counted
+  if (flows.length < 200 && from > r.from) flows = await newest(r);
   return {
     ip,
     summary: (row?.summary ?? {}) as Record<string, unknown>,

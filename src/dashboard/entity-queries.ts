@@ -15,7 +15,7 @@ import { ALERT_BAND, FINDING_BAND } from './triage.js';
 import { BadParameter } from './params.js';
 import { readId } from './triage-params.js';
 import { alertsInRange } from './alert-range.js';
-import { flowSource, newestFirst, Params, planRange, type RollupShape } from './flow-sources.js';
+import { flowSource, Params, planRange, type RollupShape } from './flow-sources.js';
 import { HOUR_MS, TIME_BUCKET_MS } from '../store/rollups.js';
 
 export const ENTITY_KINDS = ['instance', 'eni', 'account', 'user', 'port', 'finding', 'finding-type', 'rule'] as const;
@@ -213,13 +213,25 @@ export async function entityPage(s: Store, kind: EntityKind, value: string, r: R
     out.peers = await s.query(`SELECT ip_text(src4, src_text) AS src, ip_text(dst4, dst_text) AS dst, bytes, flows FROM (
         SELECT src4, src_text, dst4, dst_text, sum(bytes)::BIGINT AS bytes, sum(flows)::INTEGER AS flows FROM ${psrc}
         GROUP BY ALL ORDER BY bytes DESC, src4, src_text, dst4, dst_text LIMIT 15) ORDER BY bytes DESC, src4, src_text, dst4, dst_text`, pq.values);
-    // the newest 100, from the newest hours back (flow-sources.ts newestFirst)
-    out.flows = await newestFirst(w, 100, (x) => {
+    // the newest 100: only from the timeline bucket where, counting back from the newest, the flows reach 100
+    // (every flow left out is older than those); the whole window otherwise
+    const newest = (x: Range) => {
       const q = new Params();
       const flowsIn = `ts BETWEEN make_timestamp(${q.add(x.from)}::BIGINT * 1000) AND make_timestamp(${q.add(x.to)}::BIGINT * 1000) AND ${filter(q)}`;
       return s.query(`SELECT epoch_ms(f.ts) AS t, ip_text(f.src4, f.src_text) AS src, f.sport, ip_text(f.dst4, f.dst_text) AS dst, f.dport, f.proto, f.bytes, f.action::VARCHAR AS action, i.eni, i.account
           FROM (SELECT * FROM flows WHERE ${flowsIn} ORDER BY ts DESC, object_id, idx LIMIT 100) f LEFT JOIN flow_interfaces i USING (iface) ORDER BY f.ts DESC, f.object_id, f.idx`, q.values);
-    });
+    };
+    let from = w.from;
+    for (let i = timeline.length - 1, seen = 0; i >= 0; i--) {
+      seen += Number(timeline[i]!.flows);
+      if (seen >= 100) {
+        from = Math.max(w.from, Number(timeline[i]!.t));
+        break;
+      }
+    }
+    out.flows = await newest({ from, to: w.to });
+    // rows taken back between the statements: the narrower window may hold fewer than counted
+    if ((out.flows as Row[]).length < 100 && from > w.from) out.flows = await newest(w);
   }
   return out;
 }

@@ -145,16 +145,3 @@ export function flowSource(plan: RangePlan, p: Params, where = 'true'): string {
   if (parts.length === 0) parts.push(`SELECT ${shape.raw} FROM flows WHERE false AND (${where})`);
   return `(${parts.join(' UNION ALL ')})`;
 }
-
-/**
- * The newest `limit` rows of a listing, without scanning the whole range when the newest hour holds them: the
- * last hour first, then eight times further back each time, until `limit` rows come back or the range is whole.
- * Exact: when the window [to - span, to] holds `limit` rows, every row left out is older than all of them.
- */
-export async function newestFirst<T>(r: Range, limit: number, run: (w: Range) => Promise<T[]>): Promise<T[]> {
-  for (let span = HOUR_MS; ; span *= 8) {
-    const from = Math.max(r.from, r.to - span);
-    const rows = await run({ from, to: r.to });
-    if (rows.length >= limit || from <= r.from) return rows;
-  }
-}

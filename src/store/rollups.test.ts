@@ -72,6 +72,8 @@ test('the refresher leaves hours just written (not quiet yet) for later, takes a
   assert.deepEqual([waiting.hours, waiting.left], [0, 6], 'every hour was touched just now');
   const some = await s.refreshRollups({ maxHours: 2 });
   assert.deepEqual([some.hours, some.left], [2, 4]);
+  const budget = await s.refreshRollups({ budgetMs: 0 });
+  assert.deepEqual([budget.hours, budget.left], [1, 3], 'a spent budget still refreshes one hour, and no more');
   await s.refreshRollups();
   assert.equal(await dirty(s), 0);
   await assertRollupsMatchFlows(s);
@@ -84,7 +86,7 @@ test('the refresher leaves hours just written (not quiet yet) for later, takes a
 });
 
 test('the collector path refreshes by itself: a pass follows the commits, bounded, until no hour is dirty', async () => {
-  const s = await open({ everyMs: 1, quietMs: 0, maxHours: 2 });
+  const s = await open({ everyMs: 1, quietMs: 0, maxHours: 24, budgetMs: 0 });
   await read(s, 'a', flows(t0, 500, 40_000)); // ~5.5 hours
   // each flush queues a pass after it (when none is queued); nothing is written meanwhile
   for (let i = 0; i < 200 && (await dirty(s)) > 0; i++) {

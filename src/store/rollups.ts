@@ -88,6 +88,8 @@ export interface RefreshOptions {
   quietMs?: number;
   /** at most that many hours in one call (the writer waits for a refresh) */
   maxHours?: number;
+  /** no hour after the first is started once a call has run that long: hours are then recomputed one per statement */
+  budgetMs?: number;
 }
 
 export interface RefreshOutcome {
@@ -146,9 +148,12 @@ export class FlowRollups {
     const quietBefore = Date.now() - (opts.quietMs ?? 0);
     const due = dirty.filter((h) => !this.#failed.has(h) && (this.#marked.get(h) ?? -Infinity) <= quietBefore).slice(0, opts.maxHours ?? Infinity);
     let done = 0;
+    const perStatement = opts.budgetMs === undefined ? HOURS_PER_STATEMENT : 1;
     for (let i = 0; i < due.length; ) {
+      // (the first hour always: a pass makes progress however slow the machine)
+      if (i > 0 && opts.budgetMs !== undefined && Date.now() - started >= opts.budgetMs) break;
       let j = i + 1;
-      while (j < due.length && due[j] === due[j - 1]! + 1 && j - i < HOURS_PER_STATEMENT) j++;
+      while (j < due.length && due[j] === due[j - 1]! + 1 && j - i < perStatement) j++;
       const run = due.slice(i, j);
       try {
         await this.#recompute(conn, run[0]! * HOUR_MS, (run[run.length - 1]! + 1) * HOUR_MS);

@@ -15,6 +15,8 @@ import { ALERT_BAND, FINDING_BAND } from './triage.js';
 import { BadParameter } from './params.js';
 import { readId } from './triage-params.js';
 import { alertsInRange } from './alert-range.js';
+import { flowSource, Params, planRange, type RollupShape } from './flow-sources.js';
+import { HOUR_MS, TIME_BUCKET_MS } from '../store/rollups.js';
 
 export const ENTITY_KINDS = ['instance', 'eni', 'account', 'user', 'port', 'finding', 'finding-type', 'rule'] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
@@ -37,10 +39,14 @@ interface Where {
   value2?: Param;
 }
 
-/** A filter of flows; without `value` the SQL takes no parameter. */
+/**
+ * A filter of flows; without `value` the SQL takes no parameter. `timeline`: the rollup whose rows carry the
+ * filtered column at the finest grain (rollups.ts); the peers always come from the pair rollup, which has them all.
+ */
 interface FlowWhere {
   sql: string;
   value?: Param;
+  timeline: RollupShape;
 }
 
 /** The quoted JSON form of a value: how it appears as a whole string inside stored JSON. */
@@ -71,7 +77,7 @@ async function instanceInterfaces(s: Store, instance: string): Promise<{ enis: s
 /** Flows naming an address (either side). */
 function addressFlows(ip: string): FlowWhere {
   const n = ipv4Number(ip);
-  return n >= 0 ? { sql: '(src4 = ?::UINTEGER OR dst4 = ?::UINTEGER)', value: n } : { sql: '(src_text = ? OR dst_text = ?)', value: ip };
+  return n >= 0 ? { sql: '(src4 = ?::UINTEGER OR dst4 = ?::UINTEGER)', value: n, timeline: 'pairs' } : { sql: '(src_text = ? OR dst_text = ?)', value: ip, timeline: 'pairs' };
 }
 
 /**
@@ -82,7 +88,7 @@ function addressFlows(ip: string): FlowWhere {
 async function interfaceFlows(s: Store, where: string, value: Param): Promise<FlowWhere> {
   const rows = await s.query(`SELECT DISTINCT iface FROM flow_interfaces WHERE ${where.replaceAll('?', '$1')} ORDER BY iface`, [value]);
   const ifaces = rows.map((r) => Number(r.iface)).filter((n) => Number.isSafeInteger(n) && n >= 0);
-  return { sql: ifaces.length ? `iface IN (${ifaces.join(',')})` : 'false' };
+  return { sql: ifaces.length ? `iface IN (${ifaces.join(',')})` : 'false', timeline: 'time' };
 }
 
 interface Plan {
@@ -107,7 +113,7 @@ async function plan(s: Store, kind: EntityKind, value: string): Promise<Plan> {
         // (the plain text search first: a regular expression on every alert's text costs ten times more)
         alerts: { sql: `position(?2 IN json) > 0 AND regexp_matches(json, '"(dstport|port)":' || ? || '[,}]')`, value, value2: `":${value}` },
         findings: { sql: 'port = ?::INTEGER', value: Number(value) },
-        flows: { sql: 'dport = ?::INTEGER', value: Number(value) },
+        flows: { sql: 'dport = ?::INTEGER', value: Number(value), timeline: 'ports' },
         facts: {},
       };
     case 'instance': {
@@ -178,15 +184,21 @@ export async function entityPage(s: Store, kind: EntityKind, value: string, r: R
         WHERE ip IS NOT NULL GROUP BY ip ORDER BY n DESC, ip LIMIT 15) x) AS addresses`, [r.from, r.to, p.alerts.value, p.findings.value, b, ...(p.alerts.value2 === undefined ? [] : [p.alerts.value2])]);
   const out: Row = { kind, value, facts: p.facts, bucketSeconds: b, ...row, hasFlows: p.flows !== undefined };
   if (p.flows) {
-    const flowsIn = `ts BETWEEN ${T(1)} AND ${T(2)} AND ${bind(p.flows, 3)}`;
+    const flows = p.flows;
     const w = p.flowWindow ? { from: Math.max(r.from, p.flowWindow.from), to: Math.min(r.to, p.flowWindow.to) } : r;
-    // (a window outside the range is from > to: BETWEEN finds nothing)
-    const fl = p.flows.value === undefined ? [w.from, w.to] : [w.from, w.to, p.flows.value];
+    // (a window outside the range is from > to: it finds nothing)
     out.flowWindow = w;
-    // the summary is added up from the timeline's buckets: one pass over the flows instead of two
-    const timeline = await s.query(`SELECT ${bucketStartMs('ts', `$${fl.length + 1}`)} AS t, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows,
-        count(*) FILTER (WHERE action = 'REJECT'::flow_action)::INTEGER AS rejected, epoch_ms(min(ts)) AS first, epoch_ms(max(ts)) AS last
-        FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [...fl, b]);
+    // the filter with its value bound among a statement's parameters
+    const filter = (q: Params) => (flows.value === undefined ? flows.sql : flows.sql.replaceAll('?', q.add(flows.value)));
+    // the timeline from the rollup that carries the filtered column when its bucket is whole rollup buckets
+    const grain = flows.timeline === 'pairs' ? HOUR_MS : TIME_BUCKET_MS;
+    const tq = new Params();
+    const bucket = tq.add(b);
+    const tsrc = flowSource(await planRange(s, flows.timeline, w, (b * 1000) % grain === 0), tq, filter(tq));
+    // the summary is added up from the timeline's buckets: one pass over the rows instead of two
+    const timeline = await s.query(`SELECT ${bucketStartMs('bucket', bucket)} AS t, sum(bytes)::BIGINT AS bytes, sum(flows)::INTEGER AS flows,
+        sum(rejected)::INTEGER AS rejected, epoch_ms(min(first_ts)) AS first, epoch_ms(max(last_ts)) AS last
+        FROM ${tsrc} GROUP BY 1 ORDER BY 1`, tq.values);
     out.flowTimeline = timeline.map(({ t, bytes, flows }) => ({ t, bytes, flows }));
     out.flowSummary = {
       flows: timeline.reduce((n, x) => n + Number(x.flows), 0),
@@ -196,11 +208,30 @@ export async function entityPage(s: Store, kind: EntityKind, value: string, r: R
       first: timeline.length ? timeline[0]!.first : null,
       last: timeline.length ? timeline[timeline.length - 1]!.last : null,
     };
+    const pq = new Params();
+    const psrc = flowSource(await planRange(s, 'pairs', w), pq, filter(pq));
     out.peers = await s.query(`SELECT ip_text(src4, src_text) AS src, ip_text(dst4, dst_text) AS dst, bytes, flows FROM (
-        SELECT src4, src_text, dst4, dst_text, sum(bytes)::BIGINT AS bytes, count(*)::INTEGER AS flows FROM flows WHERE ${flowsIn}
-        GROUP BY ALL ORDER BY bytes DESC, src4, src_text, dst4, dst_text LIMIT 15) ORDER BY bytes DESC, src4, src_text, dst4, dst_text`, fl);
-    out.flows = await s.query(`SELECT epoch_ms(f.ts) AS t, ip_text(f.src4, f.src_text) AS src, f.sport, ip_text(f.dst4, f.dst_text) AS dst, f.dport, f.proto, f.bytes, f.action::VARCHAR AS action, i.eni, i.account
-        FROM (SELECT * FROM flows WHERE ${flowsIn} ORDER BY ts DESC, object_id, idx LIMIT 100) f LEFT JOIN flow_interfaces i USING (iface) ORDER BY f.ts DESC, f.object_id, f.idx`, fl);
+        SELECT src4, src_text, dst4, dst_text, sum(bytes)::BIGINT AS bytes, sum(flows)::INTEGER AS flows FROM ${psrc}
+        GROUP BY ALL ORDER BY bytes DESC, src4, src_text, dst4, dst_text LIMIT 15) ORDER BY bytes DESC, src4, src_text, dst4, dst_text`, pq.values);
+    // the newest 100: only from the timeline bucket where, counting back from the newest, the flows reach 100
+    // (every flow left out is older than those); the whole window otherwise
+    const newest = (x: Range) => {
+      const q = new Params();
+      const flowsIn = `ts BETWEEN make_timestamp(${q.add(x.from)}::BIGINT * 1000) AND make_timestamp(${q.add(x.to)}::BIGINT * 1000) AND ${filter(q)}`;
+      return s.query(`SELECT epoch_ms(f.ts) AS t, ip_text(f.src4, f.src_text) AS src, f.sport, ip_text(f.dst4, f.dst_text) AS dst, f.dport, f.proto, f.bytes, f.action::VARCHAR AS action, i.eni, i.account
+          FROM (SELECT * FROM flows WHERE ${flowsIn} ORDER BY ts DESC, object_id, idx LIMIT 100) f LEFT JOIN flow_interfaces i USING (iface) ORDER BY f.ts DESC, f.object_id, f.idx`, q.values);
+    };
+    let from = w.from;
+    for (let i = timeline.length - 1, seen = 0; i >= 0; i--) {
+      seen += Number(timeline[i]!.flows);
+      if (seen >= 100) {
+        from = Math.max(w.from, Number(timeline[i]!.t));
+        break;
+      }
+    }
+    out.flows = await newest({ from, to: w.to });
+    // rows taken back between the statements: the narrower window may hold fewer than counted
+    if ((out.flows as Row[]).length < 100 && from > w.from) out.flows = await newest(w);
   }
   return out;
 }

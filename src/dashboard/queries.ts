@@ -10,6 +10,8 @@ import { ipv4Number } from '../store/addresses.js';
 import { addressPattern } from './lists.js';
 import { compileSearch } from './search.js';
 import { alertSelectionSql, CLOUDTRAIL_PANELS, type AlertSelection } from './cloudtrail-panels.js';
+import { TIME_BUCKET_MS } from '../store/rollups.js';
+import { flowSource, Params, planRange } from './flow-sources.js';
 
 export interface Range {
   from: number;
@@ -64,32 +66,46 @@ export async function overview(s: Store, r: Range) {
   };
 }
 
-const flowsIn = `ts BETWEEN ${T(1)} AND ${T(2)}`;
 /** compared as the ENUM (a text literal would turn every row's action into text first) */
 const REJECTED = `action = 'REJECT'::flow_action`;
 
+/** The time rollups serve a series whose bucket is a whole number of theirs (ranges over ~20 hours). */
+const timeRollupsServe = (b: number) => (b * 1000) % TIME_BUCKET_MS === 0;
+
+/**
+ * The flow panels read rollups and the flows around them (flow-sources.ts): sums of sums, so every figure is the
+ * one a scan of `flows` gives; ties are broken by the stored values as before, so a panel shows the same rows.
+ */
+
 /** Bytes, packets, flows and rejected flows per time bucket, by record time (where peaks show). */
 export async function vpcSeries(s: Store, r: Range, b = bucketSeconds(r)) {
-  return s.query(`SELECT ${bucketStartMs('ts', '$3')} AS t, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*)::INTEGER AS flows,
-      count(*) FILTER (WHERE ${REJECTED})::INTEGER AS rejected FROM flows WHERE ${flowsIn} GROUP BY 1 ORDER BY 1`, [r.from, r.to, b]);
+  const p = new Params();
+  const bucket = p.add(b);
+  const src = flowSource(await planRange(s, 'time', r, timeRollupsServe(b)), p);
+  return s.query(`SELECT ${bucketStartMs('bucket', bucket)} AS t, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, sum(flows)::INTEGER AS flows,
+      sum(rejected)::INTEGER AS rejected FROM ${src} GROUP BY 1 ORDER BY 1`, p.values);
 }
 
 /** Which IP pairs talked most (bytes) in the range. */
 export async function topTalkers(s: Store, r: Range) {
+  const p = new Params();
+  const src = flowSource(await planRange(s, 'pairs', r), p, 'src4 IS NOT NULL OR src_text IS NOT NULL');
   return s.query(`SELECT ip_text(src4, src_text) AS src, ip_text(dst4, dst_text) AS dst, bytes, packets, flows, rejected FROM (
-      SELECT src4, src_text, dst4, dst_text, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, count(*)::INTEGER AS flows, count(*) FILTER (WHERE ${REJECTED})::INTEGER AS rejected
-      FROM flows WHERE ${flowsIn} AND (src4 IS NOT NULL OR src_text IS NOT NULL) GROUP BY ALL ORDER BY bytes DESC, src4, src_text, dst4, dst_text LIMIT 20) ORDER BY bytes DESC, src4, src_text, dst4, dst_text`, [r.from, r.to]);
+      SELECT src4, src_text, dst4, dst_text, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, sum(flows)::INTEGER AS flows, sum(rejected)::INTEGER AS rejected
+      FROM ${src} GROUP BY ALL ORDER BY bytes DESC, src4, src_text, dst4, dst_text LIMIT 20) ORDER BY bytes DESC, src4, src_text, dst4, dst_text`, p.values);
 }
 
 export async function vpc(s: Store, r: Range) {
   const b = bucketSeconds(r);
-  // the series, the actions and the interfaces from one scan of the range (grouping sets; a day at 100M flows is
-  // 14M rows, and each panel scanning them again was most of the page's time); GROUPING(t, action, log_status,
-  // iface) sets a bit for each column a set leaves out: 7 = (t), 9 = (action, log_status), 14 = (iface)
+  const p = new Params();
+  const bucket = p.add(b);
+  const src = flowSource(await planRange(s, 'time', r, timeRollupsServe(b)), p);
+  // the series, the actions and the interfaces from one read of the range (grouping sets); GROUPING(t, action,
+  // log_status, iface) sets a bit for each column a set leaves out: 7 = (t), 9 = (action, log_status), 14 = (iface)
   const [row] = await s.query(`WITH g AS (
       SELECT grouping(t, action, log_status, iface)::INTEGER AS grouped, t, action, log_status, iface, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets,
-        count(*)::INTEGER AS flows, count(*) FILTER (WHERE ${REJECTED})::INTEGER AS rejected
-      FROM (SELECT ${bucketStartMs('ts', '$3')} AS t, action, log_status, iface, bytes, packets FROM flows WHERE ${flowsIn})
+        sum(flows)::INTEGER AS flows, sum(rejected)::INTEGER AS rejected
+      FROM (SELECT ${bucketStartMs('bucket', bucket)} AS t, action, log_status, iface, bytes, packets, flows, rejected FROM ${src})
       GROUP BY GROUPING SETS ((t), (action, log_status), (iface)))
     SELECT
       (SELECT coalesce(list({'t': t, 'bytes': bytes, 'packets': packets, 'flows': flows, 'rejected': rejected} ORDER BY t), []) FROM g WHERE grouped = 7) AS series,
@@ -97,17 +113,26 @@ export async function vpc(s: Store, r: Range) {
         SELECT coalesce(action::VARCHAR, log_status::VARCHAR) AS k, sum(flows)::INTEGER AS n FROM g WHERE grouped = 9 GROUP BY 1)) AS actions,
       (SELECT coalesce(list({'eni': eni, 'account': account, 'region': region, 'bytes': bytes, 'flows': flows} ORDER BY bytes DESC, eni, account, region), []) FROM (
         SELECT i.eni, i.account, i.region, sum(g.bytes)::BIGINT AS bytes, sum(g.flows)::INTEGER AS flows FROM g LEFT JOIN flow_interfaces i USING (iface)
-        WHERE g.grouped = 14 GROUP BY ALL ORDER BY bytes DESC, eni, account, region LIMIT 15)) AS "byEni"`, [r.from, r.to, b]);
+        WHERE g.grouped = 14 GROUP BY ALL ORDER BY bytes DESC, eni, account, region LIMIT 15)) AS "byEni"`, p.values);
   const rows = (v: unknown) => (v ?? []) as Record<string, unknown>[];
   return {
     bucketSeconds: b,
     series: rows(row?.series),
     talkers: await topTalkers(s, r),
-    // a row's source is a number or a text, never both: the distinct sources are the sum of the two counts
-    rejectedPorts: await s.query(`SELECT dport, count(*)::INTEGER AS n, (count(DISTINCT src4) + count(DISTINCT src_text))::INTEGER AS sources FROM flows WHERE ${flowsIn} AND ${REJECTED} GROUP BY dport ORDER BY n DESC, dport LIMIT 15`, [r.from, r.to]),
+    rejectedPorts: await rejectedPorts(s, r),
     actions: rows(row?.actions),
     byEni: rows(row?.byEni),
   };
+}
+
+/** The destination ports most rejected, with how many distinct sources were rejected on each. */
+async function rejectedPorts(s: Store, r: Range) {
+  const p = new Params();
+  const src = flowSource(await planRange(s, 'pairs', r), p);
+  // a row's source is a number or a text, never both: the distinct sources are the sum of the two counts (a
+  // source is counted for a port when any of its rows there has a rejected flow)
+  return s.query(`SELECT dport, sum(rejected)::INTEGER AS n, (count(DISTINCT src4) + count(DISTINCT src_text))::INTEGER AS sources FROM ${src}
+      WHERE rejected > 0 GROUP BY dport ORDER BY n DESC, dport LIMIT 15`, p.values);
 }
 
 export async function ipPivot(s: Store, ip: string, r: Range) {
@@ -115,25 +140,51 @@ export async function ipPivot(s: Store, ip: string, r: Range) {
   // Plain IPv4 text is only ever stored as its number (exact: 10.0.1.1 is not 10.0.1.10); anything else as text.
   // A CIDR search would be a range on the numbers: src4 BETWEEN ipv4('10.0.0.0') AND ipv4('10.0.255.255').
   const n = ipv4Number(ip);
-  const [src, dst, value] = n >= 0 ? ['src4 = $3::UINTEGER', 'dst4 = $3::UINTEGER', n] : ['src_text = $3', 'dst_text = $3', ip];
-  const where = `ts BETWEEN ${T(1)} AND ${T(2)} AND (${src} OR ${dst})`;
-  // one statement: the address's flows are found once (a scan of the range) and each panel is derived from them
-  const [row] = await s.query(`WITH m AS MATERIALIZED (
-        SELECT ts, object_id, idx, src4, src_text, dst4, dst_text, sport, dport, proto, packets, bytes, action, iface, (${src}) AS outgoing FROM flows WHERE ${where})
+  const address = (p: Params) => {
+    const v = n >= 0 ? `${p.add(n)}::UINTEGER` : p.add(ip);
+    return n >= 0 ? [`src4 = ${v}`, `dst4 = ${v}`] : [`src_text = ${v}`, `dst_text = ${v}`];
+  };
+  // summary and peers from one statement over the address's pair rows (rollups and the flows around them)
+  const p = new Params();
+  const [src, dst] = address(p);
+  const m = flowSource(await planRange(s, 'pairs', r), p, `${src} OR ${dst}`);
+  const [row] = await s.query(`WITH m AS MATERIALIZED (SELECT *, (${src}) AS outgoing FROM ${m})
     SELECT
-      (SELECT {'flows': count(*)::INTEGER, 'bytes': sum(bytes)::BIGINT, 'rejected': count(*) FILTER (WHERE ${REJECTED})::INTEGER, 'ports': count(DISTINCT dport)::INTEGER,
-        'first': epoch_ms(min(ts)), 'last': epoch_ms(max(ts))} FROM m) AS summary,
+      (SELECT {'flows': coalesce(sum(flows), 0)::INTEGER, 'bytes': sum(bytes)::BIGINT, 'rejected': coalesce(sum(rejected), 0)::INTEGER, 'ports': count(DISTINCT dport)::INTEGER,
+        'first': epoch_ms(min(first_ts)), 'last': epoch_ms(max(last_ts))} FROM m) AS summary,
       (SELECT coalesce(list({'peer': ip_text(p4, pt), 'bytes': bytes, 'flows': flows} ORDER BY bytes DESC, p4, pt), []) FROM (
-        SELECT CASE WHEN outgoing THEN dst4 ELSE src4 END AS p4, CASE WHEN outgoing THEN dst_text ELSE src_text END AS pt, sum(bytes)::BIGINT bytes, count(*)::INTEGER flows
+        SELECT CASE WHEN outgoing THEN dst4 ELSE src4 END AS p4, CASE WHEN outgoing THEN dst_text ELSE src_text END AS pt, sum(bytes)::BIGINT bytes, sum(flows)::INTEGER flows
         FROM m GROUP BY 1, 2 ORDER BY bytes DESC, p4, pt LIMIT 15)) AS peers,
-      (SELECT coalesce(list({'t': epoch_ms(f.ts), 'src': ip_text(f.src4, f.src_text), 'sport': f.sport, 'dst': ip_text(f.dst4, f.dst_text), 'dport': f.dport, 'proto': f.proto,
-          'packets': f.packets, 'bytes': f.bytes, 'action': f.action::VARCHAR, 'eni': i.eni, 'account': i.account, 'region': i.region} ORDER BY f.ts DESC, f.object_id, f.idx), [])
-        FROM (SELECT * FROM m ORDER BY ts DESC, object_id, idx LIMIT 200) f LEFT JOIN flow_interfaces i USING (iface)) AS flows`, [r.from, r.to, value]);
+      (SELECT coalesce(list({'h': h, 'n': n} ORDER BY h DESC), []) FROM (
+        SELECT epoch_ms(time_bucket(INTERVAL 1 HOUR, bucket)) AS h, sum(flows)::BIGINT AS n FROM m GROUP BY 1)) AS hours`, p.values);
+  // the newest 200 of the address's flows: only from the hour where, counting back from the newest, the
+  // address's rows reach 200 (every flow left out is older than those); a scan of the range otherwise
+  const newest = async (w: Range) => {
+    const q = new Params();
+    const [qs, qd] = address(q);
+    const where = `ts BETWEEN make_timestamp(${q.add(w.from)}::BIGINT * 1000) AND make_timestamp(${q.add(w.to)}::BIGINT * 1000) AND (${qs} OR ${qd})`;
+    const [x] = await s.query(`SELECT coalesce(list({'t': epoch_ms(f.ts), 'src': ip_text(f.src4, f.src_text), 'sport': f.sport, 'dst': ip_text(f.dst4, f.dst_text), 'dport': f.dport, 'proto': f.proto,
+          'packets': f.packets, 'bytes': f.bytes, 'action': f.action::VARCHAR, 'eni': i.eni, 'account': i.account, 'region': i.region} ORDER BY f.ts DESC, f.object_id, f.idx), []) AS flows
+        FROM (SELECT * FROM flows WHERE ${where} ORDER BY ts DESC, object_id, idx LIMIT 200) f LEFT JOIN flow_interfaces i USING (iface)`, q.values);
+    return (x?.flows ?? []) as Record<string, unknown>[];
+  };
+  let from = r.from;
+  let seen = 0;
+  for (const { h, n: count } of (row?.hours ?? []) as { h: number; n: number | string }[]) {
+    seen += Number(count);
+    if (seen >= 200) {
+      from = Math.max(r.from, Number(h));
+      break;
+    }
+  }
+  let flows = await newest({ from, to: r.to });
+  // rows taken back between the two statements: the window may hold fewer than counted
+  if (flows.length < 200 && from > r.from) flows = await newest(r);
   return {
     ip,
     summary: (row?.summary ?? {}) as Record<string, unknown>,
     peers: (row?.peers ?? []) as Record<string, unknown>[],
-    flows: (row?.flows ?? []) as Record<string, unknown>[],
+    flows,
     // exact: the address fields, or the whole address in the text (10.0.1.1 never matches 10.0.1.10), in the range
     alerts: await s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account FROM alerts
         WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND (src_ip = $3 OR dst_ip = $3 OR (contains(description, $3) AND regexp_matches(description, $4)) OR (contains(json, $3) AND regexp_matches(json, $4)))

@@ -4,6 +4,8 @@
  * their time range), `open_objects` (objects with rows committed while still being read: a crash takes them
  * back on the next open), the interface dictionary's new entries (written before the flows that use them),
  * and the deletes that take an object's rows back (a re-read replaces its earlier rows; a discarded read goes).
+ * Every change marks the rollup hours it touches first (rollups.ts): a commit the hours of its rows, a delete
+ * the hours of the rows it takes.
  */
 import type { DuckDBAppender } from '@duckdb/node-api';
 import type { EventBatch } from '../shared/events.js';
@@ -13,6 +15,7 @@ import type { EarlierRead, Reading } from './health-rows.js';
 import { InterfaceDictionary } from './interface-dictionary.js';
 import { objectKey } from './addresses.js';
 import { put, sqlTimestamp } from './sql.js';
+import { HOUR_MS, markRowsDirty, type FlowRollups } from './rollups.js';
 import type { FlowColumns } from './store-rows.js';
 
 /**
@@ -29,6 +32,9 @@ export const readingKey = (o: { bucket: string; key: string }) => `${o.bucket}\n
 
 export class FlowWriter {
   readonly #db: StoreDatabase;
+  readonly #rollups: FlowRollups;
+  /** hours (floor(ms / HOUR_MS)) of the rows handed since the last commit */
+  readonly #hours = new Set<number>();
   readonly #interfaces = new InterfaceDictionary();
   /** open appender of the flows table and the chunk writer that feeds it (rows are committed by `commit`) */
   #appender: DuckDBAppender | undefined;
@@ -42,8 +48,9 @@ export class FlowWriter {
   /** interface numbers of the batch being added */
   #iface = new Uint32Array(0);
 
-  constructor(db: StoreDatabase) {
+  constructor(db: StoreDatabase, rollups: FlowRollups) {
     this.#db = db;
+    this.#rollups = rollups;
     db.onClose(async () => {
       this.#appender?.closeSync();
       this.#appender = undefined;
@@ -74,6 +81,8 @@ export class FlowWriter {
   /** Deletes an object's flow rows, only in the given time range when it is known (see replaceEarlierRead). */
   async #drop(id: bigint, range?: { first: number; last: number }): Promise<void> {
     const within = range ? ` AND ts BETWEEN ${sqlTimestamp(range.first)} AND ${sqlTimestamp(range.last)}` : '';
+    if (range) await this.#rollups.markRange(this.#db.conn, range.first, range.last);
+    else await markRowsDirty(this.#db.conn, `object_id = ${id}`);
     await this.#db.conn.run(`DELETE FROM flows WHERE object_id = ${id}${within}`);
   }
 
@@ -86,15 +95,21 @@ export class FlowWriter {
       this.#reading.set(key, reading);
     }
     const start = flows.start;
+    let hour = NaN;
+    const hours = new Set<number>();
     for (let r = 0; r < flows.rows; r++) {
       const t = start[r]!;
       if (t !== t) reading.untimed = true;
       else {
         if (t < reading.first) reading.first = t;
         if (t > reading.last) reading.last = t;
+        // rows of a batch mostly share their hour: the set is touched when it changes
+        const h = Math.floor(t / HOUR_MS);
+        if (h !== hour) hours.add((hour = h));
       }
     }
     reading.rows += flows.rows;
+    for (const h of hours) this.#hours.add(h);
     if (this.#iface.length < flows.rows) this.#iface = new Uint32Array(flows.rows);
     this.#interfaces.idsOf(flows.places, flows.place, flows.rows, this.#iface);
     let w = await this.#writer();
@@ -102,6 +117,8 @@ export class FlowWriter {
       const room = COMMIT_ROWS - w.handedRows - w.pendingRows;
       if (room <= 0) {
         await this.commit();
+        // the rest of the batch is committed later: its hours are marked again then (a refresh may come between)
+        for (const h of hours) this.#hours.add(h);
         w = await this.#writer();
         continue;
       }
@@ -127,6 +144,9 @@ export class FlowWriter {
     const w = this.#chunks;
     if (!w || w.handedRows + w.pendingRows === 0) return;
     await this.#interfaces.write(this.#db.conn);
+    // before the rows become visible: a reader then treats their hours as raw until they are refreshed
+    await this.#rollups.markHours(this.#db.conn, this.#hours);
+    this.#hours.clear();
     const a = await (this.#openAppender ??= this.#db.conn.createAppender('open_objects'));
     // from here to the commit nothing awaits, so no rows arrive for an object missing from the list
     const open = [...this.#reading.values()].map((r) => r.id).filter((id) => !this.#listedOpen.has(id));

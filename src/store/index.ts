@@ -12,7 +12,8 @@
  * - store-open.ts: tables, format conversion, crash clean-up on open;
  * - flow-writer.ts (with flow-chunk-writer.ts, interface-dictionary.ts): flow rows, commits, open_objects, the
  *   deletes that take an object's rows back;
- * - health-rows.ts: the objects table; alerts-findings.ts: alerts and findings; retention.ts: pruning by age.
+ * - health-rows.ts: the objects table; alerts-findings.ts: alerts and findings; retention.ts: pruning by age;
+ * - rollups.ts: the flow rollups the dashboard reads, refreshed here off the commits (see `#scheduleRefresh`).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ import { FlowWriter } from './flow-writer.js';
 import { HealthRows, type ObjectHealth } from './health-rows.js';
 import { AlertRows, FindingRows } from './alerts-findings.js';
 import { pruneByAge } from './retention.js';
+import { FlowRollups, type RefreshOptions, type RefreshOutcome } from './rollups.js';
 
 export { reopenDatabase } from './database.js';
 export { sqlString } from './sql.js';
@@ -34,6 +36,22 @@ export type { ObjectHealth } from './health-rows.js';
 type Row = Record<string, unknown>;
 
 const OUT_OF_MEMORY = 'the store ran out of memory';
+
+/**
+ * When dirty rollup hours are recomputed while collecting: at most every `everyMs`, hours no commit touched for
+ * `quietMs` (the hour being collected keeps changing: recomputing it at every commit would redo its rows again
+ * and again), at most `maxHours` a pass, and no hour started after `budgetMs` (the collector's writes wait for a
+ * pass: an hour of 580k flows takes ~0.3 s; a store catching up, every hour dirty, is refreshed a second's worth
+ * every `everyMs`).
+ */
+export interface RollupRefreshPolicy {
+  everyMs: number;
+  quietMs: number;
+  maxHours: number;
+  budgetMs?: number;
+}
+
+export const ROLLUP_REFRESH: RollupRefreshPolicy = { everyMs: 30_000, quietMs: 120_000, maxHours: 24, budgetMs: 1_000 };
 
 /**
  * What the rest of the product uses of the store (`EmbeddedStore` implements it), so that the store can move to a
@@ -60,11 +78,58 @@ export class EmbeddedStore implements Store {
   readonly #health = new HealthRows();
   readonly #alerts = new AlertRows();
   readonly #findings = new FindingRows();
+  readonly #rollups: FlowRollups;
+  readonly #refreshPolicy: RollupRefreshPolicy | false;
+  #refreshing: Promise<unknown> | undefined;
+  #lastRefresh = 0;
+  #refreshTimer: ReturnType<typeof setInterval> | undefined;
+  /** the last background refresh's failure (the hours stay dirty: answers stay right, read from flows) */
+  rollupError: Error | undefined;
 
-  constructor(db: StoreDatabase, cfg: StoreConfig, flows: FlowWriter) {
+  constructor(db: StoreDatabase, cfg: StoreConfig, flows: FlowWriter, rollups: FlowRollups, refresh: RollupRefreshPolicy | false = ROLLUP_REFRESH) {
     this.#db = db;
     this.#cfg = cfg;
     this.#flows = flows;
+    this.#rollups = rollups;
+    this.#refreshPolicy = db.readOnly ? false : refresh;
+    // an idle collector flushes nothing: the timer refreshes what the last commits left
+    if (this.#refreshPolicy) {
+      this.#refreshTimer = setInterval(() => this.#scheduleRefresh(), this.#refreshPolicy.everyMs);
+      this.#refreshTimer.unref();
+    }
+  }
+
+  /**
+   * A pass of the rollup refresher after the writes queued before it, unless one is queued or ran less than
+   * `everyMs` ago. Not awaited by the flush: the collector's group commit does not wait for it (its next
+   * writes do, behind it in the writer queue: a pass is bounded by `maxHours`).
+   */
+  #scheduleRefresh(): void {
+    const policy = this.#refreshPolicy;
+    if (!policy || this.#refreshTimer === undefined || this.#refreshing || Date.now() - this.#lastRefresh < policy.everyMs) return;
+    this.#refreshing = this.#db
+      .exclusive(() => this.#rollups.refresh(this.#db.conn, { quietMs: policy.quietMs, maxHours: policy.maxHours, ...(policy.budgetMs === undefined ? {} : { budgetMs: policy.budgetMs }) }))
+      .then(
+        () => (this.rollupError = undefined),
+        (e: Error) => (this.rollupError = e),
+      )
+      .finally(() => {
+        this.#lastRefresh = Date.now();
+        this.#refreshing = undefined;
+      });
+  }
+
+  /** Recomputes every dirty rollup hour now (tests, the benchmark, and tools that want them current). */
+  refreshRollups(opts: RefreshOptions = {}): Promise<RefreshOutcome> {
+    return this.#db.exclusive(() => this.#rollups.refresh(this.#db.conn, opts));
+  }
+
+  /** Marks every hour holding flows and recomputes them all (after flows were written around the writer). */
+  rebuildRollups(): Promise<RefreshOutcome> {
+    return this.#db.exclusive(async () => {
+      await this.#rollups.markAll(this.#db.conn);
+      return this.#rollups.refresh(this.#db.conn);
+    });
   }
 
   get readOnly(): boolean {
@@ -125,6 +190,7 @@ export class EmbeddedStore implements Store {
     } catch (e) {
       throw this.#explain(e as Error);
     }
+    this.#scheduleRefresh();
   }
 
   /** DuckDB's out-of-memory errors, with the setting to raise. */
@@ -165,6 +231,8 @@ export class EmbeddedStore implements Store {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#refreshTimer);
+    this.#refreshTimer = undefined;
     await this.flush();
     await this.#db.exclusive(() => this.#db.close());
   }
@@ -176,6 +244,8 @@ export interface OpenOptions {
   /** tests: open the database again after that many flow rows instead of REOPEN_ROWS, with this function */
   reopenRows?: number;
   reopen?: typeof reopenDatabase;
+  /** when dirty rollup hours are recomputed in the background (false: only by refreshRollups) */
+  rollupRefresh?: RollupRefreshPolicy | false;
 }
 
 /** Opens (creating) the store of a data directory. */
@@ -205,9 +275,10 @@ export async function openStore(dataDir: string, cfg: StoreConfig, opts: OpenOpt
     reopen: opts.reopen ?? reopenDatabase,
     afterReopen: () => flows!.load(),
   });
-  flows = new FlowWriter(db);
+  const rollups = new FlowRollups();
+  flows = new FlowWriter(db, rollups);
   if (!readOnly) await flows.load();
-  const store = new EmbeddedStore(db, cfg, flows);
+  const store = new EmbeddedStore(db, cfg, flows, rollups, opts.rollupRefresh);
   if (!readOnly) await store.loadHealthKeys();
   return store;
 }

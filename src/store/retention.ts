@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { StoreConfig } from '../config/types.js';
+import { pruneRollups } from './rollups.js';
 
 /** Deletes what is older than the horizons; true when flows were pruned (the interface dictionary shrank). */
 export async function pruneByAge(conn: DuckDBConnection, cfg: StoreConfig, now: Date): Promise<boolean> {
@@ -15,7 +16,17 @@ export async function pruneByAge(conn: DuckDBConnection, cfg: StoreConfig, now: 
     await conn.run(`DELETE FROM objects WHERE processed_at < $1::TIMESTAMP - INTERVAL (${cfg.alertRetentionDays}) DAY`, at);
   }
   if (cfg.flowRetentionDays <= 0) return false;
-  await conn.run(`DELETE FROM flows WHERE ts < $1::TIMESTAMP - INTERVAL (${cfg.flowRetentionDays}) DAY`, at);
+  const horizon = `$1::TIMESTAMP - INTERVAL (${cfg.flowRetentionDays}) DAY`;
+  // flows and their rollups in one transaction: a reader sees both pruned or neither (rollups.ts)
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    await pruneRollups(conn, horizon, at);
+    await conn.run(`DELETE FROM flows WHERE ts < ${horizon}`, at);
+    await conn.run('COMMIT');
+  } catch (e) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
   await conn.run('DELETE FROM flow_interfaces WHERE iface NOT IN (SELECT DISTINCT iface FROM flows WHERE iface IS NOT NULL)');
   return true;
 }

@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { BASE_SCHEMA, FLOW_SCHEMA, MACROS, STORE_FORMAT, VIEWS, flowsTable } from './schema.js';
+import { markRowsDirty, prepareRollups } from './rollups.js';
 
 async function exists(conn: DuckDBConnection, table: string): Promise<boolean> {
   return (await conn.runAndReadAll(`SELECT 1 FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = '${table}'`)).getRows().length > 0;
@@ -80,7 +81,11 @@ export async function prepareDatabase(conn: DuckDBConnection, path: string): Pro
   for (const sql of FLOW_SCHEMA) await conn.run(sql);
   for (const sql of VIEWS) await conn.run(sql);
   if (format !== STORE_FORMAT) await recordFormat(conn);
+  await prepareRollups(conn);
   // rows of objects whose read was cut off by a crash after part of them was committed: they are read again
+  // (their hours' rollups marked first, see rollups.ts)
+  const [open] = (await conn.runAndReadAll('SELECT count(*) FROM open_objects')).getRows();
+  if (Number(open?.[0] ?? 0) > 0) await markRowsDirty(conn, 'object_id IN (SELECT object_id FROM open_objects)');
   await conn.run('DELETE FROM flows WHERE object_id IN (SELECT object_id FROM open_objects)');
   await conn.run('DELETE FROM open_objects');
 }

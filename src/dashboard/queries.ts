@@ -85,7 +85,10 @@ export async function overview(s: Store, r: Range) {
   const topRules = rows(row?.topRules);
   // a rule whose first alert has no description: its first alert that has one, as any_value would find it
   for (const rule of topRules.filter((x) => x.description === null)) {
-    const [d] = await s.query(`SELECT arg_min(description, rowid) AS description FROM ${alertsInRange(1, 2)} WHERE rule_id IS NOT DISTINCT FROM $3 AND description IS NOT NULL`, [r.from, r.to, rule.rule_id as string]);
+    const [d] = await s.query(`SELECT arg_min(description, rid) AS description FROM (
+        SELECT rowid AS rid, description, rule_id FROM alerts WHERE event_ts BETWEEN ${T(1)} AND ${T(2)}
+        UNION ALL SELECT rowid, description, rule_id FROM alerts WHERE event_ts IS NULL AND ts BETWEEN ${T(1)} AND ${T(2)})
+      WHERE rule_id IS NOT DISTINCT FROM $3 AND description IS NOT NULL`, [r.from, r.to, rule.rule_id as string | null]);
     rule.description = d?.description ?? null;
   }
   return {

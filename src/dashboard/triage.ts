@@ -55,7 +55,7 @@ export async function triageQueue(s: Store, log: TriageLog, r: Range, f: QueueFi
   const band = f.band === undefined ? undefined : bind(f.band);
   const branches: string[] = [];
   if (f.kind === undefined || f.kind === 'alert') branches.push(`SELECT 'alert' AS kind, rid, id, ats FROM ${ALERTS_IN} WHERE source IS DISTINCT FROM 'guardduty'${band ? ` AND ${ALERT_BAND} = ${band}` : ''}`);
-  if (f.kind === undefined || f.kind === 'finding') branches.push(`SELECT 'finding', rowid, id, last_seen FROM findings WHERE last_seen BETWEEN ${T(1)} AND ${T(2)}${band ? ` AND ${FINDING_BAND} = ${band}` : ''}`);
+  if (f.kind === undefined || f.kind === 'finding') branches.push(`SELECT 'finding' AS kind, rowid AS rid, id, last_seen AS ats FROM findings WHERE last_seen BETWEEN ${T(1)} AND ${T(2)}${band ? ` AND ${FINDING_BAND} = ${band}` : ''}`);
   const where: string[] = [];
   if (f.status) where.push(`status = ${bind(f.status)}`);
   if (f.assignee) where.push(`assignee = ${bind(f.assignee)}`);

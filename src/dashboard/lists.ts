@@ -118,7 +118,6 @@ export const addressCondition = (v: string, re: string): string =>
   `(src_ip = ${v} OR dst_ip = ${v} OR CASE WHEN contains(description, ${v}) THEN regexp_matches(description, ${re}) ELSE false END
     OR CASE WHEN contains(json, ${v}) THEN regexp_matches(json, ${re}) ELSE false END)`;
 
-
 /** The `ip` parameter: required, at most 100 characters (an IPv6 address with a zone is under 64). */
 function address(query: Query, what: string): string {
   const ip = single(query, 'ip');

@@ -14,7 +14,6 @@ import { bucketSeconds, bucketStartMs, type Range } from './queries.js';
 import { ALERT_BAND, FINDING_BAND } from './triage.js';
 import { BadParameter } from './params.js';
 import { readId } from './triage-params.js';
-import { alertsInRange } from './alert-range.js';
 import { flowSource, Params, planRange, type RollupShape } from './flow-sources.js';
 import { HOUR_MS, TIME_BUCKET_MS } from '../store/rollups.js';
 
@@ -37,6 +36,8 @@ interface Where {
   sql: string;
   value: Param;
   value2?: Param;
+  /** a filter on plain columns (no text searched): reading its rows again costs less than keeping them */
+  columns?: true;
 }
 
 /**
@@ -104,7 +105,7 @@ interface Plan {
 async function plan(s: Store, kind: EntityKind, value: string): Promise<Plan> {
   switch (kind) {
     case 'account':
-      return { alerts: { sql: 'account = ?', value }, findings: { sql: 'account = ?', value }, flows: await interfaceFlows(s, 'account = ?', value), facts: {} };
+      return { alerts: { sql: 'account = ?', value, columns: true }, findings: { sql: 'account = ?', value }, flows: await interfaceFlows(s, 'account = ?', value), facts: {} };
     case 'eni':
       return { alerts: { sql: 'position(? IN json) > 0', value: needle(value) }, findings: { sql: 'position(? IN json) > 0', value: needle(value) }, flows: await interfaceFlows(s, 'eni = ?', value), facts: {} };
     case 'port':
@@ -146,7 +147,7 @@ async function plan(s: Store, kind: EntityKind, value: string): Promise<Plan> {
       return { alerts: { sql: `source = 'guardduty' AND position(?2 IN json) > 0 AND json_extract_string(json, '$.data.aws.type') = ?`, value, value2: needle(value) }, findings: { sql: 'type = ?', value }, facts: {} };
     case 'rule':
       return {
-        alerts: { sql: 'rule_id = ?', value },
+        alerts: { sql: 'rule_id = ?', value, columns: true },
         findings: { sql: `id IN (SELECT json_extract_string(json, '$.data.aws.id') FROM alerts WHERE rule_id = ? AND source = 'guardduty')`, value },
         facts: {},
       };
@@ -160,27 +161,37 @@ const bind = (w: Where | FlowWhere, i: number, j = i) => w.sql.replaceAll('?2', 
 export async function entityPage(s: Store, kind: EntityKind, value: string, r: Range) {
   const p = await plan(s, kind, value);
   const b = bucketSeconds(r, 120);
-  // One statement for the alert and finding panels: the matching rows are found once (a JSON match scans every
-  // alert's text) and each panel is derived from them. $1 from, $2 to, $3 the alert filter's value, $4 the
-  // findings', $5 the bucket, $6 the alert filter's second value.
-  const [row] = await s.query(`WITH m AS MATERIALIZED (
-        SELECT id, ats, level, rule_id, description, source, account, src_ip, dst_ip FROM ${alertsInRange(1, 2)}
+  // One statement for the alert and finding panels. The matching alerts are kept small (rowid, time, id, level,
+  // addresses): found once (MATERIALIZED) when finding them searches every alert's text, read again for each use
+  // when the filter is on plain columns (an account can have millions of alerts in a day, too many to keep under
+  // the store's memory limit). The counts, timeline and addresses come from one grouping of them (GROUPING(t, k,
+  // src_ip, dst_ip) tells the sets apart: 3 = (t, k), 13 = (src_ip), 14 = (dst_ip)); only the 200 alerts listed are
+  // read whole, by rowid. $1 from, $2 to, $3 the alert filter's value, $4 the findings', $5 the bucket, $6 the alert
+  // filter's second value.
+  const [row] = await s.query(`WITH a AS ${p.alerts.columns ? 'NOT MATERIALIZED' : 'MATERIALIZED'} (
+        SELECT rid, ats, id, level, src_ip, dst_ip FROM (
+          SELECT rowid AS rid, event_ts AS ats, * FROM alerts WHERE event_ts BETWEEN ${T(1)} AND ${T(2)}
+          UNION ALL SELECT rowid AS rid, ts AS ats, * FROM alerts WHERE event_ts IS NULL AND ts BETWEEN ${T(1)} AND ${T(2)})
         WHERE ${bind(p.alerts, 3, 6)}),
+      g AS MATERIALIZED (
+        SELECT grouping(t, k, src_ip, dst_ip)::INTEGER AS grouped, t, k, src_ip, dst_ip, count(*)::INTEGER AS n
+        FROM (SELECT ${bucketStartMs('ats', `$5`)} AS t, ${ALERT_BAND} AS k, src_ip, dst_ip FROM a)
+        GROUP BY GROUPING SETS ((t, k), (src_ip), (dst_ip))),
+      listed AS (SELECT rid FROM a ORDER BY ats DESC, id LIMIT 200),
       f AS MATERIALIZED (
         SELECT id, type, severity, title, account, instance_id, user_name, remote_ip, country, port, first_seen, last_seen, count, json_array_length(history)::INTEGER AS updates
         FROM findings WHERE last_seen BETWEEN ${T(1)} AND ${T(2)} AND ${bind(p.findings, 4)})
     SELECT
-      (SELECT count(*)::INTEGER FROM m) AS "alertCount",
+      (SELECT coalesce(sum(n), 0)::INTEGER FROM g WHERE grouped = 3) AS "alertCount",
       (SELECT coalesce(list(x ORDER BY x.t DESC, x.id), []) FROM (
-        SELECT id, epoch_ms(ats) AS t, level, rule_id, description, source, account, src_ip, dst_ip FROM m ORDER BY ats DESC, id LIMIT 200) x) AS alerts,
-      (SELECT coalesce(list(x ORDER BY x.t, x.k), []) FROM (
-        SELECT ${bucketStartMs('ats', `$5`)} AS t, ${ALERT_BAND} AS k, count(*)::INTEGER AS n FROM m GROUP BY ALL) x) AS "alertTimeline",
+        SELECT id, epoch_ms(coalesce(event_ts, ts)) AS t, level, rule_id, description, source, account, src_ip, dst_ip FROM alerts WHERE rowid IN (SELECT rid FROM listed)) x) AS alerts,
+      (SELECT coalesce(list({'t': t, 'k': k, 'n': n} ORDER BY t, k), []) FROM g WHERE grouped = 3) AS "alertTimeline",
       (SELECT coalesce(list(x ORDER BY x.last_seen DESC, x.id), []) FROM (
         SELECT * REPLACE (epoch_ms(first_seen) AS first_seen, epoch_ms(last_seen) AS last_seen) FROM f ORDER BY last_seen DESC, id LIMIT 100) x) AS findings,
       (SELECT coalesce(list(x ORDER BY x.t, x.k), []) FROM (
         SELECT ${bucketStartMs('last_seen', `$5`)} AS t, ${FINDING_BAND} AS k, count(*)::INTEGER AS n FROM f GROUP BY ALL) x) AS "findingTimeline",
       (SELECT coalesce(list(x ORDER BY x.n DESC, x.ip), []) FROM (
-        SELECT ip, count(*)::INTEGER AS n FROM (SELECT src_ip AS ip FROM m UNION ALL SELECT dst_ip FROM m UNION ALL SELECT remote_ip FROM f)
+        SELECT ip, sum(n)::INTEGER AS n FROM (SELECT src_ip AS ip, n FROM g WHERE grouped = 13 UNION ALL SELECT dst_ip, n FROM g WHERE grouped = 14 UNION ALL SELECT remote_ip, 1 FROM f)
         WHERE ip IS NOT NULL GROUP BY ip ORDER BY n DESC, ip LIMIT 15) x) AS addresses`, [r.from, r.to, p.alerts.value, p.findings.value, b, ...(p.alerts.value2 === undefined ? [] : [p.alerts.value2])]);
   const out: Row = { kind, value, facts: p.facts, bucketSeconds: b, ...row, hasFlows: p.flows !== undefined };
   if (p.flows) {

@@ -42,13 +42,24 @@ interface Listing {
   where?: (query: Query, params: (string | number)[]) => string[];
   /** rows (a page) are read from a subquery and then joined (flows → their interface) */
   wrap?: (inner: string) => string;
+  /**
+   * the listing's rows carry their table's `rowid` as `rid` (alerts): a listing with conditions from the request
+   * then finds its rows once for both the page and the total (see onePass)
+   */
+  rowids?: { table: string; select: string; hidden: string };
 }
 
 const T = (i: number) => `make_timestamp($${i}::BIGINT * 1000)`;
-const ALERT_TIME = 'coalesce(event_ts, ts)';
-const ALERTS_IN = `FROM alerts WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)}`;
-const ALERT_SELECT = `id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account, region, src_ip, dst_ip`;
-const ALERT_SORTS = { t: ALERT_TIME, level: 'level', rule_id: 'rule_id', description: 'description', source: 'source', account: 'account', region: 'region', src_ip: 'src_ip', dst_ip: 'dst_ip' };
+/**
+ * Alerts in the range with their time as `ats` (coalesce(event_ts, ts)) and their `rowid` as `rid`: two halves on
+ * plain columns, so DuckDB's zone maps skip the row groups outside the range (alert-range.ts says why).
+ */
+const ALERTS_IN = `FROM (SELECT rowid AS rid, *, event_ts AS ats FROM alerts WHERE event_ts BETWEEN ${T(1)} AND ${T(2)}
+    UNION ALL SELECT rowid AS rid, *, ts AS ats FROM alerts WHERE event_ts IS NULL AND ts BETWEEN ${T(1)} AND ${T(2)}) WHERE true`;
+const ALERT_SELECT = `id, epoch_ms(ats) AS t, level, rule_id, description, source, account, region, src_ip, dst_ip`;
+const ALERT_SORTS = { t: 'ats', level: 'level', rule_id: 'rule_id', description: 'description', source: 'source', account: 'account', region: 'region', src_ip: 'src_ip', dst_ip: 'dst_ip' };
+/** a page of alerts read back by rowid (the same columns as ALERT_SELECT, the time computed again) */
+const ALERT_ROWS = { table: 'alerts', select: `rowid AS rid, coalesce(event_ts, ts) AS ats, ${ALERT_SELECT}`, hidden: 'rid, ats' };
 export const MAX_LIMIT = 1000;
 const MAX_OFFSET = 10_000_000;
 
@@ -75,6 +86,7 @@ const cloudtrailAlerts = (selection: AlertSelection): Listing => ({
   defaultSort: 't',
   defaultDir: 'desc',
   tieBreak: 'id',
+  rowids: ALERT_ROWS,
   where: (query, params) => [alertSelectionSql(selection, params), ...searchWhere(query, params)],
 });
 
@@ -97,7 +109,15 @@ export function addressPattern(ip: string): string {
   return ip.includes(':') ? `(^|[^0-9A-Fa-f:])${escaped}($|[^0-9A-Fa-f:])` : `(^|[^0-9A-Za-z.])${escaped}($|[^0-9A-Za-z.]|\\.($|[^0-9]))`;
 }
 
-/** `ip` (the address page): alerts whose fields hold it, or whose description or whole alert names it. */
+/**
+ * `ip` (the address page): alerts whose fields hold it, or whose description or whole alert names it; `v` and `re`
+ * are the parameters holding the address and its addressPattern. The plain substring test first (CASE: DuckDB
+ * keeps that order): it is cheap and rules out almost every row before the regular expression runs.
+ */
+export const addressCondition = (v: string, re: string): string =>
+  `(src_ip = ${v} OR dst_ip = ${v} OR CASE WHEN contains(description, ${v}) THEN regexp_matches(description, ${re}) ELSE false END
+    OR CASE WHEN contains(json, ${v}) THEN regexp_matches(json, ${re}) ELSE false END)`;
+
 /** The `ip` parameter: required, at most 100 characters (an IPv6 address with a zone is under 64). */
 function address(query: Query, what: string): string {
   const ip = single(query, 'ip');
@@ -111,7 +131,7 @@ function addressAlerts(query: Query, params: (string | number)[]): string[] {
   params.push(ip, addressPattern(ip));
   const [v, re] = [`$${params.length - 1}`, `$${params.length}`];
   // the plain substring test first: it is cheap and rules out almost every row before the regex runs
-  return [`(src_ip = ${v} OR dst_ip = ${v} OR (contains(description, ${v}) AND regexp_matches(description, ${re})) OR (contains(json, ${v}) AND regexp_matches(json, ${re})))`, ...searchWhere(query, params)];
+  return [addressCondition(v, re), ...searchWhere(query, params)];
 }
 
 function addressFlows(query: Query, params: (string | number)[]): string[] {
@@ -126,8 +146,8 @@ function addressFlows(query: Query, params: (string | number)[]): string[] {
 const FLOW_SORTS = { t: 'ts', src: 'src4', sport: 'sport', dst: 'dst4', dport: 'dport', proto: 'proto', packets: 'packets', bytes: 'bytes', action: 'action' };
 
 export const LISTINGS: Record<string, Listing> = {
-  alerts: { from: ALERTS_IN, select: ALERT_SELECT, sorts: ALERT_SORTS, defaultSort: 't', defaultDir: 'desc', tieBreak: 'id', where: searchWhere },
-  'ip-alerts': { from: ALERTS_IN, select: ALERT_SELECT, sorts: ALERT_SORTS, defaultSort: 'level', defaultDir: 'desc', tieBreak: `${ALERT_TIME} DESC, id`, where: addressAlerts },
+  alerts: { from: ALERTS_IN, select: ALERT_SELECT, sorts: ALERT_SORTS, defaultSort: 't', defaultDir: 'desc', tieBreak: 'id', where: searchWhere, rowids: ALERT_ROWS },
+  'ip-alerts': { from: ALERTS_IN, select: ALERT_SELECT, sorts: ALERT_SORTS, defaultSort: 'level', defaultDir: 'desc', tieBreak: 'ats DESC, id', where: addressAlerts, rowids: ALERT_ROWS },
   'ip-flows': {
     from: `FROM flows WHERE ts BETWEEN ${T(1)} AND ${T(2)}`,
     select: '*',
@@ -175,10 +195,33 @@ export async function list(s: Store, name: string, r: Range, query: Query): Prom
   const from = [l.from, ...extra].join(' AND ');
   // NULLs last whichever way, as a spreadsheet sorts
   const order = `${l.sorts[page.sort]} ${page.dir.toUpperCase()} NULLS LAST, ${l.tieBreak}`;
+  if (l.rowids && extra.length) return onePass(s, l, page, from, order, params);
   const inner = `SELECT ${l.select} ${from} ORDER BY ${order} LIMIT ${page.limit} OFFSET ${page.offset}`;
   // a wrapped page (flows joined to their interface) keeps the order: the sort columns are the inner ones
   const sql = l.wrap ? `${l.wrap(inner)} ORDER BY ${order}` : inner;
   const rows = await s.query(sql, params);
   const count = await s.query(`SELECT count(*)::BIGINT AS n ${from}`, params);
   return { rows, total: Number(count[0]?.n ?? 0), ...page };
+}
+
+/** The columns an ORDER BY of a listing reads (its sort expression and tie-break are column names, with DESC). */
+const orderColumns = (order: string): string[] => [...new Set(order.split(',').map((k) => k.trim().split(/\s+/)[0]!))];
+
+/**
+ * A page and its total from one pass over the rows that match. A search or an address reads every alert's text in
+ * the range (the cost of such a listing), and the page and the count each did it again. Here the matching rows
+ * are found once and kept small (rowid and the sort columns; a MATERIALIZED CTE is computed once for both uses);
+ * the page's rows are then read back by rowid. The total rides on the page's rows; a page past the end has no
+ * rows to carry it and is counted on its own.
+ */
+async function onePass(s: Store, l: Listing, page: Page, from: string, order: string, params: (string | number)[]): Promise<ListResult> {
+  const back = l.rowids!;
+  const sql = `WITH m AS MATERIALIZED (SELECT rid, ${orderColumns(order).join(', ')} ${from}),
+      p AS (SELECT rid FROM m ORDER BY ${order} LIMIT ${page.limit} OFFSET ${page.offset})
+    SELECT * EXCLUDE (${back.hidden}), (SELECT count(*) FROM m)::BIGINT AS tld_total
+    FROM (SELECT ${back.select} FROM ${back.table} WHERE rowid IN (SELECT rid FROM p)) ORDER BY ${order}`;
+  const rows = await s.query(sql, params);
+  const total = rows.length > 0 ? Number(rows[0]!.tld_total) : page.offset === 0 ? 0 : Number((await s.query(`SELECT count(*)::BIGINT AS n ${from}`, params))[0]?.n ?? 0);
+  for (const row of rows) delete row.tld_total;
+  return { rows, total, ...page };
 }

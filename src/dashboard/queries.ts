@@ -7,11 +7,12 @@
  */
 import type { Store } from '../store/index.js';
 import { ipv4Number } from '../store/addresses.js';
-import { addressPattern } from './lists.js';
+import { addressCondition, addressPattern } from './lists.js';
 import { compileSearch } from './search.js';
 import { alertSelectionSql, CLOUDTRAIL_PANELS, type AlertSelection } from './cloudtrail-panels.js';
 import { TIME_BUCKET_MS } from '../store/rollups.js';
 import { flowSource, Params, planRange } from './flow-sources.js';
+import { alertsInRange } from './alert-range.js';
 
 export interface Range {
   from: number;
@@ -48,18 +49,58 @@ export async function dataRange(s: Store): Promise<{ min: number | null; max: nu
 
 const ALERT_TIME = 'coalesce(event_ts, ts)';
 
+/** the overview's level bands, from a rule level */
+const LEVEL_BAND = (level: string) => `CASE WHEN ${level} >= 12 THEN 'critical (12+)' WHEN ${level} >= 8 THEN 'high (8–11)' WHEN ${level} >= 5 THEN 'medium (5–7)' ELSE 'low (≤4)' END`;
+
+const OVERVIEW_COLUMNS = ['t', 'level', 'source', 'rule_id', 'account', 'region', 'src_ip', 'dst_ip'];
+/** GROUPING(OVERVIEW_COLUMNS) of a grouping set: a bit for each column the set leaves out, the first column highest */
+const OVERVIEW_SET = (...set: string[]) => OVERVIEW_COLUMNS.reduce((bits, c, i) => (set.includes(c) ? bits : bits | (1 << (OVERVIEW_COLUMNS.length - 1 - i))), 0);
+
 export async function overview(s: Store, r: Range) {
   const b = bucketSeconds(r, 96);
-  const p = [r.from, r.to, b];
-  const inRange = `${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)}`;
+  // Every alert panel from one scan of the range (grouping sets: a day can hold millions of alerts, and a scan
+  // per panel was most of the page's time), the range as two halves on plain columns (alert-range.ts).
+  // GROUPING(…) tells the sets apart (OVERVIEW_SET); each panel is derived from the small grouped result. A rule's description is its first alert's in the range (the one with the smallest
+  // rowid and a description): read for the ten rules shown only, not for every alert.
+  const [row] = await s.query(`WITH g AS MATERIALIZED (
+      SELECT grouping(${OVERVIEW_COLUMNS.join(', ')})::INTEGER AS grouped, t, level, source, rule_id, account, region, src_ip, dst_ip,
+        count(*)::INTEGER AS n, max(level) AS top, min(rid) AS first
+      FROM (SELECT ${bucketStartMs('ats', '$3')} AS t, level, source, rule_id, account, region, src_ip, dst_ip, rid FROM (
+          SELECT rowid AS rid, event_ts AS ats, * FROM alerts WHERE event_ts BETWEEN ${T(1)} AND ${T(2)}
+          UNION ALL SELECT rowid AS rid, ts AS ats, * FROM alerts WHERE event_ts IS NULL AND ts BETWEEN ${T(1)} AND ${T(2)}))
+      GROUP BY GROUPING SETS ((t, level, source), (rule_id), (account), (region), (src_ip, source), (dst_ip, source))),
+    rules AS (SELECT rule_id, top AS level, n, first FROM g WHERE grouped = ${OVERVIEW_SET('rule_id')} ORDER BY n DESC, rule_id LIMIT 10)
+    SELECT
+      (SELECT coalesce(list({'t': t, 'k': k, 'n': n} ORDER BY t, k), []) FROM (
+        SELECT t, ${LEVEL_BAND('level')} AS k, sum(n)::INTEGER AS n FROM g WHERE grouped = ${OVERVIEW_SET('t', 'level', 'source')} GROUP BY ALL)) AS "byLevel",
+      (SELECT coalesce(list({'t': t, 'k': k, 'n': n} ORDER BY t, k), []) FROM (
+        SELECT t, coalesce(source, 'other') AS k, sum(n)::INTEGER AS n FROM g WHERE grouped = ${OVERVIEW_SET('t', 'level', 'source')} GROUP BY ALL)) AS "bySource",
+      (SELECT coalesce(list({'rule_id': r.rule_id, 'description': a.description, 'level': r.level, 'n': r.n} ORDER BY r.n DESC, r.rule_id), []) FROM rules r
+        LEFT JOIN (SELECT rowid AS first, description FROM alerts WHERE rowid IN (SELECT first FROM rules)) a USING (first)) AS "topRules",
+      (SELECT coalesce(list({'ip': ip, 'alerts': alerts, 'sources': sources, 'level': level} ORDER BY alerts DESC, ip), []) FROM (
+        SELECT ip, sum(n)::INTEGER AS alerts, count(DISTINCT source)::INTEGER AS sources, max(top) AS level FROM (
+          SELECT src_ip AS ip, source, n, top FROM g WHERE grouped = ${OVERVIEW_SET('src_ip', 'source')} UNION ALL SELECT dst_ip, source, n, top FROM g WHERE grouped = ${OVERVIEW_SET('dst_ip', 'source')})
+        WHERE ip IS NOT NULL GROUP BY ip ORDER BY alerts DESC, ip LIMIT 10)) AS "topIps",
+      (SELECT coalesce(list({'k': account, 'n': n} ORDER BY n DESC, account), []) FROM g WHERE grouped = ${OVERVIEW_SET('account')} AND account IS NOT NULL) AS accounts,
+      (SELECT coalesce(list({'k': region, 'n': n} ORDER BY n DESC, region), []) FROM g WHERE grouped = ${OVERVIEW_SET('region')} AND region IS NOT NULL) AS regions`, [r.from, r.to, b]);
+  const rows = (v: unknown) => (v ?? []) as Record<string, unknown>[];
+  const topRules = rows(row?.topRules);
+  // a rule whose first alert has no description: its first alert that has one, as any_value would find it
+  for (const rule of topRules.filter((x) => x.description === null)) {
+    const [d] = await s.query(`SELECT arg_min(description, rid) AS description FROM (
+        SELECT rowid AS rid, description, rule_id FROM alerts WHERE event_ts BETWEEN ${T(1)} AND ${T(2)}
+        UNION ALL SELECT rowid, description, rule_id FROM alerts WHERE event_ts IS NULL AND ts BETWEEN ${T(1)} AND ${T(2)})
+      WHERE rule_id IS NOT DISTINCT FROM $3 AND description IS NOT NULL`, [r.from, r.to, rule.rule_id as string | null]);
+    rule.description = d?.description ?? null;
+  }
   return {
     bucketSeconds: b,
-    byLevel: await s.query(`SELECT ${bucketStartMs(ALERT_TIME, '$3')} AS t, CASE WHEN level >= 12 THEN 'critical (12+)' WHEN level >= 8 THEN 'high (8–11)' WHEN level >= 5 THEN 'medium (5–7)' ELSE 'low (≤4)' END k, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY ALL ORDER BY t`, p),
-    bySource: await s.query(`SELECT ${bucketStartMs(ALERT_TIME, '$3')} AS t, coalesce(source, 'other') AS k, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY ALL ORDER BY t`, p),
-    topRules: await s.query(`SELECT rule_id, any_value(description) AS description, max(level) AS level, count(*)::INTEGER n FROM alerts WHERE ${inRange} GROUP BY rule_id ORDER BY n DESC LIMIT 10`, [r.from, r.to]),
-    topIps: await s.query(`SELECT ip, count(*)::INTEGER alerts, count(DISTINCT source)::INTEGER sources, max(level) AS level FROM (SELECT src_ip ip, source, level FROM alerts WHERE ${inRange} UNION ALL SELECT dst_ip, source, level FROM alerts WHERE ${inRange}) WHERE ip IS NOT NULL GROUP BY ip ORDER BY alerts DESC LIMIT 10`, [r.from, r.to]),
-    accounts: await s.query(`SELECT account k, count(*)::INTEGER n FROM alerts WHERE ${inRange} AND account IS NOT NULL GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
-    regions: await s.query(`SELECT region k, count(*)::INTEGER n FROM alerts WHERE ${inRange} AND region IS NOT NULL GROUP BY 1 ORDER BY n DESC`, [r.from, r.to]),
+    byLevel: rows(row?.byLevel),
+    bySource: rows(row?.bySource),
+    topRules,
+    topIps: rows(row?.topIps),
+    accounts: rows(row?.accounts),
+    regions: rows(row?.regions),
     health: await s.query(`SELECT bucket, type, count(*)::INTEGER objects, sum(records)::BIGINT records, count(*) FILTER (WHERE status = 'error')::INTEGER errors,
         epoch_ms(max(processed_at)) AS last_processed, epoch_ms(max(last_modified)) AS newest_object, any_value(error) FILTER (WHERE status = 'error') AS last_error
         FROM objects GROUP BY bucket, type ORDER BY bucket, type`),
@@ -186,9 +227,9 @@ export async function ipPivot(s: Store, ip: string, r: Range) {
     peers: (row?.peers ?? []) as Record<string, unknown>[],
     flows,
     // exact: the address fields, or the whole address in the text (10.0.1.1 never matches 10.0.1.10), in the range
-    alerts: await s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account FROM alerts
-        WHERE ${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)} AND (src_ip = $3 OR dst_ip = $3 OR (contains(description, $3) AND regexp_matches(description, $4)) OR (contains(json, $3) AND regexp_matches(json, $4)))
-        ORDER BY level DESC, t DESC, id LIMIT 200`, [r.from, r.to, ip, addressPattern(ip)]),
+    // (the range as two halves on plain columns, alert-range.ts: only its row groups are read)
+    alerts: await s.query(`SELECT id, epoch_ms(ats) AS t, level, rule_id, description, source, account FROM ${alertsInRange(1, 2)}
+        WHERE ${addressCondition('$3', '$4')} ORDER BY level DESC, t DESC, id LIMIT 200`, [r.from, r.to, ip, addressPattern(ip)]),
   };
 }
 
@@ -234,7 +275,7 @@ export interface AlertFilter extends Range {
 }
 
 export async function alerts(s: Store, f: AlertFilter) {
-  const where = [`${ALERT_TIME} BETWEEN ${T(1)} AND ${T(2)}`];
+  const where = ['true'];
   const params: (string | number)[] = [f.from, f.to];
   const add = (sql: string, v: string | number) => {
     params.push(v);
@@ -254,7 +295,8 @@ export async function alerts(s: Store, f: AlertFilter) {
     where.push(search.sql);
   }
   params.push(Math.min(f.limit ?? 200, 1000));
-  return s.query(`SELECT id, epoch_ms(${ALERT_TIME}) AS t, level, rule_id, description, source, account, region, src_ip, dst_ip FROM alerts WHERE ${where.join(' AND ')} ORDER BY t DESC LIMIT $${params.length}`, params);
+  // the range as two halves on plain columns (alert-range.ts): only its row groups are read
+  return s.query(`SELECT id, epoch_ms(ats) AS t, level, rule_id, description, source, account, region, src_ip, dst_ip FROM ${alertsInRange(1, 2)} WHERE ${where.join(' AND ')} ORDER BY t DESC LIMIT $${params.length}`, params);
 }
 
 export async function alertById(s: Store, id: string) {

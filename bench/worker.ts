@@ -433,7 +433,9 @@ switch (task) {
           CASE WHEN i % 9 = 0 THEN 'REJECT' ELSE 'ACCEPT' END::flow_action, 'OK'::flow_log_status FROM range($3::BIGINT, $4::BIGINT) t(i)`, [t0, n, done, done + part]);
     }
     // alerts for the searches and the address page's alerts: one per 50 flows, over the same week and addresses
-    await store.query(`INSERT INTO alerts SELECT 'a' || i::VARCHAR, make_timestamp(($1::BIGINT + (i * ${WEEK} // $2)) * 1000), NULL, 3 + i % 10, (80600 + i % 50)::VARCHAR,
+    // (spread over the week by the alerts' own count: they were once spread by the flows' count, which put all of
+    // them in the first 3.4 hours of the first day)
+    await store.query(`INSERT INTO alerts SELECT 'a' || i::VARCHAR, make_timestamp(($1::BIGINT + (i * ${WEEK} // ($2::BIGINT // 50))) * 1000), NULL, 3 + i % 10, (80600 + i % 50)::VARCHAR,
         'Rejected flows from 10.0.' || ((i * 31) % 5000 // 250)::VARCHAR || '.' || ((i * 31) % 250)::VARCHAR || ' to port ' || [443, 80, 22, 3389][i % 4 + 1]::VARCHAR, 'vpc', 'vpc', '111111111111', 'us-east-1',
         '10.0.' || ((i * 31) % 5000 // 250)::VARCHAR || '.' || ((i * 31) % 250)::VARCHAR, '10.1.0.' || (i % 250)::VARCHAR, 'bench',
         '{"rule":{"id":"' || (80600 + i % 50)::VARCHAR || '","description":"bench alert"},"data":{"srcaddr":"10.0.' || ((i * 31) % 5000 // 250)::VARCHAR || '.' || ((i * 31) % 250)::VARCHAR || '","dstport":"443","padding":"' || repeat('x', 300) || '"}}'

@@ -8,6 +8,8 @@ import { isAddressField, type FlowBatch, type FlowColumn, type FlowLayout } from
 import type { LogInfo } from '../../shared/events.js';
 
 const INITIAL_ROWS = 256;
+/** scan kind of an address column (beside FieldKind's values) */
+export const ADDRESS = 3;
 
 /** `a.b.c.d` (no leading zeros, each part 0–255) → unsigned number; -1 for anything else (IPv6, other text). */
 function ipv4Of(buf: Uint8Array, start: number, end: number): number {
@@ -38,6 +40,8 @@ export class TextInterner {
   readonly dict: string[] = [''];
   readonly ipv4: number[] | undefined;
   #slots = new Int32Array(64);
+  #v4Slots = new Int32Array(64);
+  #v4Count = 0;
   #hashes: number[] = [0];
   #starts: number[] = [0];
   #lens: number[] = [0];
@@ -46,6 +50,49 @@ export class TextInterner {
 
   constructor(address: boolean) {
     this.ipv4 = address ? [-1] : undefined;
+  }
+
+  /**
+   * The code of the dotted-quad IPv4 address `n` (canonical text: no leading zeros), whose text is `buf[start, end)`:
+   * looked up by the number, without comparing bytes.
+   */
+  internV4(n: number, buf: Buffer, start: number, end: number): number {
+    const slots = this.#v4Slots;
+    const mask = slots.length - 1;
+    const ipv4 = this.ipv4 as number[];
+    let h = Math.imul(n ^ (n >>> 16), 0x45d9f3b);
+    h ^= h >>> 16;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const code = slots[i] as number;
+      if (code === 0) break;
+      if (ipv4[code] === n) return code;
+    }
+    const code = this.dict.length;
+    this.#starts.push(0);
+    this.#lens.push(-1);
+    this.#hashes.push(-1);
+    this.dict.push(buf.toString('latin1', start, end));
+    ipv4.push(n);
+    this.#v4Count++;
+    if (this.#v4Count * 2 > slots.length) this.#rehashV4();
+    else this.#placeV4(code, n);
+    return code;
+  }
+
+  #placeV4(code: number, n: number): void {
+    const slots = this.#v4Slots;
+    const mask = slots.length - 1;
+    let h = Math.imul(n ^ (n >>> 16), 0x45d9f3b);
+    h ^= h >>> 16;
+    let i = h & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = code;
+  }
+
+  #rehashV4(): void {
+    this.#v4Slots = new Int32Array(this.#v4Slots.length * 4);
+    const ipv4 = this.ipv4 as number[];
+    for (let code = 1; code < this.dict.length; code++) if (this.#lens[code] === -1) this.#placeV4(code, ipv4[code] as number);
   }
 
   /** The code of `buf[start, end)`, whose hash (computed by the decoder while it scans the field) is `h`; a new entry when unseen. */
@@ -69,6 +116,10 @@ export class TextInterner {
   }
 
   #add(buf: Buffer, start: number, end: number, h: number): number {
+    if (this.ipv4 !== undefined) {
+      const n = ipv4Of(buf, start, end);
+      if (n >= 0) return this.internV4(n, buf, start, end);
+    }
     const code = this.dict.length;
     const len = end - start;
     if (this.#used + len > this.#bytes.length) {
@@ -84,8 +135,8 @@ export class TextInterner {
     // one string per distinct text; fields end at ASCII bytes, so decoding a field alone gives the characters a
     // decoder of the whole stream gives (invalid sequences become U+FFFD the same way)
     this.dict.push(buf.toString('utf8', start, end));
-    this.ipv4?.push(ipv4Of(buf, start, end));
-    if (code * 2 > this.#slots.length) this.#rehash();
+    this.ipv4?.push(-1);
+    if ((code - this.#v4Count) * 2 > this.#slots.length) this.#rehash();
     else this.#place(code, h);
     return code;
   }
@@ -100,7 +151,7 @@ export class TextInterner {
 
   #rehash(): void {
     this.#slots = new Int32Array(this.#slots.length * 4);
-    for (let code = 1; code < this.dict.length; code++) this.#place(code, this.#hashes[code] as number);
+    for (let code = 1; code < this.dict.length; code++) if (this.#lens[code] !== -1) this.#place(code, this.#hashes[code] as number);
   }
 }
 
@@ -113,6 +164,8 @@ export class BatchBuilder {
   nums: Float64Array[];
   codes: Uint32Array[];
   readonly interners: (TextInterner | undefined)[];
+  /** per column: FieldKind, or ADDRESS for a text column of addresses (read as IPv4 numbers while scanned) */
+  readonly scanKinds: Int32Array;
 
   constructor(layout: FlowLayout) {
     this.layout = layout;
@@ -122,6 +175,7 @@ export class BatchBuilder {
     this.nums = kinds.map((k) => (k === FieldKind.Text ? none64 : new Float64Array(INITIAL_ROWS)));
     this.codes = kinds.map((k) => (k === FieldKind.Text ? new Uint32Array(INITIAL_ROWS) : none32));
     this.interners = kinds.map((k, i) => (k === FieldKind.Text ? new TextInterner(isAddressField(layout.names[i] as string)) : undefined));
+    this.scanKinds = Int32Array.from(kinds, (k, i) => (k === FieldKind.Text && isAddressField(layout.names[i] as string) ? ADDRESS : k));
   }
 
   /** Room for one more row (the one being scanned). */

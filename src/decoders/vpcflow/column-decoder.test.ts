@@ -229,6 +229,23 @@ test('columns: numbers as numbers (NaN absent), text as dictionary codes (0 abse
   assert.equal(materialize(b, 0).aws.start, '2014-12-14T04:06:50Z');
 });
 
+test('addresses: one dictionary entry per distinct text, read as a number while scanned or from the bytes (CRLF, leading zeros, IPv6)', () => {
+  // the last column ends in CR on CRLF lines, so its address is read from the bytes; it must meet the entry made while scanning
+  const text = 'version dstaddr srcaddr\r\n2 10.0.0.1 10.0.0.1\r\n2 010.0.0.1 10.0.0.1\n2 10.0.0.1 010.0.0.1\r\n2 2001:db8::1 2001:db8::1\r\n2 1.2.3.4.5 256.1.1.1\r\n';
+  const { batches } = viaColumns(Buffer.from(text), []);
+  const b = batches[0] as FlowBatch;
+  const [, dst, src] = b.columns;
+  assert.ok(dst?.kind === FieldKind.Text && src?.kind === FieldKind.Text);
+  const texts = (c: typeof dst) => [...c.codes].map((code) => c.dict[code]);
+  assert.deepEqual(texts(dst), ['10.0.0.1', '010.0.0.1', '10.0.0.1', '2001:db8::1', '1.2.3.4.5'], 'the exact text of every address');
+  assert.deepEqual(texts(src), ['10.0.0.1', '10.0.0.1', '010.0.0.1', '2001:db8::1', '256.1.1.1']);
+  assert.equal(dst.dict.length - 1, 4, 'one entry per distinct text');
+  assert.equal(src.dict.length - 1, 4);
+  assert.equal(src.codes[0], src.codes[1], 'CRLF and LF lines share the entry');
+  assert.deepEqual([0, 1, 2, 3, 4].map((row) => ipv4At(b, 2, row)), [0x0a000001, 0x0a000001, -1, -1, -1]);
+  assert.deepEqual([0, 1, 2, 3, 4].map((row) => ipv4At(b, 1, row)), [0x0a000001, -1, 0x0a000001, -1, -1]);
+});
+
 test('a batch can be posted to another thread: the buffers move and the copy materializes the same events', async () => {
   const { batches } = viaColumns(Buffer.from(vpcText(300, 'custom', 5)), [], {}, 128);
   const want = batches.map(eventsOf);

@@ -21,7 +21,7 @@ import { compileDiscard, type DiscardTest } from '../discard.js';
 import { MAX_LINE_CHARS } from './decode.js';
 import { DEFAULT_FORMAT, FieldKind, KNOWN_FIELDS, MAX_SECONDS, columnsFor, isHeaderLine, isoSeconds } from './fields.js';
 import { DEFAULT_BATCH_ROWS, layoutOf, type FlowBatch, type FlowLayout } from './flow-batch.js';
-import { BatchBuilder } from './batch-builder.js';
+import { ADDRESS, BatchBuilder, type TextInterner } from './batch-builder.js';
 
 export interface FlowDecodeOptions {
   /** rows per batch at most (default DEFAULT_BATCH_ROWS) */
@@ -32,6 +32,7 @@ const NL = 10;
 const CR = 13;
 const SPACE = 32;
 const DASH = 45;
+const DOT = 46;
 /** scan outcomes */
 const OK = 0;
 const MISMATCH = 1;
@@ -272,9 +273,12 @@ export class VpcColumnDecoder {
    * its value, left to right.
    */
   #scan(b: BatchBuilder, buf: Buffer, s: number): number {
-    const kinds = b.layout.kinds;
+    const kinds = b.scanKinds;
     const last = kinds.length - 1;
     const row = b.rows;
+    const nums = b.nums;
+    const codes = b.codes;
+    const interners = b.interners;
     const discardCol = this.#discardCol;
     let p = s;
     for (let i = 0; i <= last; i++) {
@@ -285,7 +289,27 @@ export class VpcColumnDecoder {
       let h = 0;
       let v = 0;
       let bad = false;
-      if (kind === FieldKind.Text) {
+      if (kind === ADDRESS) {
+        // a dotted quad read as its number: v the parts before the last dot, h the last part, bad on anything else
+        let digits = 0;
+        let dots = 0;
+        while (c !== SPACE && c !== NL) {
+          if (c === DOT) {
+            if (digits === 0 || h > 255) bad = true;
+            v = v * 256 + h;
+            h = 0;
+            digits = 0;
+            dots++;
+          } else {
+            const d = c - 48;
+            if (d < 0 || d > 9 || (digits === 1 && h === 0)) bad = true;
+            h = h * 10 + d;
+            digits++;
+          }
+          c = buf[++p] as number;
+        }
+        if (dots !== 3 || digits === 0 || digits > 3 || h > 255) bad = true;
+      } else if (kind === FieldKind.Text) {
         while (c !== SPACE && c !== NL) {
           h = (Math.imul(h, 31) + c) & 0x3fffffff;
           c = buf[++p] as number;
@@ -309,7 +333,7 @@ export class VpcColumnDecoder {
           stop--;
           h = 0;
           v = 0;
-          bad = false;
+          bad = kind === ADDRESS; // an address is then looked up by its bytes
           for (let k = start; k < stop; k++) {
             const ch = buf[k] as number;
             h = (Math.imul(h, 31) + ch) & 0x3fffffff;
@@ -323,10 +347,18 @@ export class VpcColumnDecoder {
       }
       const len = stop - start;
       if (len === 1 && buf[start] === DASH) {
-        if (kind === FieldKind.Text) (b.codes[i] as Uint32Array)[row] = 0;
-        else (b.nums[i] as Float64Array)[row] = NaN;
+        if (kind === FieldKind.Int || kind === FieldKind.Time) (nums[i] as Float64Array)[row] = NaN;
+        else (codes[i] as Uint32Array)[row] = 0;
+      } else if (kind === ADDRESS) {
+        const t = interners[i] as TextInterner;
+        if (!bad) (codes[i] as Uint32Array)[row] = t.internV4(v * 256 + h, buf, start, stop);
+        else {
+          h = 0;
+          for (let k = start; k < stop; k++) h = (Math.imul(h, 31) + (buf[k] as number)) & 0x3fffffff;
+          (codes[i] as Uint32Array)[row] = t.intern(buf, start, stop, h);
+        }
       } else if (kind === FieldKind.Text) {
-        (b.codes[i] as Uint32Array)[row] = (b.interners[i] as NonNullable<(typeof b.interners)[number]>).intern(buf, start, stop, h);
+        (codes[i] as Uint32Array)[row] = (interners[i] as TextInterner).intern(buf, start, stop, h);
       } else {
         if (bad || len === 0 || len > 16 || v > Number.MAX_SAFE_INTEGER || (kind === FieldKind.Time && v > MAX_SECONDS)) {
           this.#errCol = i;
@@ -335,7 +367,7 @@ export class VpcColumnDecoder {
           this.#nl = c === NL ? p : buf.indexOf(NL, p);
           return NOT_A_NUMBER;
         }
-        (b.nums[i] as Float64Array)[row] = v;
+        (nums[i] as Float64Array)[row] = v;
       }
       if (i === discardCol) {
         this.#discStart = start;

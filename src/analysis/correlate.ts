@@ -157,15 +157,23 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     w.saved = w.saved > h ? w.saved - h : 0;
     w.head = 0;
   }
-  const distinct = w.distinct;
   let value = '';
-  if (distinct) {
+  let distinctCount = 0;
+  if (w.vals) {
     value = fields.differentKey(rule);
-    distinct.delete(value); // re-insert: the map stays ordered by last sighting
-    distinct.set(value, t);
-    for (const [v, at] of distinct) {
-      if (at >= t - span) break;
-      distinct.delete(v);
+    if (times.length === w.head) {
+      // the window's only occurrence: one distinct value, no map (most windows never see a second one)
+      w.distinct = undefined;
+      distinctCount = 1;
+    } else {
+      const distinct = (w.distinct ??= distinctOf(w));
+      distinct.delete(value); // re-insert: the map stays ordered by last sighting
+      distinct.set(value, t);
+      for (const [v, at] of distinct) {
+        if (at >= t - span) break;
+        distinct.delete(v);
+      }
+      distinctCount = distinct.size;
     }
   }
   if (times.length === 0) {
@@ -188,10 +196,10 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
   }
   const occurrences = w.times.length - w.head;
   // once per window (our extension): distinct values in the window; else analysisd's count
-  const count = !distinct ? occurrences : rule.oncePerWindow ? distinct.size : differing(w, value);
+  const count = !w.vals ? occurrences : rule.oncePerWindow ? distinctCount : differing(w, value);
   const previous = rule.oncePerWindow ? undefined : recentLogs(w, o, cur.idx, t, fields, t - span, Math.min(MAX_PREVIOUS, (rule.frequency ?? 1) - 1));
   if (count < (rule.frequency ?? 1)) return false;
-  cur.hit = { count: occurrences, distinct: distinct?.size ?? 0, windowStart: w.times[w.head] ?? t, key, previous: previous ?? [] };
+  cur.hit = { count: occurrences, distinct: distinctCount, windowStart: w.times[w.head] ?? t, key, previous: previous ?? [] };
   // once per window: quiet for the timeframe. analysisd instead marks the events it counted as matched, so they
   // never count again (eventinfo.c Search_LastSids, `lf->matched`): the next occurrence starts a new window, and
   // `ignore` keeps the rule quiet for that long. The window is kept as it was at the hit while the hit may be undone.
@@ -200,6 +208,18 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
   st.hits.push(w);
   st.markRewrite(w);
   return true;
+}
+
+/** The distinct values of a window's live occurrences → last sighting, least recently seen first. */
+function distinctOf(w: Window): Map<string, number> {
+  const d = new Map<string, number>();
+  const vals = w.vals as string[];
+  for (let i = w.head; i < vals.length; i++) {
+    const v = vals[i] as string;
+    d.delete(v);
+    d.set(v, w.times[i] as number);
+  }
+  return d;
 }
 
 /** With deferred windows: the occurrence goes to its object's partial; the rule does not fire here. */

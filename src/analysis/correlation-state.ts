@@ -44,7 +44,10 @@ export interface Window {
   idxs: number[];
   vals: string[] | undefined;
   head: number;
-  /** distinct different_field values → last time seen, least recently seen first (derived from the contributions) */
+  /**
+   * distinct different_field values → last time seen, least recently seen first (derived from the contributions;
+   * made at a window's second occurrence, undefined before and for rules without different_field)
+   */
   distinct: Map<string, number> | undefined;
   /** newest occurrence (ms) */
   last: number;
@@ -74,7 +77,7 @@ export interface RuleShape {
 }
 
 export function newWindow(rule: string, key: string, distinct: boolean, t: number, prev: Window | undefined): Window {
-  return { rule, key, times: [], objs: [], idxs: [], vals: distinct ? [] : undefined, head: 0, distinct: distinct ? new Map() : undefined, last: t, until: undefined, firedBy: undefined, prev, dirty: CLEAN, saved: 0 };
+  return { rule, key, times: [], objs: [], idxs: [], vals: distinct ? [] : undefined, head: 0, distinct: undefined, last: t, until: undefined, firedBy: undefined, prev, dirty: CLEAN, saved: 0 };
 }
 
 /** Recomputes head, distinct values and newest time from the contributions (after some were removed). */

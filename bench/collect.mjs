@@ -10,7 +10,9 @@ import { openRuntime, runCycle } from '../dist/pipeline/runtime.js';
 const endpoint = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), 'tld-bench-'));
 const conf = join(dir, 'ossec.conf');
-writeFileSync(conf, `<ossec_config><wodle name="aws-s3"><bucket type="vpcflow"><name>bench</name><service_endpoint>${endpoint}</service_endpoint><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key><only_logs_after>2025-JUN-01</only_logs_after></bucket></wodle></ossec_config>`);
+// TLD_BENCH_WORKERS: the wodle's <workers> (fetch threads; default one per core)
+const workers = process.env.TLD_BENCH_WORKERS ? `<workers>${Number(process.env.TLD_BENCH_WORKERS)}</workers>` : '';
+writeFileSync(conf, `<ossec_config><wodle name="aws-s3">${workers}<bucket type="vpcflow"><name>bench</name><service_endpoint>${endpoint}</service_endpoint><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key><only_logs_after>2025-JUN-01</only_logs_after></bucket></wodle></ossec_config>`);
 const logger = pino({ level: 'error' });
 const rt = await openRuntime({ configFiles: [conf], dataDir: join(dir, 'data'), logger });
 // where the memory is when RSS peaks: V8's heap (live objects and garbage not yet collected) or native (DuckDB, buffers)

@@ -89,7 +89,7 @@ export interface AwsS3Config {
   intervalSeconds: number;
   runOnStart: boolean;
   skipOnError: boolean;
-  /** `<workers>`: fetch threads, 0 = one per core */
+  /** `<workers>`: fetch threads, 0 = one per core but one (at least one) */
   workers: number;
   schedule: Schedule;
   buckets: BucketConfig[];

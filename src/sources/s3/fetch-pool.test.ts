@@ -107,6 +107,10 @@ test('a fetch thread that dies fails its reads as transient (read again, never m
 test('<workers> 0 means one thread per core', () => {
   assert.ok(fetchThreadCount(0) >= 1);
   assert.equal(fetchThreadCount(3), 3);
+  assert.equal(fetchThreadCount(0, 1), 1, 'one core: one fetch thread');
+  assert.equal(fetchThreadCount(0, 2), 1, 'two cores: one, beside the collector and the store');
+  assert.equal(fetchThreadCount(0, 8), 7);
+  assert.equal(fetchThreadCount(2, 8), 2, 'an explicit count is kept');
 });
 
 test('readFlows: a VPC object decoded on the thread into FlowBatches gives the events of the in-process decoder, with its record errors', async () => {

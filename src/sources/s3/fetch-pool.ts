@@ -48,9 +48,12 @@ export interface FlowContent {
   recordErrors(): RecordErrors;
 }
 
-/** The fetch threads a `<workers>` setting asks for: 0 means one per core. */
-export function fetchThreadCount(workers: number): number {
-  return workers > 0 ? workers : Math.max(1, availableParallelism());
+/**
+ * The fetch threads a `<workers>` setting asks for: 0 means one per core but one (the collector's thread and the
+ * store's take the last core), at least one.
+ */
+export function fetchThreadCount(workers: number, cores = availableParallelism()): number {
+  return workers > 0 ? workers : Math.max(1, cores - 1);
 }
 
 function errorOf(f: FetchFailure): Error {

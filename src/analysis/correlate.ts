@@ -141,6 +141,7 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     st.markRewrite(w);
   } else if (w === undefined) {
     if (windows.size >= core.opts.maxKeysPerRule) sweep(core, windows, t, span);
+    else if (t - (st.expiredAt.get(rule.id) ?? -Infinity) >= span) expire(st, rule.id, windows, t, span);
     w = newWindow(rule.id, key, rule.differentField.length > 0, t, undefined);
     windows.set(key, w);
     st.markRewrite(w);
@@ -245,6 +246,22 @@ function recentLogs(w: Window, o: CorrObject, idx: number, t: number, fields: Oc
   logs.push({ o, idx, t, log: fields.log() });
   if (logs.length > 2 * Math.max(max, 1)) logs.splice(0, logs.length - Math.max(max, 1));
   return out;
+}
+
+/**
+ * Drops a rule's windows that no record a timeframe late could still reach (nothing in them for two timeframes,
+ * or a quiet period over for one), unless a hit in them may still be undone; runs once per timeframe of record
+ * time, so windows go when they end instead of piling up until the map is full (memory, and the collector's GC).
+ */
+function expire(st: CorrelationState, rule: string, windows: Map<string, Window>, t: number, span: number): void {
+  st.expiredAt.set(rule, t);
+  for (const [k, w] of windows) {
+    if (w.firedBy !== undefined || w.prev !== undefined) continue;
+    if (w.until !== undefined ? w.until < t - span : w.last < t - 2 * span) {
+      windows.delete(k);
+      st.markDeleted(w);
+    }
+  }
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 import type { AwsEvent } from '../shared/events.js';
 import { FieldKind, isoSeconds } from '../decoders/vpcflow/fields.js';
-import type { FlowBatch, FlowLayout } from '../decoders/vpcflow/flow-batch.js';
+import { entryText, type FlowBatch, type FlowLayout, type TextColumn } from '../decoders/vpcflow/flow-batch.js';
 import { FlowEvents } from '../decoders/vpcflow/flow-events.js';
 import { field, rawField, wazuhLog } from './fields.js';
 import { timeOfRaw } from './correlate.js';
@@ -83,8 +83,10 @@ export class BatchRows {
     const c = (this.batch as FlowBatch).columns[col]!;
     if (c.kind === FieldKind.Text) {
       const code = c.codes[row] as number;
+      if (code === 0) return undefined;
       // an empty string is no value, as for `field` on the event
-      return code === 0 || c.dict[code] === '' ? undefined : c.dict[code];
+      const text = entryText(c, code);
+      return text === '' ? undefined : text;
     }
     const v = c.values[row] as number;
     if (Number.isNaN(v)) return undefined;
@@ -104,7 +106,7 @@ export class BatchRows {
     const c = (this.batch as FlowBatch).columns[col]!;
     if (c.kind === FieldKind.Text) {
       const code = c.codes[row] as number;
-      return code === 0 ? NaN : Date.parse(c.dict[code] as string);
+      return code === 0 ? NaN : Date.parse(entryText(c, code));
     }
     const v = c.values[row] as number;
     if (c.kind === FieldKind.Int || Number.isNaN(v)) return v * 1000;
@@ -131,7 +133,7 @@ export class ColumnTest implements RowTest {
   #lastSeconds = NaN;
   #lastAnswer = false;
   #codes: Uint32Array = new Uint32Array(0);
-  #dict: string[] = [];
+  #column: TextColumn | undefined;
   #answers = new Uint8Array(0);
   #values: Float64Array = new Float64Array(0);
 
@@ -146,7 +148,7 @@ export class ColumnTest implements RowTest {
     const c = batch.columns[this.col]!;
     if (c.kind === FieldKind.Text) {
       this.#codes = c.codes;
-      this.#dict = c.dict;
+      this.#column = c;
       this.#answers = new Uint8Array(c.dict.length);
     } else this.#values = c.values;
   }
@@ -157,7 +159,7 @@ export class ColumnTest implements RowTest {
       if (code === 0) return this.#absentHolds();
       let a = this.#answers[code] as number;
       if (a === 0) {
-        const text = this.#dict[code];
+        const text = entryText(this.#column as TextColumn, code);
         this.#answers[code] = a = this.#pred(text === '' ? undefined : text) ? 1 : 2;
       }
       return a === 1;

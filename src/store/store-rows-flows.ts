@@ -5,7 +5,7 @@
  * batch's events.
  */
 import type { Alert, ObjectRef } from '../shared/events.js';
-import type { FlowBatch, FlowColumn } from '../decoders/vpcflow/flow-batch.js';
+import { entryText, type FlowBatch, type FlowColumn } from '../decoders/vpcflow/flow-batch.js';
 import { FieldKind } from '../decoders/vpcflow/fields.js';
 import { alertRow } from './extract.js';
 import { FLOW_ACTIONS, FLOW_LOG_STATUSES } from './schema.js';
@@ -30,7 +30,7 @@ function numbers(c: FlowColumn | undefined, rows: number, out: Float64Array, sca
 /** A text column's codes and the value of each code (0: absent, or `fallback`), or one code 0 for every row. */
 function textCodes(c: FlowColumn | undefined, fallback: string | null): { codes: ArrayLike<number> | undefined; values: (string | null)[] } {
   if (c === undefined || c.kind !== FieldKind.Text) return { codes: undefined, values: [fallback] };
-  return { codes: c.codes, values: c.dict.map((v, i) => (i === 0 ? fallback : (v as string))) };
+  return { codes: c.codes, values: c.dict.map((_, i) => (i === 0 ? fallback : entryText(c, i))) };
 }
 
 /**
@@ -73,7 +73,7 @@ function addresses(c: FlowColumn | undefined, rows: number, numbersOut: Uint32Ar
     if (n >= 0) numbersOut[r] = n;
     else {
       other.at.push(r);
-      other.text.push(code === 0 ? null : (c.dict[code] as string));
+      other.text.push(code === 0 ? null : entryText(c, code));
     }
   }
 }
@@ -81,7 +81,7 @@ function addresses(c: FlowColumn | undefined, rows: number, numbersOut: Uint32Ar
 /** A text column's enum code per row, computed once per dictionary entry. */
 function codes(c: FlowColumn | undefined, rows: number, values: readonly string[], out: Uint8Array): void {
   if (c === undefined || c.kind !== FieldKind.Text) return;
-  const byEntry = c.dict.map((v, i) => (i === 0 ? 0 : enumCode(values, v)));
+  const byEntry = c.dict.map((_, i) => (i === 0 ? 0 : enumCode(values, entryText(c, i))));
   for (let r = 0; r < rows; r++) out[r] = byEntry[c.codes[r] as number] as number;
 }
 

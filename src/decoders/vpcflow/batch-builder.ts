@@ -4,7 +4,7 @@
  * and a string is made only for a text not yet in the batch's dictionary.
  */
 import { FieldKind } from './fields.js';
-import { isAddressField, type FlowBatch, type FlowColumn, type FlowLayout } from './flow-batch.js';
+import { ipv4Text, isAddressField, type FlowBatch, type FlowColumn, type FlowLayout } from './flow-batch.js';
 import type { LogInfo } from '../../shared/events.js';
 
 const INITIAL_ROWS = 256;
@@ -37,7 +37,8 @@ function ipv4Of(buf: Uint8Array, start: number, end: number): number {
 
 /** One text column's dictionary: distinct byte strings → codes (1…), with an open-addressing table. */
 export class TextInterner {
-  readonly dict: string[] = [''];
+  /** an entry interned by its IPv4 number has no text here (undefined): see flow-batch.ts `entryText` */
+  readonly dict: (string | undefined)[] = [''];
   readonly ipv4: number[] | undefined;
   #slots = new Int32Array(64);
   #v4Slots = new Int32Array(64);
@@ -52,11 +53,16 @@ export class TextInterner {
     this.ipv4 = address ? [-1] : undefined;
   }
 
+  /** The text of entry `code` (not 0). */
+  text(code: number): string {
+    return this.dict[code] ?? ipv4Text((this.ipv4 as number[])[code] as number);
+  }
+
   /**
-   * The code of the dotted-quad IPv4 address `n` (canonical text: no leading zeros), whose text is `buf[start, end)`:
-   * looked up by the number, without comparing bytes.
+   * The code of the dotted-quad IPv4 address `n` (read from canonical text: no leading zeros, so its text is made
+   * back from the number), looked up by the number, without comparing bytes.
    */
-  internV4(n: number, buf: Buffer, start: number, end: number): number {
+  internV4(n: number): number {
     const slots = this.#v4Slots;
     const mask = slots.length - 1;
     const ipv4 = this.ipv4 as number[];
@@ -71,7 +77,7 @@ export class TextInterner {
     this.#starts.push(0);
     this.#lens.push(-1);
     this.#hashes.push(-1);
-    this.dict.push(buf.toString('latin1', start, end));
+    this.dict.push(undefined);
     ipv4.push(n);
     this.#v4Count++;
     if (this.#v4Count * 2 > slots.length) this.#rehashV4();
@@ -118,7 +124,7 @@ export class TextInterner {
   #add(buf: Buffer, start: number, end: number, h: number): number {
     if (this.ipv4 !== undefined) {
       const n = ipv4Of(buf, start, end);
-      if (n >= 0) return this.internV4(n, buf, start, end);
+      if (n >= 0) return this.internV4(n);
     }
     const code = this.dict.length;
     const len = end - start;

@@ -18,7 +18,7 @@ import { vpcText } from '../../../bench/corpus.js';
 import { MAX_LINE_CHARS, VpcFlowDecoder } from './decode.js';
 import { VpcColumnDecoder } from './column-decoder.js';
 import { eventsOf, materialize } from './flow-events.js';
-import { ipv4At, transferables, type FlowBatch } from './flow-batch.js';
+import { entryText, ipv4At, transferables, type FlowBatch } from './flow-batch.js';
 import { FieldKind } from './fields.js';
 import { seededRandom } from '../../../tests/helpers/seeded-random.js';
 import { SHARED } from '../../../testdata/shared.js';
@@ -236,7 +236,7 @@ test('addresses: one dictionary entry per distinct text, read as a number while 
   const b = batches[0] as FlowBatch;
   const [, dst, src] = b.columns;
   assert.ok(dst?.kind === FieldKind.Text && src?.kind === FieldKind.Text);
-  const texts = (c: typeof dst) => [...c.codes].map((code) => c.dict[code]);
+  const texts = (c: typeof dst) => [...c.codes].map((code) => entryText(c, code));
   assert.deepEqual(texts(dst), ['10.0.0.1', '010.0.0.1', '10.0.0.1', '2001:db8::1', '1.2.3.4.5'], 'the exact text of every address');
   assert.deepEqual(texts(src), ['10.0.0.1', '10.0.0.1', '010.0.0.1', '2001:db8::1', '256.1.1.1']);
   assert.equal(dst.dict.length - 1, 4, 'one entry per distinct text');

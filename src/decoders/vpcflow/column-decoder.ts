@@ -351,7 +351,7 @@ export class VpcColumnDecoder {
         else (codes[i] as Uint32Array)[row] = 0;
       } else if (kind === ADDRESS) {
         const t = interners[i] as TextInterner;
-        if (!bad) (codes[i] as Uint32Array)[row] = t.internV4(v * 256 + h, buf, start, stop);
+        if (!bad) (codes[i] as Uint32Array)[row] = t.internV4(v * 256 + h);
         else {
           h = 0;
           for (let k = start; k < stop; k++) h = (Math.imul(h, 31) + (buf[k] as number)) & 0x3fffffff;
@@ -411,8 +411,7 @@ export class VpcColumnDecoder {
       const code = (b.codes[col] as Uint32Array)[row] as number;
       let answer = this.#discardAnswers[code];
       if (answer === undefined) {
-        const dict = (b.interners[col] as NonNullable<(typeof b.interners)[number]>).dict;
-        answer = test(code === 0 ? '-' : (dict[code] as string)) ? 2 : 1;
+        answer = test(code === 0 ? '-' : (b.interners[col] as TextInterner).text(code)) ? 2 : 1;
         this.#discardAnswers[code] = answer;
       }
       return answer === 2;

@@ -36,8 +36,12 @@ export interface TextColumn {
   kind: typeof FieldKind.Text;
   /** per row: index into `dict`, 0 when absent */
   codes: Uint32Array;
-  /** distinct texts of the batch; entry 0 is unused */
-  dict: string[];
+  /**
+   * distinct texts of the batch; entry 0 is unused. In an address column the decoder leaves out (undefined) the
+   * text of an entry that is a plain dotted quad: `entryText` makes it from the entry's IPv4 number when first
+   * read, so a batch crosses threads without a string per address and only the addresses something reads get one
+   */
+  dict: (string | undefined)[];
   /** address columns: per dictionary entry, the IPv4 address as an unsigned number, -1 when not a dotted quad */
   ipv4: Float64Array | undefined;
 }
@@ -82,6 +86,18 @@ export function ipv4At(batch: FlowBatch, column: number, row: number): number {
   if (c === undefined || c.kind !== FieldKind.Text || c.ipv4 === undefined) return -1;
   const code = c.codes[row] as number;
   return code === 0 ? -1 : (c.ipv4[code] as number);
+}
+
+/** The text of dictionary entry `code` (not 0) of a text column (see `TextColumn.dict`). */
+export function entryText(c: TextColumn, code: number): string {
+  const text = c.dict[code];
+  if (text !== undefined) return text;
+  return (c.dict[code] = ipv4Text((c.ipv4 as Float64Array)[code] as number));
+}
+
+/** An IPv4 address (unsigned number) as dotted-quad text. */
+export function ipv4Text(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 /** The buffers to list as transferables when posting the batch to another thread (they move, not copy). */

@@ -5,7 +5,7 @@
  */
 import type { AwsEvent } from '../../shared/events.js';
 import { FieldKind, eventTemplate, isoSeconds } from './fields.js';
-import type { FlowBatch } from './flow-batch.js';
+import { entryText, type FlowBatch } from './flow-batch.js';
 
 /** The events of one batch, row by row (the template and the last ISO times are kept between rows). */
 export class FlowEvents {
@@ -29,7 +29,7 @@ export class FlowEvents {
       const c = columns[i]!;
       if (c.kind === FieldKind.Text) {
         const code = c.codes[row] as number;
-        if (code !== 0) aws[keys[i] as string] = c.dict[code];
+        if (code !== 0) aws[keys[i] as string] = entryText(c, code);
         continue;
       }
       const v = c.values[row] as number;

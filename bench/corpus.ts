@@ -17,8 +17,11 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Plain text of one VPC flow-log object with `lines` records. */
-export function vpcText(lines: number, format: 'default' | 'custom', seed: number): string {
+/**
+ * Plain text of one VPC flow-log object with `lines` records, 100 a second from `start` seconds after the
+ * corpus's first second (consecutive deliveries of a flow log continue each other's time).
+ */
+export function vpcText(lines: number, format: 'default' | 'custom', seed: number, start = 0): string {
   const r = rng(seed);
   const ips = Array.from({ length: 512 }, (_, i) => `${10 + (i % 3)}.${i % 256}.${(i * 7) % 256}.${(i * 13) % 256}`);
   const enis = Array.from({ length: 16 }, (_, i) => `eni-0${(i * 2654435761).toString(16).padStart(16, '0').slice(0, 16)}`);
@@ -32,7 +35,7 @@ export function vpcText(lines: number, format: 'default' | 'custom', seed: numbe
     const action = r() < 0.15 ? 'REJECT' : 'ACCEPT';
     const pk = 1 + Math.floor(r() * 200);
     const by = pk * 60;
-    const st = t0 + Math.floor(i / 100);
+    const st = t0 + start + Math.floor(i / 100);
     const eni = enis[i % 16] as string;
     parts.push(
       format === 'default'
@@ -43,8 +46,8 @@ export function vpcText(lines: number, format: 'default' | 'custom', seed: numbe
   return parts.join('\n') + '\n';
 }
 
-export function vpcObject(lines: number, format: 'default' | 'custom', seed: number, level = 6): Buffer {
-  return gzipSync(vpcText(lines, format, seed), { level });
+export function vpcObject(lines: number, format: 'default' | 'custom', seed: number, level = 6, start = 0): Buffer {
+  return gzipSync(vpcText(lines, format, seed, start), { level });
 }
 
 /** A Firehose object of `n` EventBridge envelopes concatenated without delimiter. */

@@ -43,7 +43,8 @@ const emit = (r: Record<string, unknown>) => process.stdout.write(`${JSON.string
 function* vpcObjects(total: number, format: 'default' | 'custom'): Generator<Buffer> {
   for (let done = 0, i = 0; done < total; i++) {
     const n = Math.min(LINES_PER_OBJECT, total - done);
-    yield vpcObject(n, format, i + 1);
+    // each object continues the previous one's time, as consecutive deliveries of a flow log do
+    yield vpcObject(n, format, i + 1, 6, Math.floor(done / 100));
     done += n;
   }
 }
@@ -242,9 +243,11 @@ switch (task) {
       sizes.push(n);
       done += n;
     }
+    // each object continues the previous one's time (100 records a second)
+    const starts = sizes.map((_, i) => Math.floor(sizes.slice(0, i).reduce((a, b) => a + b, 0) / 100));
     const r = await withS3Server(async (endpoint, client) => {
       for (let i = 0; i < sizes.length; i += 8) {
-        await Promise.all(sizes.slice(i, i + 8).map((n, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: vpcObject(n, 'default', i + j + 1) }))));
+        await Promise.all(sizes.slice(i, i + 8).map((n, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: vpcObject(n, 'default', i + j + 1, 6, starts[i + j]) }))));
       }
       return collectInChild(endpoint);
     });
@@ -393,7 +396,7 @@ switch (task) {
     let rows = 0;
     for (let i = 0, done = 0; done < total; i++) {
       const n = Math.min(LINES_PER_OBJECT, total - done);
-      const text = Buffer.from(vpcText(n, 'default', i + 1));
+      const text = Buffer.from(vpcText(n, 'default', i + 1, Math.floor(done / 100)));
       const objectKey = key(i);
       const object = { bucket: 'bench', key: objectKey, objectId: createHash('sha1').update(`bench/${objectKey}`).digest('hex').slice(0, 16), bucketType: 'vpcflow' as const, size: text.length, region: 'us-east-1', accountId: '111111111111' };
       const dec = createObjectDecoder({ bucketType: 'vpcflow', logInfo: { aws_account_alias: '', log_file: objectKey, s3bucket: 'bench' }, accountId: '111111111111' });

@@ -141,7 +141,10 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     st.markRewrite(w);
   } else if (w === undefined) {
     if (windows.size >= core.opts.maxKeysPerRule) sweep(core, windows, t, span);
-    else if (t - (st.expiredAt.get(rule.id) ?? -Infinity) >= span) expire(st, rule.id, windows, t, span);
+    else {
+      const last = st.expired.get(rule.id);
+      if (last === undefined || (t - last.t >= span && windows.size >= 2 * last.kept + 1024)) expire(st, rule.id, windows, t, span);
+    }
     w = newWindow(rule.id, key, rule.differentField.length > 0, t, undefined);
     windows.set(key, w);
     st.markRewrite(w);
@@ -250,11 +253,11 @@ function recentLogs(w: Window, o: CorrObject, idx: number, t: number, fields: Oc
 
 /**
  * Drops a rule's windows that no record a timeframe late could still reach (nothing in them for two timeframes,
- * or a quiet period over for one), unless a hit in them may still be undone; runs once per timeframe of record
- * time, so windows go when they end instead of piling up until the map is full (memory, and the collector's GC).
+ * or a quiet period over for one), unless a hit in them may still be undone, so windows go when they end instead of
+ * piling up until the map is full (memory, and the collector's GC). Runs when a timeframe of record time passed and
+ * the map doubled since the last run (amortized constant work per new window).
  */
 function expire(st: CorrelationState, rule: string, windows: Map<string, Window>, t: number, span: number): void {
-  st.expiredAt.set(rule, t);
   for (const [k, w] of windows) {
     if (w.firedBy !== undefined || w.prev !== undefined) continue;
     if (w.until !== undefined ? w.until < t - span : w.last < t - 2 * span) {
@@ -262,6 +265,7 @@ function expire(st: CorrelationState, rule: string, windows: Map<string, Window>
       st.markDeleted(w);
     }
   }
+  st.expired.set(rule, { t, kept: windows.size });
 }
 
 /**

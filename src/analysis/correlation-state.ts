@@ -175,8 +175,8 @@ export class CorrelationState {
   readonly fired = new Map<string, number>();
   /** newest record time seen by a frequency rule (ms): windows older than their timeframe before it are dropped */
   newest = -Infinity;
-  /** per rule: the record time (ms) its ended windows were last dropped at (correlate.ts `expire`) */
-  readonly expiredAt = new Map<string, number>();
+  /** per rule: the record time (ms) its ended windows were last dropped at and the windows kept (correlate.ts `expire`) */
+  readonly expired = new Map<string, { t: number; kept: number }>();
   rules: Map<string, RuleShape>;
   /** the file the state is saved to (none: memory only) */
   file: CorrelationFile | undefined;

@@ -165,7 +165,7 @@ export class TextInterner {
 export class BatchBuilder {
   readonly layout: FlowLayout;
   rows = 0;
-  #cap = INITIAL_ROWS;
+  #cap: number;
   /** per column: values (number columns) or codes (text columns); the other is an empty array */
   nums: Float64Array[];
   codes: Uint32Array[];
@@ -173,13 +173,15 @@ export class BatchBuilder {
   /** per column: FieldKind, or ADDRESS for a text column of addresses (read as IPv4 numbers while scanned) */
   readonly scanKinds: Int32Array;
 
-  constructor(layout: FlowLayout) {
+  /** `rows`: the rows to make room for at first (it grows past them); the previous batch's size is a good guess */
+  constructor(layout: FlowLayout, rows = INITIAL_ROWS) {
+    this.#cap = Math.max(INITIAL_ROWS, rows);
     this.layout = layout;
     const kinds = layout.kinds;
     const none64 = new Float64Array(0);
     const none32 = new Uint32Array(0);
-    this.nums = kinds.map((k) => (k === FieldKind.Text ? none64 : new Float64Array(INITIAL_ROWS)));
-    this.codes = kinds.map((k) => (k === FieldKind.Text ? new Uint32Array(INITIAL_ROWS) : none32));
+    this.nums = kinds.map((k) => (k === FieldKind.Text ? none64 : new Float64Array(this.#cap)));
+    this.codes = kinds.map((k) => (k === FieldKind.Text ? new Uint32Array(this.#cap) : none32));
     this.interners = kinds.map((k, i) => (k === FieldKind.Text ? new TextInterner(isAddressField(layout.names[i] as string)) : undefined));
     this.scanKinds = Int32Array.from(kinds, (k, i) => (k === FieldKind.Text && isAddressField(layout.names[i] as string) ? ADDRESS : k));
   }
@@ -206,10 +208,12 @@ export class BatchBuilder {
   /** The rows so far as a batch (the builder is not used afterwards). */
   finish(firstIndex: number, logInfo: LogInfo, accountId: string | undefined): FlowBatch {
     const n = this.rows;
+    // columns mostly empty are copied to their size: a batch moves to another thread with its whole buffers
+    const trim = n * 2 < this.#cap;
     const columns: FlowColumn[] = this.layout.kinds.map((kind, i) => {
-      if (kind !== FieldKind.Text) return { kind: kind as NumberColumnKind, values: this.nums[i]!.subarray(0, n) };
+      if (kind !== FieldKind.Text) return { kind: kind as NumberColumnKind, values: trim ? this.nums[i]!.slice(0, n) : this.nums[i]!.subarray(0, n) };
       const t = this.interners[i] as TextInterner;
-      return { kind: FieldKind.Text, codes: this.codes[i]!.subarray(0, n), dict: t.dict, ipv4: t.ipv4 ? Float64Array.from(t.ipv4) : undefined };
+      return { kind: FieldKind.Text, codes: trim ? this.codes[i]!.slice(0, n) : this.codes[i]!.subarray(0, n), dict: t.dict, ipv4: t.ipv4 ? Float64Array.from(t.ipv4) : undefined };
     });
     return { firstIndex, length: n, layout: this.layout, logInfo, accountId, columns };
   }

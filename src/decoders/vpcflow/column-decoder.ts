@@ -165,7 +165,8 @@ export class VpcColumnDecoder {
     if (b === undefined || b.rows === 0) return;
     out.push(b.finish(this.#firstIndex, this.#ctx.logInfo, this.#ctx.accountId));
     this.#firstIndex += b.rows;
-    this.#b = new BatchBuilder(b.layout);
+    // the next batch of a large object is as large as this one: room for it at once, not by doubling from 256 rows
+    this.#b = new BatchBuilder(b.layout, b.rows);
     this.#discardAnswers = [];
   }
 

@@ -152,7 +152,8 @@ export class IndexerDouble {
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       const socket = req.socket as { getPeerCertificate?: () => { subject?: { CN?: string } } };
       this.clientCertificate = socket.getPeerCertificate?.()?.subject?.CN;
-      void this.#handle(req, res);
+      // a request its client cut off (a collector killed mid-bulk) is dropped, as a real server drops it
+      this.#handle(req, res).catch(() => res.destroy());
     };
     const tls = opts.tls;
     this.#server = tls ? createTlsServer({ key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler) : createServer(handler);

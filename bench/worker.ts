@@ -237,14 +237,15 @@ switch (task) {
     // sizes drawn log-uniformly from 100 to 200,000 records (seeded), until `p.records` records
     const total = Number(p.records);
     const sizes: number[] = [];
+    // each object continues the previous one's time (100 records a second)
+    const starts: number[] = [];
     const draw = mulberry(42);
     for (let done = 0; done < total; ) {
       const n = Math.min(total - done, p.mixed ? Math.round(100 * Math.pow(2000, draw())) : Number(p.lines));
       sizes.push(n);
+      starts.push(Math.floor(done / 100));
       done += n;
     }
-    // each object continues the previous one's time (100 records a second)
-    const starts = sizes.map((_, i) => Math.floor(sizes.slice(0, i).reduce((a, b) => a + b, 0) / 100));
     const r = await withS3Server(async (endpoint, client) => {
       for (let i = 0; i < sizes.length; i += 8) {
         await Promise.all(sizes.slice(i, i + 8).map((n, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: vpcObject(n, 'default', i + j + 1, 6, starts[i + j]) }))));

@@ -16,10 +16,12 @@ import { createHash } from 'node:crypto';
 import { vpcObject } from './corpus.js';
 
 const BUCKET = 'bench';
-const spec = JSON.parse(process.argv[2] ?? '{}') as { objects?: number; lines?: number; bodies?: number };
+const spec = JSON.parse(process.argv[2] ?? '{}') as { objects?: number; lines?: number; bodies?: number; continuing?: boolean };
 const N = Number(spec.objects ?? 1000);
 const lines = Number(spec.lines ?? 20);
-const bodies = Array.from({ length: Number(spec.bodies ?? 4) }, (_, i) => vpcObject(lines, 'default', i + 1));
+// `continuing`: every object its own body, each continuing the previous one's time (100 records a second), as
+// consecutive deliveries of a flow log do (the corpus of the s3rver rows); else a few bodies repeated
+const bodies = Array.from({ length: Number(spec.continuing ? N : (spec.bodies ?? 4)) }, (_, i) => vpcObject(lines, 'default', i + 1, 6, spec.continuing ? Math.floor((i * lines) / 100) : 0));
 const etags = bodies.map((b) => `"${createHash('md5').update(b).digest('hex')}"`);
 
 const PER_DAY = 2880;

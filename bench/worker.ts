@@ -85,6 +85,7 @@ async function analyzeFlowObjects(objects: Iterable<Buffer>): Promise<{ records:
   // the three stages timed apart too (inflate, bytes → columns, rules), to show which one bounds the rate
   let inflateNs = 0n;
   let rulesNs = 0n;
+  let rowsHint: number | undefined;
   let ns = 0n;
   let i = 0;
   for (const body of objects) {
@@ -92,10 +93,13 @@ async function analyzeFlowObjects(objects: Iterable<Buffer>): Promise<{ records:
     const text = gunzipSync(body);
     inflateNs += process.hrtime.bigint() - t;
     bytes += text.length;
-    const dec = createFlowDecoder({ bucketType: 'vpcflow', logInfo: { aws_account_alias: '', log_file: `k${i}`, s3bucket: 'b' }, accountId: '111111111111' });
+    // as a fetch thread decodes: the first batch sized by the previous object's rows (fetch-thread.ts)
+    const dec = createFlowDecoder({ bucketType: 'vpcflow', logInfo: { aws_account_alias: '', log_file: `k${i}`, s3bucket: 'b' }, accountId: '111111111111' }, rowsHint === undefined ? {} : { rowsHint });
     const object = { bucket: 'b', key: `k${i}`, objectId: `o${i}`, bucketType: 'vpcflow' as const, size: body.length };
+    let rows = 0;
     const handle = (batches: FlowBatch[]) => {
       const r = process.hrtime.bigint();
+      for (const b of batches) rows += b.length;
       for (const b of batches) {
         analyzer.analyzeFlows(object, b, () => {});
         records += b.length;
@@ -105,6 +109,7 @@ async function analyzeFlowObjects(objects: Iterable<Buffer>): Promise<{ records:
     for (let at = 0; at < text.length; at += 1 << 20) handle(dec.push(text.subarray(at, at + (1 << 20))));
     handle(dec.end());
     ns += process.hrtime.bigint() - t;
+    rowsHint = rows;
     i++;
   }
   const per = (n: bigint) => Math.round(Number(n) / records);
@@ -116,7 +121,7 @@ async function analyzeFlowObjects(objects: Iterable<Buffer>): Promise<{ records:
  * server of synthetic-s3.ts that computes its keys and serves a few pre-generated bodies (for corpora of 100M
  * records or a million objects, which s3rver cannot hold or list in reasonable time).
  */
-async function withS3Server<T>(fn: (endpoint: string, client: S3Client, serverPid: number) => Promise<T>, synthetic?: { objects: number; lines: number }): Promise<T> {
+async function withS3Server<T>(fn: (endpoint: string, client: S3Client, serverPid: number) => Promise<T>, synthetic?: { objects: number; lines: number; continuing?: boolean }): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'tld-bench-s3-'));
   const [script, arg] = synthetic ? ['./synthetic-s3.ts', JSON.stringify(synthetic)] : ['./s3-child.ts', dir];
   const child = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname, arg], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -246,13 +251,15 @@ switch (task) {
       starts.push(Math.floor(done / 100));
       done += n;
     }
+    // `server: 'synthetic'` (fixed sizes only): the same objects from the lean server, whose CPU per GET is a tenth of s3rver's
+    const synthetic = p.server === 'synthetic' && !p.mixed ? { objects: sizes.length, lines: Number(p.lines), continuing: true } : undefined;
     const r = await withS3Server(async (endpoint, client) => {
-      for (let i = 0; i < sizes.length; i += 8) {
+      for (let i = 0; i < sizes.length && !synthetic; i += 8) {
         await Promise.all(sizes.slice(i, i + 8).map((n, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: vpcObject(n, 'default', i + j + 1, 6, starts[i + j]) }))));
       }
       return collectInChild(endpoint);
-    });
-    const what = p.mixed ? 'mixed-size VPC objects (100 to 200k records)' : `VPC objects of ${Number(p.lines).toLocaleString('en-US')} records`;
+    }, synthetic);
+    const what = (p.mixed ? 'mixed-size VPC objects (100 to 200k records)' : `VPC objects of ${Number(p.lines).toLocaleString('en-US')} records`) + (synthetic ? ', synthetic S3 server' : '');
     emit({ name: `end to end run-once from S3, ${what}`, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, coresBusy: r.coresBusy, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb }, peakRssMb: r.peakRssMb });
     break;
   }

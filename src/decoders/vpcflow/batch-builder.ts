@@ -161,7 +161,10 @@ export class TextInterner {
   }
 }
 
-/** Rows of one layout, growing up to the batch size. */
+/**
+ * Rows of one layout, growing up to the batch size. Every column lives in one ArrayBuffer (number columns first,
+ * then the text columns' codes), so a batch costs one allocation and moves to another thread as one buffer.
+ */
 export class BatchBuilder {
   readonly layout: FlowLayout;
   rows = 0;
@@ -172,48 +175,62 @@ export class BatchBuilder {
   readonly interners: (TextInterner | undefined)[];
   /** per column: FieldKind, or ADDRESS for a text column of addresses (read as IPv4 numbers while scanned) */
   readonly scanKinds: Int32Array;
+  readonly #numberColumns: number;
 
   /** `rows`: the rows to make room for at first (it grows past them); the previous batch's size is a good guess */
   constructor(layout: FlowLayout, rows = INITIAL_ROWS) {
     this.#cap = Math.max(INITIAL_ROWS, rows);
     this.layout = layout;
     const kinds = layout.kinds;
-    const none64 = new Float64Array(0);
-    const none32 = new Uint32Array(0);
-    this.nums = kinds.map((k) => (k === FieldKind.Text ? none64 : new Float64Array(this.#cap)));
-    this.codes = kinds.map((k) => (k === FieldKind.Text ? new Uint32Array(this.#cap) : none32));
+    this.#numberColumns = kinds.filter((k) => k !== FieldKind.Text).length;
+    this.nums = [];
+    this.codes = [];
+    this.#allocate(this.#cap);
     this.interners = kinds.map((k, i) => (k === FieldKind.Text ? new TextInterner(isAddressField(layout.names[i] as string)) : undefined));
     this.scanKinds = Int32Array.from(kinds, (k, i) => (k === FieldKind.Text && isAddressField(layout.names[i] as string) ? ADDRESS : k));
+  }
+
+  /** Views of `cap` rows per column over one new buffer, the rows so far copied in. */
+  #allocate(cap: number): void {
+    const kinds = this.layout.kinds;
+    const buffer = new ArrayBuffer(cap * (8 * this.#numberColumns + 4 * (kinds.length - this.#numberColumns)));
+    const none64 = new Float64Array(0);
+    const none32 = new Uint32Array(0);
+    let at = 0;
+    const nums = kinds.map((k, i) => {
+      if (k === FieldKind.Text) return none64;
+      const v = new Float64Array(buffer, at, cap);
+      at += 8 * cap;
+      if (this.rows > 0) v.set((this.nums[i] as Float64Array).subarray(0, this.rows));
+      return v;
+    });
+    const codes = kinds.map((k, i) => {
+      if (k !== FieldKind.Text) return none32;
+      const v = new Uint32Array(buffer, at, cap);
+      at += 4 * cap;
+      if (this.rows > 0) v.set((this.codes[i] as Uint32Array).subarray(0, this.rows));
+      return v;
+    });
+    this.nums = nums;
+    this.codes = codes;
   }
 
   /** Room for one more row (the one being scanned). */
   reserve(): void {
     if (this.rows < this.#cap) return;
-    const cap = this.#cap * 2;
-    this.nums = this.nums.map((a) => {
-      if (a.length === 0) return a;
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    });
-    this.codes = this.codes.map((a) => {
-      if (a.length === 0) return a;
-      const b = new Uint32Array(cap);
-      b.set(a);
-      return b;
-    });
-    this.#cap = cap;
+    this.#cap *= 2;
+    this.#allocate(this.#cap);
   }
 
   /** The rows so far as a batch (the builder is not used afterwards). */
   finish(firstIndex: number, logInfo: LogInfo, accountId: string | undefined): FlowBatch {
     const n = this.rows;
-    // columns mostly empty are copied to their size: a batch moves to another thread with its whole buffers
-    const trim = n * 2 < this.#cap;
+    // a mostly empty buffer is copied to the rows' size: a batch moves to another thread with its whole buffer
+    if (n * 4 < this.#cap * 3) this.#allocate(n);
     const columns: FlowColumn[] = this.layout.kinds.map((kind, i) => {
-      if (kind !== FieldKind.Text) return { kind: kind as NumberColumnKind, values: trim ? this.nums[i]!.slice(0, n) : this.nums[i]!.subarray(0, n) };
+      if (kind !== FieldKind.Text) return { kind: kind as NumberColumnKind, values: this.nums[i]!.subarray(0, n) };
       const t = this.interners[i] as TextInterner;
-      return { kind: FieldKind.Text, codes: trim ? this.codes[i]!.slice(0, n) : this.codes[i]!.subarray(0, n), dict: t.dict, ipv4: t.ipv4 ? Float64Array.from(t.ipv4) : undefined };
+      return { kind: FieldKind.Text, codes: this.codes[i]!.subarray(0, n), dict: t.dict, ipv4: t.ipv4 ? Float64Array.from(t.ipv4) : undefined };
     });
     return { firstIndex, length: n, layout: this.layout, logInfo, accountId, columns };
   }

@@ -224,9 +224,29 @@ test('columns: numbers as numbers (NaN absent), text as dictionary codes (0 abse
   assert.deepEqual([0, 1, 2].map((row) => ipv4At(b, 1, row)), [0x0a000001, -1, 0xc0a801ff]);
   assert.deepEqual([0, 1, 2].map((row) => ipv4At(b, 2, row)), [-1, 0x0a000001, -1], 'IPv6 and a dotted quad with a leading zero are text only');
   assert.equal(ipv4At(b, 4, 0), -1, 'not an address column');
-  assert.equal(transferables(b).length, 5 + 2, 'one buffer per column, plus the IPv4 numbers of the two address columns');
+  assert.equal(transferables(b).length, 1 + 2, 'one buffer for every column, plus the IPv4 numbers of the two address columns');
+  assert.ok(b.columns.every((c) => (c.kind === FieldKind.Text ? c.codes : c.values).buffer === transferables(b)[0]), 'the columns share that buffer');
   assert.equal(materialize(b, 1).aws.dstaddr, '10.0.0.1');
   assert.equal(materialize(b, 0).aws.start, '2014-12-14T04:06:50Z');
+});
+
+test('rowsHint: the first batch starts with room for that many rows and grows past them; a batch leaves with a buffer of its rows\' size', () => {
+  const text = vpcText(3000, 'default', 5);
+  const rowBytes = 8 * 8 + 4 * 6; // the default format: eight number columns, six text columns (account, ENI, addresses, action, status)
+  const decode = (opts: { rowsHint?: number; batchRows?: number }) => {
+    const d = new VpcColumnDecoder(context({}, [], () => {}), opts);
+    return [...d.push(Buffer.from(text)), ...d.end()];
+  };
+  const reference = decode({});
+  for (const opts of [{ rowsHint: 1 }, { rowsHint: 2999 }, { rowsHint: 100_000 }, { rowsHint: 5000, batchRows: 1000 }]) {
+    const batches = decode(opts);
+    assert.deepEqual(batches.flatMap((b) => eventsOf(b)), reference.flatMap((b) => eventsOf(b)), JSON.stringify(opts));
+    for (const b of batches) {
+      const columns = transferables(b)[0] as ArrayBuffer;
+      assert.ok(columns.byteLength >= b.length * rowBytes && columns.byteLength * 3 <= b.length * rowBytes * 4 + 3, `${JSON.stringify(opts)}: ${columns.byteLength} bytes for ${b.length} rows`);
+    }
+  }
+  assert.equal(transferables(decode({ rowsHint: 100_000 })[0] as FlowBatch)[0]!.byteLength, 3000 * rowBytes, 'a hint far above the rows: copied to their size');
 });
 
 test('addresses: one dictionary entry per distinct text, read as a number while scanned or from the bytes (CRLF, leading zeros, IPv6)', () => {

@@ -26,6 +26,11 @@ import { ADDRESS, BatchBuilder, type TextInterner } from './batch-builder.js';
 export interface FlowDecodeOptions {
   /** rows per batch at most (default DEFAULT_BATCH_ROWS) */
   batchRows?: number;
+  /**
+   * rows the first batch makes room for at once (it grows past them by doubling): the rows of the previous object
+   * of the same flow log are a good guess (default 256)
+   */
+  rowsHint?: number;
 }
 
 const NL = 10;
@@ -58,6 +63,7 @@ function startsWithKnownField(buf: Buffer, from: number, end: number): boolean {
 export class VpcColumnDecoder {
   readonly #ctx: DecodeContext;
   readonly #batchRows: number;
+  readonly #rowsHint: number | undefined;
   readonly #discard: DiscardTest | undefined;
   /** the discard rule's field, when it names a single column (records are flat) */
   readonly #discardKey: string | undefined;
@@ -68,8 +74,8 @@ export class VpcColumnDecoder {
   /** column tested by discard_regex, -1 for none; its answers per dictionary code (1 keep, 2 drop) */
   #discardCol = -1;
   #discardAnswers: number[] = [];
-  /** the unfinished last line of the bytes so far */
-  #carry = Buffer.allocUnsafe(64 * 1024);
+  /** the unfinished last line of the bytes so far (made at the first line split between chunks) */
+  #carry = Buffer.alloc(0);
   #carryLen = 0;
   #lineNo = 0;
   #sawLine = false;
@@ -88,6 +94,7 @@ export class VpcColumnDecoder {
   constructor(ctx: DecodeContext, opts: FlowDecodeOptions = {}) {
     this.#ctx = ctx;
     this.#batchRows = Math.max(1, opts.batchRows ?? DEFAULT_BATCH_ROWS);
+    this.#rowsHint = opts.rowsHint === undefined ? undefined : Math.min(this.#batchRows, Math.max(1, opts.rowsHint));
     if (ctx.discard) {
       this.#discard = compileDiscard(ctx.discard);
       this.#discardKey = ctx.discard.field.includes('.') ? undefined : ctx.discard.field;
@@ -145,14 +152,14 @@ export class VpcColumnDecoder {
     this.#carryLen = 0;
     if (this.#deferred) throw this.#deferred;
     if (!this.#sawLine) throw new ObjectDecodeError('TLD_ERR_DECODE_EMPTY_OBJECT', 'the object holds no lines');
-    this.#finishBatch(out);
+    this.#finishBatch(out, false);
     return out;
   }
 
   #append(buf: Buffer, from: number, to: number): void {
     const need = this.#carryLen + (to - from);
     if (need > this.#carry.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.#carry.length * 2));
+      const grown = Buffer.allocUnsafe(Math.max(need, this.#carry.length * 2, 1024));
       this.#carry.copy(grown, 0, 0, this.#carryLen);
       this.#carry = grown;
     }
@@ -160,13 +167,14 @@ export class VpcColumnDecoder {
     this.#carryLen = need;
   }
 
-  #finishBatch(out: FlowBatch[]): void {
+  /** Ends the batch being built (if it has rows); `more`: rows may follow (not at the object's end). */
+  #finishBatch(out: FlowBatch[], more = true): void {
     const b = this.#b;
     if (b === undefined || b.rows === 0) return;
     out.push(b.finish(this.#firstIndex, this.#ctx.logInfo, this.#ctx.accountId));
     this.#firstIndex += b.rows;
     // the next batch of a large object is as large as this one: room for it at once, not by doubling from 256 rows
-    this.#b = new BatchBuilder(b.layout, b.rows);
+    this.#b = more ? new BatchBuilder(b.layout, b.rows) : undefined;
     this.#discardAnswers = [];
   }
 
@@ -174,7 +182,7 @@ export class VpcColumnDecoder {
     this.#finishBatch(out);
     const columns = columnsFor(names, fromHeader);
     this.#layout = layoutOf(names, columns.keys, columns.kinds, fromHeader);
-    this.#b = new BatchBuilder(this.#layout);
+    this.#b = new BatchBuilder(this.#layout, this.#rowsHint);
     this.#discardCol = this.#discardKey === undefined ? -1 : columns.keys.indexOf(this.#discardKey);
     this.#discardAnswers = [];
   }

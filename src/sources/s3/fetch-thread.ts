@@ -72,6 +72,12 @@ function batchBytes(batch: FlowBatch): number {
   return n;
 }
 
+/**
+ * Rows of the last VPC object this thread decoded: the first batch of the next one makes room for as many (objects
+ * of a flow log are alike in size), instead of growing to them by doubling.
+ */
+let lastObjectRows: number | undefined;
+
 async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op: 'open' }>['req'], flows: FlowDecodeRequest | undefined): Promise<void> {
   const stream: Stream = { content: undefined, inFlight: 0, wake: undefined, discarded: false };
   streams.set(id, stream);
@@ -93,6 +99,7 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
   const sendBatches = async (batches: FlowBatch[]) => {
     for (const batch of batches) {
       if (batch.length === 0) continue;
+      rows += batch.length;
       const bytes = batchBytes(batch);
       stream.inFlight += bytes;
       send({ op: 'flows', id, batch, bytes, compressed }, transferables(batch));
@@ -102,6 +109,7 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
   };
   // a count and the first few: an object of millions of bad lines must not hold millions of messages
   const recordErrors: RecordErrors = { count: 0, first: [] };
+  let rows = 0;
   const decoder = flows
     ? createFlowDecoder({
         bucketType: 'vpcflow',
@@ -111,7 +119,7 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
         onRecordError: (line, message) => {
           if (recordErrors.count++ < QUOTED_RECORD_ERRORS) recordErrors.first.push(`line ${line}: ${message}`);
         },
-      })
+      }, { ...(lastObjectRows !== undefined ? { rowsHint: lastObjectRows } : {}) })
     : undefined;
   try {
     const source = await sourceFor(bucket);
@@ -123,7 +131,10 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
           if (stream.discarded) break;
           await sendBatches(decoder.push(piece));
         }
-        if (!stream.discarded) await sendBatches(decoder.end());
+        if (!stream.discarded) {
+          await sendBatches(decoder.end());
+          lastObjectRows = rows;
+        }
       } catch (e) {
         // what was decoded before the failure goes first, as on the collector's own thread
         if (!(e instanceof ObjectDecodeError) || e.code !== 'TLD_ERR_DECODE_EMPTY_OBJECT') await sendBatches(decoder.flush()).catch(() => undefined);

@@ -14,7 +14,8 @@ const conf = join(dir, 'ossec.conf');
 const workers = process.env.TLD_BENCH_WORKERS ? `<workers>${Number(process.env.TLD_BENCH_WORKERS)}</workers>` : '';
 writeFileSync(conf, `<ossec_config><wodle name="aws-s3">${workers}<bucket type="vpcflow"><name>bench</name><service_endpoint>${endpoint}</service_endpoint><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key><only_logs_after>2025-JUN-01</only_logs_after></bucket></wodle></ossec_config>`);
 const logger = pino({ level: 'error' });
-const rt = await openRuntime({ configFiles: [conf], dataDir: join(dir, 'data'), logger });
+// as `tld run-once` opens it: the fetch threads start while the store opens
+const rt = await openRuntime({ configFiles: [conf], dataDir: join(dir, 'data'), logger, startFetchThreads: true });
 // where the memory is when RSS peaks: V8's heap (live objects and garbage not yet collected) or native (DuckDB, buffers)
 // and the highest RSS of each 30 seconds, to show whether it stays flat over a long run
 let peak = { rss: 0 };

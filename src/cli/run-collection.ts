@@ -40,7 +40,7 @@ export async function runCollection(opts: RunCollectionOptions): Promise<number>
   const logger = createLogger(process.env.TLD_LOG_LEVEL ?? 'warn');
   let rt;
   try {
-    rt = await openRuntime({ configFiles: opts.configFiles, dataDir: opts.dataDir, logger, ...(opts.window ? { replay: true } : {}) });
+    rt = await openRuntime({ configFiles: opts.configFiles, dataDir: opts.dataDir, logger, startFetchThreads: true, ...(opts.window ? { replay: true } : {}) });
   } catch (e) {
     if (e instanceof ConfigError) throw new CliError('the configuration has errors; nothing was read.', { exitCode: 2, details: e.issues.map(formatIssue) });
     throw e;

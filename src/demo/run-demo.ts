@@ -112,7 +112,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ url?: string; stop: 
   const start = new Date(Date.parse(marker.end) - (opts.days + 1) * 86_400_000).toISOString().slice(0, 10);
   const configFile = join(opts.dataDir, 'ossec.conf');
   writeFileSync(configFile, demoConfig(s3.endpoint, start, opts.port));
-  const rt = await openRuntime({ configFiles: [configFile], dataDir: opts.dataDir, logger: opts.logger });
+  const rt = await openRuntime({ configFiles: [configFile], dataDir: opts.dataDir, logger: opts.logger, startFetchThreads: true });
   const bar = opts.progress && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'Collecting {bucket} | {objects} objects | {records} records', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   bar?.start(1, 0, { bucket: '', objects: 0, records: 0 });
   const controller = new AbortController();

@@ -32,6 +32,11 @@ export interface RuntimeOptions {
   now?: () => Date;
   /** replay: alerts already in alerts.json are not written again */
   replay?: boolean;
+  /**
+   * start the fetch threads while the rest opens (the store, the state, the rules), so they are up when collection
+   * starts (~0.2-0.3 s of a thread's start-up that would otherwise delay the first objects); default: at first use
+   */
+  startFetchThreads?: boolean;
 }
 
 /** Ids of the alerts in an alerts.json file. */
@@ -134,9 +139,28 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     archivesFile?.close();
     throw e;
   }
+  let fetchPool: FetchPool | undefined;
+  let fetchWorkers: number | undefined;
+  const pool = () => {
+    if (fetchPool === undefined && config.awsS3 && !config.awsS3.disabled) {
+      fetchWorkers = config.awsS3.workers;
+      fetchPool = new FetchPool(fetchThreadCount(fetchWorkers));
+      logger.info({ threads: fetchPool.size }, 'Objects are fetched and decompressed on %d threads.', fetchPool.size);
+    }
+    return fetchPool;
+  };
+  // the threads start up while the store opens (an idle one does not keep the process alive)
+  if (opts.startFetchThreads) pool();
   // the embedded store by default; with <store><backend>indexer</backend> the indexer instead (src/indexer/)
-  const indexer = opts.store !== false && config.store.backend === 'indexer' ? await openIndexerStore(config, logger) : undefined;
-  const store = opts.store === false || indexer ? undefined : await openEmbeddedStore(dataDir, config);
+  let indexer: Awaited<ReturnType<typeof openIndexerStore>> | undefined;
+  let store: Awaited<ReturnType<typeof openEmbeddedStore>> | undefined;
+  try {
+    indexer = opts.store !== false && config.store.backend === 'indexer' ? await openIndexerStore(config, logger) : undefined;
+    store = opts.store === false || indexer ? undefined : await openEmbeddedStore(dataDir, config);
+  } catch (e) {
+    await fetchPool?.close();
+    throw e;
+  }
   const metrics = new CollectorMetrics();
   if (indexer) metrics.watchIndexer(() => indexer.counters);
   const correlator = indexer
@@ -170,19 +194,12 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     now,
   });
 
-  let fetchPool: FetchPool | undefined;
-  let fetchWorkers: number | undefined;
   return {
     get config() {
       return config;
     },
     get fetchPool() {
-      if (fetchPool === undefined && config.awsS3 && !config.awsS3.disabled) {
-        fetchWorkers = config.awsS3.workers;
-        fetchPool = new FetchPool(fetchThreadCount(fetchWorkers));
-        logger.info({ threads: fetchPool.size }, 'Objects are fetched and decompressed on %d threads.', fetchPool.size);
-      }
-      return fetchPool;
+      return pool();
     },
     get fixed() {
       return { workers: fetchWorkers, lookbackDays };

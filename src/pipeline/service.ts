@@ -109,7 +109,7 @@ async function runCorrelator(rt: Runtime, logger: Logger, signal: AbortSignal): 
 export async function runService(opts: ServiceOptions): Promise<void> {
   const { logger } = opts;
   const signals = opts.signals ?? process;
-  const rt = await openRuntime({ configFiles: opts.configFiles, dataDir: opts.dataDir, logger });
+  const rt = await openRuntime({ configFiles: opts.configFiles, dataDir: opts.dataDir, logger, startFetchThreads: true });
   // the store prunes by the configuration it was opened with; a reloaded <store> needs a restart
   const openedWith = { store: rt.config.store, global: rt.config.global, indexer: rt.config.indexer, subscribers: rt.config.awsS3?.subscribers ?? [] };
   const retention = new RetentionSchedule(async () => {

@@ -58,3 +58,23 @@ test('without <workers> (default 0): one fetch thread per core but one, at least
   assert.equal(r.threads, Math.max(1, availableParallelism() - 1));
   assert.equal(r.bytes.length, OBJECTS * LINES);
 });
+
+test('startFetchThreads (tld run-once, start, demo): the fetch threads start while the runtime opens; without it, at the first cycle', async () => {
+  const conf = join(dir, 'eager.conf');
+  writeFileSync(conf, `<ossec_config><wodle name="aws-s3"><workers>2</workers><bucket type="vpcflow"><name>threads</name><service_endpoint>${s3.endpoint}</service_endpoint><only_logs_after>2025-JUN-01</only_logs_after><access_key>S3RVER</access_key><secret_key>S3RVER</secret_key></bucket></wodle></ossec_config>`);
+  for (const eager of [true, false]) {
+    const messages: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void messages.push((JSON.parse(line) as { msg: string }).msg) });
+    const rt = await openRuntime({ configFiles: [conf], dataDir: join(dir, `data-eager-${eager}`), logger, store: false, startFetchThreads: eager });
+    try {
+      const started = () => messages.some((m) => m.startsWith('Objects are fetched and decompressed on 2 threads'));
+      assert.equal(started(), eager, `threads started at open: ${eager}`);
+      const [summary] = await runCycle(rt, logger, { signal: new AbortController().signal });
+      assert.equal(summary?.records, OBJECTS * LINES);
+      assert.ok(started());
+      assert.equal(rt.fetchPool?.workers.length, 2);
+    } finally {
+      await rt.close();
+    }
+  }
+});

@@ -166,6 +166,22 @@ function collectInChild(endpoint: string): Collected {
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Collected;
 }
 
+/** CPU seconds (user + system) a process used so far. */
+function cpuOfPid(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / sysconfClockTicks;
+}
+
+/**
+ * The collection in a child (collectInChild), with the cores the S3 server kept busy meanwhile (its CPU time over
+ * the collection's wall time; the server is idle while the child opens and closes): the two share the machine.
+ */
+function collectBeside(endpoint: string, serverPid: number): Collected & { serverCores: number } {
+  const before = cpuOfPid(serverPid);
+  const r = collectInChild(endpoint);
+  return { ...r, serverCores: Math.round(((cpuOfPid(serverPid) - before) / r.seconds) * 100) / 100 };
+}
+
 /** Deterministic PRNG in [0, 1) for corpus sizes. */
 function mulberry(seed: number): () => number {
   let a = seed >>> 0;
@@ -228,13 +244,13 @@ switch (task) {
   case 'e2e-large': {
     // `server: 'synthetic'` for corpora too big for s3rver (100M records: 1,000 objects of 100k)
     const synthetic = p.server === 'synthetic' ? { objects: Math.ceil(Number(p.records) / LINES_PER_OBJECT), lines: LINES_PER_OBJECT } : undefined;
-    const r = await withS3Server(async (endpoint, client) => {
+    const r = await withS3Server(async (endpoint, client, serverPid) => {
       let i = 0;
       if (!synthetic) for (const body of vpcObjects(Number(p.records), 'default')) await client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i++), Body: body }));
-      return collectInChild(endpoint);
+      return collectBeside(endpoint, serverPid);
     }, synthetic);
     const name = `end to end run-once from S3, large VPC objects (100k records)${synthetic ? `, ${r.records / 1e6}M records, synthetic S3 server` : ''}`;
-    emit({ name, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, coresBusy: r.coresBusy, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}) }, peakRssMb: r.peakRssMb });
+    emit({ name, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, coresBusy: r.coresBusy, serverCores: r.serverCores, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}) }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'e2e-sized': {
@@ -253,24 +269,24 @@ switch (task) {
     }
     // `server: 'synthetic'` (fixed sizes only): the same objects from the lean server, whose CPU per GET is a tenth of s3rver's
     const synthetic = p.server === 'synthetic' && !p.mixed ? { objects: sizes.length, lines: Number(p.lines), continuing: true } : undefined;
-    const r = await withS3Server(async (endpoint, client) => {
+    const r = await withS3Server(async (endpoint, client, serverPid) => {
       for (let i = 0; i < sizes.length && !synthetic; i += 8) {
         await Promise.all(sizes.slice(i, i + 8).map((n, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: vpcObject(n, 'default', i + j + 1, 6, starts[i + j]) }))));
       }
-      return collectInChild(endpoint);
+      return collectBeside(endpoint, serverPid);
     }, synthetic);
     const what = (p.mixed ? 'mixed-size VPC objects (100 to 200k records)' : `VPC objects of ${Number(p.lines).toLocaleString('en-US')} records`) + (synthetic ? ', synthetic S3 server' : '');
-    emit({ name: `end to end run-once from S3, ${what}`, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, coresBusy: r.coresBusy, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb }, peakRssMb: r.peakRssMb });
+    emit({ name: `end to end run-once from S3, ${what}`, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, coresBusy: r.coresBusy, serverCores: r.serverCores, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'e2e-small': {
     // `server: 'synthetic'` for a million objects (s3rver walks every stored file for each listed page)
     const n = Number(p.objects);
     const synthetic = p.server === 'synthetic' ? { objects: n, lines: 20 } : undefined;
-    const r = await withS3Server(async (endpoint, client) => {
+    const r = await withS3Server(async (endpoint, client, serverPid) => {
       const body = vpcObject(20, 'default', 7);
       if (!synthetic) for (let i = 0; i < n; i += 16) await Promise.all(Array.from({ length: Math.min(16, n - i) }, (_, j) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: key(i + j), Body: body }))));
-      const collected = collectInChild(endpoint);
+      const collected = collectBeside(endpoint, serverPid);
       // the server's own ceiling: GetObjects of the same objects (the first 2,000 at most), four at a time, doing nothing with the bytes
       const keys: string[] = [];
       for await (const o of paginateListObjectsV2({ client }, { Bucket: 'bench', Prefix: 'AWSLogs/' })) {
@@ -284,7 +300,7 @@ switch (task) {
       return { ...collected, getsPerSecond: keys.length / (Number(process.hrtime.bigint() - t) / 1e9) };
     }, synthetic);
     const name = `end to end run-once from S3, small objects (20 records)${synthetic ? `, ${n.toLocaleString('en-US')} objects, synthetic S3 server` : ''}`;
-    emit({ name, records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records, coresBusy: r.coresBusy, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}), s3ServerGetObjectsPerSecond: Math.round(r.getsPerSecond) }, peakRssMb: r.peakRssMb });
+    emit({ name, records: r.objects, seconds: r.seconds, perSecond: r.objects / r.seconds, unit: 'objects/s', extra: { records: r.records, coresBusy: r.coresBusy, serverCores: r.serverCores, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb, ...(synthetic ? { rssPer30s: r.rssPer30s } : {}), s3ServerGetObjectsPerSecond: Math.round(r.getsPerSecond) }, peakRssMb: r.peakRssMb });
     break;
   }
   case 'get-ceiling': {
@@ -304,10 +320,6 @@ switch (task) {
       } else {
         for await (const o of paginateListObjectsV2({ client }, { Bucket: 'bench', Prefix: 'AWSLogs/' })) for (const c of o.Contents ?? []) if (c.Key) keys.push(c.Key);
       }
-      const cpuOfPid = (pid: number) => {
-        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return (Number(f[11]) + Number(f[12])) / sysconfClockTicks;
-      };
       const bucket = { name: 'bench', serviceEndpoint: endpoint, accessKey: 'S3RVER', secretKey: 'S3RVER' } as BucketConfig;
       // the collector's source (direct-get.ts for a successful GET) and the same through the SDK command
       const source = await createS3Source(bucket);

@@ -27,6 +27,17 @@ export interface DecompressOptions {
   maxBytes?: number;
 }
 
+/**
+ * The output chunk for inflating `compressedBytes` of gzip in one call: room for the whole content of a usual
+ * object (flow logs inflate to 5-8 times their size) up to CHUNK. With zlib's default of 16 KiB, a 1,000-record
+ * object came out in seven pieces joined at the end: 125 against 90 ns per record.
+ */
+function wholeChunkSize(compressedBytes: number): number {
+  let size = 16 * 1024;
+  while (size < CHUNK && size < compressedBytes * 8) size *= 2;
+  return size;
+}
+
 /** Maps a zlib failure to a typed error: truncated input versus corrupt data. */
 function gzipError(e: unknown): unknown {
   if (e instanceof ObjectDecodeError) return e;
@@ -68,7 +79,8 @@ class GunzipWholeCodec implements Codec {
   end(): Buffer[] {
     const limit = Math.min(this.max, kMaxLength);
     try {
-      return [zlib.gunzipSync(Buffer.concat(this.#parts), { maxOutputLength: limit })];
+      const whole = Buffer.concat(this.#parts);
+      return [zlib.gunzipSync(whole, { maxOutputLength: limit, chunkSize: wholeChunkSize(whole.length) })];
     } catch (e) {
       throw gzipError(e) ?? tooLarge(limit);
     }
@@ -118,7 +130,7 @@ export function decompressSync(bytes: Buffer, opts: DecompressOptions = {}): Buf
  */
 function gunzipWhole(bytes: Buffer, limit: number): Buffer | undefined {
   try {
-    return zlib.gunzipSync(bytes, { maxOutputLength: limit });
+    return zlib.gunzipSync(bytes, { maxOutputLength: limit, chunkSize: wholeChunkSize(bytes.length) });
   } catch {
     return undefined;
   }

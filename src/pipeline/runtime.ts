@@ -33,8 +33,8 @@ export interface RuntimeOptions {
   /** replay: alerts already in alerts.json are not written again */
   replay?: boolean;
   /**
-   * start the fetch threads while the rest opens (the store, the state, the rules), so they are up when collection
-   * starts (~0.2-0.3 s of a thread's start-up that would otherwise delay the first objects); default: at first use
+   * start the fetch threads while the store opens, so they are up when collection starts (~0.2-0.3 s of a thread's
+   * start-up that would otherwise delay the first objects); default: at first use
    */
   startFetchThreads?: boolean;
 }

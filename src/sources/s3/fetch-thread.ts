@@ -82,6 +82,8 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
   const stream: Stream = { content: undefined, inFlight: 0, wake: undefined, discarded: false };
   streams.set(id, stream);
   let compressed = 0;
+  /** rows of the object sent so far */
+  let rows = 0;
   let pieces: Uint8Array[] = [];
   let gathered = 0;
   /** sends what was gathered; waits while the collector is more than STREAM_CREDIT behind */
@@ -109,7 +111,6 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
   };
   // a count and the first few: an object of millions of bad lines must not hold millions of messages
   const recordErrors: RecordErrors = { count: 0, first: [] };
-  let rows = 0;
   const decoder = flows
     ? createFlowDecoder({
         bucketType: 'vpcflow',

@@ -157,10 +157,14 @@ test('three workers on one queue, killed and restarted at random: every record i
   let kills = 0;
   // messages in flight at each kill: a kill with more than the poison one in flight took work from a worker
   const inFlight: number[] = [];
+  const inflight = () => sqs.server.inspectQueue(QUEUE)?.messages.inflight.length ?? 0;
   while (kills < KILLS && sqs.depth(QUEUE) > 1) {
-    await sleep(300 + Math.floor(random() * 2500));
+    // a random moment, then the first one with a good message in flight (the fleet drains the queue in a few
+    // seconds: kills seconds apart would land after the work)
+    await sleep(100 + Math.floor(random() * 900));
+    for (let waited = 0; inflight() <= 1 && sqs.depth(QUEUE) > 1 && waited < 2000; waited += 10) await sleep(10);
     const n = Math.floor(random() * WORKERS);
-    inFlight.push(sqs.server.inspectQueue(QUEUE)?.messages.inflight.length ?? 0);
+    inFlight.push(inflight());
     workers[n]!.child.kill('SIGKILL');
     await workers[n]!.exited;
     kills++;

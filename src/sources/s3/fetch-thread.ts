@@ -120,7 +120,7 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
         onRecordError: (line, message) => {
           if (recordErrors.count++ < QUOTED_RECORD_ERRORS) recordErrors.first.push(`line ${line}: ${message}`);
         },
-      }, { ...(lastObjectRows !== undefined ? { rowsHint: lastObjectRows } : {}) })
+      }, lastObjectRows === undefined ? {} : { rowsHint: lastObjectRows })
     : undefined;
   try {
     const source = await sourceFor(bucket);

@@ -5,11 +5,14 @@
  * everything (a pipe to a slow reader would otherwise lose the end of the output).
  */
 import { readdirSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { userFacing } from './errors.js';
 import { flushStdio } from './output.js';
+import { createLogger } from './logger.js';
+import { collectorThreadArgs, collectorThreadLimits, runOnCollectorThread, runsOnCollectorThread } from './collector-thread.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -37,10 +40,10 @@ async function buildProgram(): Promise<Command> {
   return program;
 }
 
-async function main(): Promise<number> {
+async function main(args: string[]): Promise<number> {
   const program = await buildProgram();
   try {
-    await program.parseAsync(process.argv);
+    await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
@@ -56,7 +59,25 @@ async function main(): Promise<number> {
   }
 }
 
-const code = await main();
+/** The command line after `tld`: the process's, or on the collector's thread the one the main thread handed over. */
+const handedOver = collectorThreadArgs();
+const args = handedOver ?? process.argv.slice(2);
+if (handedOver) {
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+  createLogger(process.env.TLD_LOG_LEVEL ?? 'warn').debug({ heapLimitMb }, 'the command runs on the collector thread');
+}
+async function run(): Promise<number> {
+  if (!runsOnCollectorThread(args)) return main(args);
+  let limits;
+  try {
+    limits = collectorThreadLimits();
+  } catch (e) {
+    process.stderr.write(`tld: ${(e as Error).message}\n`);
+    return 2;
+  }
+  return limits ? runOnCollectorThread(args, limits, import.meta.url) : main(args);
+}
+const code = await run();
 process.exitCode = code;
 await flushStdio();
 process.exit(code);

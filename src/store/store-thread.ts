@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StoreConfig } from '../config/types.js';
 import { openStore, type EmbeddedStore } from './index.js';
-import type { StoreRequest, StoreReply } from './threaded-store.js';
+import { transferablesOf, type StoreRequest, type StoreReply } from './threaded-store.js';
+import { releaseBuffers } from '../shared/release-buffers.js';
 
 const { dataDir, cfg, reopenRows } = workerData as { dataDir: string; cfg: StoreConfig; reopenRows?: number };
 const port = parentPort!;
@@ -22,7 +23,8 @@ function failure(e: unknown): { message: string; name: string } {
 async function run(store: EmbeddedStore, request: StoreRequest): Promise<unknown> {
   switch (request.op) {
     case 'ingestRows':
-      return store.ingestRows(request.rows);
+      // the rows' buffers came to this thread with the message and are copied into DuckDB's chunks: freed at once
+      return store.ingestRows(request.rows).finally(() => releaseBuffers(transferablesOf(request.rows)));
     case 'recordObject':
       return store.recordObject(request.info);
     case 'discardObject':

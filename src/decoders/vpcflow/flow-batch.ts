@@ -11,6 +11,7 @@
  */
 import type { LogInfo } from '../../shared/events.js';
 import { FieldKind } from './fields.js';
+import { releaseBuffers } from '../../shared/release-buffers.js';
 
 /** The columns of one header: `keys[i]` is the event key of column i, `kinds[i]` its FieldKind. */
 export interface FlowLayout {
@@ -110,4 +111,9 @@ export function transferables(batch: FlowBatch): ArrayBuffer[] {
     } else out.add(c.values.buffer as ArrayBuffer);
   }
   return [...out];
+}
+
+/** Frees a batch's buffers once every stage is done with it (its columns then read as empty). */
+export function releaseBatch(batch: FlowBatch): void {
+  releaseBuffers(transferables(batch));
 }

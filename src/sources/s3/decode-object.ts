@@ -12,6 +12,7 @@ import { TransientReadError, type ObjectContent } from './read-object.js';
 import type { FlowContent } from './fetch-pool.js';
 import { S3AccessError } from './errors.js';
 import { eventsOf } from '../../decoders/vpcflow/flow-events.js';
+import { releaseBatch } from '../../decoders/vpcflow/flow-batch.js';
 
 /** Events per `sink.write` at most. */
 export const BATCH_SIZE = 5000;
@@ -95,6 +96,8 @@ export async function decodeFlowObject(ref: ObjectRef, content: FlowContent, sin
       else await sink.write({ object: ref, firstIndex: batch.firstIndex, events: eventsOf(batch) });
       written.events += batch.length;
       index = batch.firstIndex + batch.length;
+      // the sink took what it keeps (rules' windows, store rows, events: copies); the batch is read no more
+      releaseBatch(batch);
     }
   } catch (e) {
     content.discard();

@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { pino } from 'pino';
-import { openRuntime, runCycle } from '../dist/pipeline/runtime.js';
 import { collectorThreadLimits } from '../dist/cli/collector-thread.js';
 
 const mb = (bytes) => Math.round(bytes / 2 ** 20);
 
 /** The collection itself: on the collector thread, or on this thread with TLD_HEAP_MB=0. */
 async function collect(endpoint) {
+  // loaded here, as `tld` loads them on the collector thread only
+  const { pino } = await import('pino');
+  const { openRuntime, runCycle } = await import('../dist/pipeline/runtime.js');
   const dir = mkdtempSync(join(tmpdir(), 'tld-bench-'));
   const conf = join(dir, 'ossec.conf');
   // TLD_BENCH_WORKERS: the wodle's <workers> (fetch threads; default one per core)

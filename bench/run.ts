@@ -88,6 +88,9 @@ const tasks: [string, Record<string, unknown>][] = [
   ['e2e-small', { objects: small * 10, server: 'synthetic' }],
   ['state', { objects: stateObjects }],
   ['store-ingest', { records }],
+  // what memory the process cannot go below, and what the embedded store adds while ingesting (README: "Memory")
+  ['e2e-floor', {}],
+  ['store-memory', { records: Math.min(records, 1_000_000) }],
   ['dashboard', { flows }],
   // queue workers (issue 13): one and two `tld start` processes on one SQS queue, into the indexer double
   ['sqs-worker', { objects: workerObjects, workers: 1, lines: 2000 }],

@@ -28,7 +28,7 @@ import { list } from '../src/dashboard/lists.js';
 import { fillAnalystData, measureAnalyst } from './analyst-dashboard.js';
 import { measurePages } from './dashboard-pages.js';
 import { cloudtrailObject, guarddutyObject, vpcObject, vpcText } from './corpus.js';
-import { storeRowsOf, type StoreRows } from '../src/store/store-rows.js';
+import { flowColumns, storeRowsOf, type StoreRows } from '../src/store/store-rows.js';
 
 const [task, raw] = process.argv.slice(2);
 const p = JSON.parse(raw ?? '{}') as Record<string, number | string>;
@@ -285,6 +285,67 @@ switch (task) {
     }, synthetic);
     const what = (p.mixed ? 'mixed-size VPC objects (100 to 200k records)' : `VPC objects of ${Number(p.lines).toLocaleString('en-US')} records`) + (synthetic ? ', synthetic S3 server' : '');
     emit({ name: `end to end run-once from S3, ${what}`, records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', mbPerSecond: r.bytes / 1e6 / r.seconds, extra: { objects: r.objects, coresBusy: r.coresBusy, serverCores: r.serverCores, memoryAtPeakMb: r.memoryAtPeakMb, storeMb: r.storeMb }, peakRssMb: r.peakRssMb });
+    break;
+  }
+  case 'e2e-floor': {
+    // the memory floor: `tld run-once`'s process with everything started (collector thread, fetch thread, store
+    // thread, DuckDB open, the AWS SDK loaded) and one 20-record object read, so nothing is there for volume
+    const r = await withS3Server(async (endpoint, _client, serverPid) => collectBeside(endpoint, serverPid), { objects: 1, lines: 20 });
+    emit({ name: 'memory floor: run-once with everything started, one 20-record object', records: r.records, seconds: r.seconds, perSecond: r.records / r.seconds, unit: 'records/s', extra: { memoryAtPeakMb: r.memoryAtPeakMb }, peakRssMb: r.peakRssMb });
+    break;
+  }
+  case 'store-memory': {
+    // what the embedded store adds to RSS while ingesting: rows of 1,000-record objects (columns as the
+    // collector's thread posts them, no events) through ingestRows, a health row each, a group commit every 50
+    // objects, with the product's default <memory_limit_mb>; RSS sampled every 20 ms, DuckDB's own count of
+    // its buffer pool after each commit
+    const dir = mkdtempSync(join(tmpdir(), 'tld-bench-store-memory-'));
+    const limitMb = defaults('store').memoryLimitMb as number;
+    const before = process.memoryUsage.rss();
+    const store = await openStore(dir, { flowRetentionDays: 0, alertRetentionDays: 0, memoryLimitMb: limitMb });
+    const opened = process.memoryUsage.rss();
+    let peak = opened;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+    const lines = 1000;
+    const objects = Math.ceil(Number(p.records) / lines);
+    let poolMb = 0;
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < objects; i++) {
+      const f = flowColumns(lines);
+      f.rows = lines;
+      for (let r = 0; r < lines; r++) {
+        const n = i * lines + r;
+        f.idx[r] = r;
+        f.start[r] = Date.UTC(2025, 5, 1) + n * 10;
+        f.end[r] = f.start[r]! + 60_000;
+        f.src4[r] = 0x0a000000 + ((n * 7919) % 512);
+        f.dst4[r] = 0x0a000000 + ((n * 104729) % 512);
+        f.sport[r] = 1024 + ((n * 31) % 60000);
+        f.dport[r] = n % 7 === 0 ? 22 : 443;
+        f.proto[r] = 6;
+        f.packets[r] = 1 + (n % 50);
+        f.bytes[r] = 40 + ((n * 131) % 100000);
+        f.action[r] = n % 7 === 0 ? 2 : 1;
+        f.logStatus[r] = 1;
+        f.place[r] = 0;
+      }
+      f.places = [{ eni: `eni-${String(i % 16).padStart(17, '0')}`, account: '111111111111', region: 'us-east-1' }];
+      const objectKey = key(i);
+      const object = { bucket: 'bench', key: objectKey, objectId: createHash('sha1').update(`bench/${objectKey}`).digest('hex').slice(0, 16), bucketType: 'vpcflow' as const, size: 30_000, region: 'us-east-1', accountId: '111111111111' };
+      await store.ingestRows({ object, firstIndex: 0, flows: f, findings: [], alerts: [] });
+      store.recordObject({ bucket: 'bench', key: objectKey, type: 'vpcflow', status: 'ok', records: lines, bytes: 30_000, processedAt: new Date() });
+      if (i % 50 === 49 || i === objects - 1) {
+        await store.flush();
+        const [m] = await store.query('SELECT sum(memory_usage_bytes)::DOUBLE AS b FROM duckdb_memory()');
+        poolMb = Math.max(poolMb, Math.round(Number(m?.b ?? 0) / 2 ** 20));
+      }
+    }
+    const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+    clearInterval(sampler);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    const mb = (b: number) => Math.round(b / 2 ** 20);
+    emit({ name: `store memory: 1,000-record objects into the embedded store (<memory_limit_mb> ${limitMb})`, records: objects * lines, seconds, perSecond: (objects * lines) / seconds, unit: 'rows/s', extra: { rssBeforeOpenMb: mb(before), rssOpenedMb: mb(opened), rssPeakMb: mb(peak), addedByIngestMb: mb(peak - opened), bufferPoolAfterCommitsMaxMb: poolMb } });
     break;
   }
   case 'e2e-small': {

@@ -8,17 +8,18 @@ import { readdirSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Command, CommanderError } from 'commander';
-import { userFacing } from './errors.js';
+import type { Command } from 'commander';
 import { flushStdio } from './output.js';
-import { createLogger } from './logger.js';
 import { collectorThreadArgs, collectorThreadLimits, runOnCollectorThread, runsOnCollectorThread } from './collector-thread.js';
+// the rest (commander, the commands, the logger) is imported where the command runs: a main thread that hands the
+// command to the collector thread loads none of it
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 async function buildProgram(): Promise<Command> {
+  const { Command } = await import('commander');
   const program = new Command('tld')
     .description(
       'ThreatLockDown: collect AWS VPC Flow Logs, GuardDuty findings and CloudTrail from S3, ' +
@@ -41,6 +42,8 @@ async function buildProgram(): Promise<Command> {
 }
 
 async function main(args: string[]): Promise<number> {
+  const { CommanderError } = await import('commander');
+  const { userFacing } = await import('./errors.js');
   const program = await buildProgram();
   try {
     await program.parseAsync(args, { from: 'user' });
@@ -64,6 +67,7 @@ const handedOver = collectorThreadArgs();
 const args = handedOver ?? process.argv.slice(2);
 if (handedOver) {
   const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+  const { createLogger } = await import('./logger.js');
   createLogger(process.env.TLD_LOG_LEVEL ?? 'warn').debug({ heapLimitMb }, 'the command runs on the collector thread');
 }
 async function run(): Promise<number> {

@@ -84,13 +84,15 @@ export interface CollectDeps {
 
 /**
  * Reads started ahead of the object being decoded, which hide the requests' latency: up to MAX_AHEAD objects
- * while their listed (compressed) sizes stay within AHEAD_BYTES, and never fewer than enough to keep each fetch
- * thread busy with two. Small objects need many (1,000-record objects: 4 ahead kept the fetch thread waiting on
- * the S3 server, 32 read 20% more per second); large ones are bounded by their bytes.
+ * while their listed (compressed) sizes stay within AHEAD_BYTES, and never fewer than one per fetch thread and one
+ * more. Small objects need many (1,000-record objects: 4 ahead kept the fetch thread waiting on the S3 server, 32
+ * read 20% more per second); large ones are bounded by their bytes: each object ahead is decoded up to its stream
+ * credit (STREAM_CREDIT), so with 100k-record objects (~2 MB each) 8 MiB ahead held ~40 MB of batches on the
+ * fetch thread, and two ahead keep it as busy.
  */
 const MAX_AHEAD = 32;
-const AHEAD_BYTES = 8 << 20;
-const minAhead = (pool: FetchPool | undefined) => (pool ? 2 * pool.size + 2 : 4);
+const AHEAD_BYTES = 2 << 20;
+const minAhead = (pool: FetchPool | undefined) => (pool ? pool.size + 1 : 4);
 
 function aheadFull(ahead: Ahead[], pool: FetchPool | undefined): boolean {
   if (ahead.length <= minAhead(pool)) return false;

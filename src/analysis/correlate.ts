@@ -6,7 +6,7 @@
  */
 import type { CompiledRuleset } from './load-rules.js';
 import type { Rule } from './rule-types.js';
-import { APPENDED, CLEAN, newWindow, type CorrelationState, type CorrObject, type Window } from './correlation-state.js';
+import { APPENDED, CLEAN, newWindow, spill, type CorrelationState, type CorrObject, type Window } from './correlation-state.js';
 import type { PartialCollector } from './window-partials.js';
 
 export interface ResolvedOptions {
@@ -97,7 +97,7 @@ export function joinValues(values: (string | undefined)[]): string | undefined {
 /**
  * analysisd's count for a rule with `different_field` (eventinfo.c Search_LastSids / rules.c): the current
  * occurrence, plus every earlier one in the window whose value differs from the current one's (earlier ones
- * may repeat each other). A record without the value counts only itself.
+ * may repeat each other). A record without the value counts only itself. The window's contributions are in arrays.
  */
 function differing(w: Window, value: string): number {
   if (value === ABSENT) return 1;
@@ -149,61 +149,66 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     windows.set(key, w);
     st.markRewrite(w);
   } else if (t > w.last) w.last = t;
-  // drop what fell out of the window (records arrive roughly, not strictly, in time order)
-  const times = w.times;
-  while (w.head < times.length && (times[w.head] as number) < t - span) w.head++;
-  if (w.head > 64 && w.head * 2 > times.length) {
-    const h = w.head;
-    times.splice(0, h);
-    w.objs.splice(0, h);
-    w.idxs.splice(0, h);
-    w.vals?.splice(0, h);
-    w.saved = w.saved > h ? w.saved - h : 0;
+  const value = w.differs ? fields.differentKey(rule) : '';
+  let distinctCount = w.differs ? 1 : 0;
+  let occurrences = 1;
+  let windowStart = t;
+  if (w.times === undefined && w.o1 === undefined) {
+    // the window's first contribution, inline (no arrays, no distinct-value map: most windows never see a second)
+    w.t1 = t;
+    w.o1 = o;
+    w.i1 = cur.idx;
+    w.v1 = value;
     w.head = 0;
-  }
-  let value = '';
-  let distinctCount = 0;
-  if (w.vals) {
-    value = fields.differentKey(rule);
-    if (times.length === w.head) {
-      // the window's only occurrence: one distinct value, no map (most windows never see a second one)
-      w.distinct = undefined;
-      distinctCount = 1;
-    } else {
-      const distinct = (w.distinct ??= distinctOf(w));
-      distinct.delete(value); // re-insert: the map stays ordered by last sighting
-      distinct.set(value, t);
-      for (const [v, at] of distinct) {
-        if (at >= t - span) break;
-        distinct.delete(v);
-      }
-      distinctCount = distinct.size;
-    }
-  }
-  if (times.length === 0) {
-    // most windows never see a second occurrence: one-element arrays, where a first push would reserve 16 slots
-    // in each of the four (~0.5 KB a window; tens of thousands of windows)
-    w.times = [t];
-    w.objs = [o];
-    w.idxs = [cur.idx];
-    if (w.vals) w.vals = [value];
+    w.distinct = undefined;
   } else {
+    spill(w);
+    const times = w.times as number[];
+    const objs = w.objs as CorrObject[];
+    const idxs = w.idxs as number[];
+    // drop what fell out of the window (records arrive roughly, not strictly, in time order)
+    while (w.head < times.length && (times[w.head] as number) < t - span) w.head++;
+    if (w.head > 64 && w.head * 2 > times.length) {
+      const h = w.head;
+      times.splice(0, h);
+      objs.splice(0, h);
+      idxs.splice(0, h);
+      w.vals?.splice(0, h);
+      w.saved = w.saved > h ? w.saved - h : 0;
+      w.head = 0;
+    }
+    if (w.differs) {
+      if (times.length === w.head) {
+        // the window's only live occurrence: one distinct value, no map
+        w.distinct = undefined;
+      } else {
+        const distinct = (w.distinct ??= distinctOf(w));
+        distinct.delete(value); // re-insert: the map stays ordered by last sighting
+        distinct.set(value, t);
+        for (const [v, at] of distinct) {
+          if (at >= t - span) break;
+          distinct.delete(v);
+        }
+        distinctCount = distinct.size;
+      }
+    }
     times.push(t);
-    w.objs.push(o);
-    w.idxs.push(cur.idx);
+    objs.push(o);
+    idxs.push(cur.idx);
     w.vals?.push(value);
+    occurrences = times.length - w.head;
+    windowStart = times[w.head] as number;
   }
   o.contributed = true;
   if (st.track && w.dirty === CLEAN) {
     w.dirty = APPENDED;
     st.dirty.push(w);
   }
-  const occurrences = w.times.length - w.head;
   // once per window (our extension): distinct values in the window; else analysisd's count
-  const count = !w.vals ? occurrences : rule.oncePerWindow ? distinctCount : differing(w, value);
+  const count = !w.differs ? occurrences : rule.oncePerWindow ? distinctCount : occurrences === 1 ? 1 : differing(w, value);
   const previous = rule.oncePerWindow ? undefined : recentLogs(w, o, cur.idx, t, fields, t - span, Math.min(MAX_PREVIOUS, (rule.frequency ?? 1) - 1));
   if (count < (rule.frequency ?? 1)) return false;
-  cur.hit = { count: occurrences, distinct: distinctCount, windowStart: w.times[w.head] ?? t, key, previous: previous ?? [] };
+  cur.hit = { count: occurrences, distinct: distinctCount, windowStart, key, previous: previous ?? [] };
   // once per window: quiet for the timeframe. analysisd instead marks the events it counted as matched, so they
   // never count again (eventinfo.c Search_LastSids, `lf->matched`): the next occurrence starts a new window, and
   // `ignore` keeps the rule quiet for that long. The window is kept as it was at the hit while the hit may be undone.
@@ -214,14 +219,15 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
   return true;
 }
 
-/** The distinct values of a window's live occurrences → last sighting, least recently seen first. */
+/** The distinct values of a window's live occurrences (in arrays) → last sighting, least recently seen first. */
 function distinctOf(w: Window): Map<string, number> {
   const d = new Map<string, number>();
   const vals = w.vals as string[];
+  const times = w.times as number[];
   for (let i = w.head; i < vals.length; i++) {
     const v = vals[i] as string;
     d.delete(v);
-    d.set(v, w.times[i] as number);
+    d.set(v, times[i] as number);
   }
   return d;
 }

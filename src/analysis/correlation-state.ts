@@ -38,10 +38,23 @@ export const DELETED = 3;
 export interface Window {
   readonly rule: string;
   readonly key: string;
-  /** contributions, oldest first from `head`: time (ms), object, record index, different_field value */
-  times: number[];
-  objs: CorrObject[];
-  idxs: number[];
+  /** whether the rule has different_field: each contribution carries its value */
+  readonly differs: boolean;
+  /**
+   * Contributions, oldest first from `head`: time (ms), object, record index, different_field value ('' without
+   * different_field). A window's only contribution is held inline (`o1` set, the arrays undefined): most windows
+   * never see a second one (the benchmark's rejected flows between random address pairs: nearly all), and with four
+   * one-element arrays a window kept 384 bytes of heap, inline 216, which the collector's scavenges copy while the
+   * window lives. The arrays are made at the second contribution and then hold them all. Read the contributions
+   * through `count`/`timeAt`/`objAt`/`idxAt`/`valAt`, add them with `addContribution`.
+   */
+  t1: number;
+  o1: CorrObject | undefined;
+  i1: number;
+  v1: string;
+  times: number[] | undefined;
+  objs: CorrObject[] | undefined;
+  idxs: number[] | undefined;
   vals: string[] | undefined;
   head: number;
   /**
@@ -77,24 +90,84 @@ export interface RuleShape {
 }
 
 export function newWindow(rule: string, key: string, distinct: boolean, t: number, prev: Window | undefined): Window {
-  return { rule, key, times: [], objs: [], idxs: [], vals: distinct ? [] : undefined, head: 0, distinct: undefined, last: t, until: undefined, firedBy: undefined, prev, dirty: CLEAN, saved: 0 };
+  return { rule, key, differs: distinct, t1: 0, o1: undefined, i1: 0, v1: '', times: undefined, objs: undefined, idxs: undefined, vals: undefined, head: 0, distinct: undefined, last: t, until: undefined, firedBy: undefined, prev, dirty: CLEAN, saved: 0 };
+}
+
+/** A window's contributions (those before `head` included). */
+export function count(w: Window): number {
+  return w.times !== undefined ? w.times.length : w.o1 !== undefined ? 1 : 0;
+}
+
+/** Contribution `i` (below `count`): its time (ms), object, record index, different_field value. */
+export function timeAt(w: Window, i: number): number {
+  return w.times !== undefined ? (w.times[i] as number) : w.t1;
+}
+
+export function objAt(w: Window, i: number): CorrObject {
+  return w.objs !== undefined ? (w.objs[i] as CorrObject) : (w.o1 as CorrObject);
+}
+
+export function idxAt(w: Window, i: number): number {
+  return w.idxs !== undefined ? (w.idxs[i] as number) : w.i1;
+}
+
+export function valAt(w: Window, i: number): string {
+  return w.vals !== undefined ? (w.vals[i] as string) : w.v1;
+}
+
+/** Appends a contribution: inline when the window has none, else to the arrays (made at the second). */
+export function addContribution(w: Window, t: number, o: CorrObject, idx: number, value: string): void {
+  if (w.times === undefined) {
+    if (w.o1 === undefined) {
+      w.t1 = t;
+      w.o1 = o;
+      w.i1 = idx;
+      w.v1 = value;
+      return;
+    }
+    spill(w);
+  }
+  (w.times as number[]).push(t);
+  (w.objs as CorrObject[]).push(o);
+  (w.idxs as number[]).push(idx);
+  w.vals?.push(value);
+}
+
+/** The inline contribution moved to new arrays (before a second one is added). */
+export function spill(w: Window): void {
+  if (w.times !== undefined) return;
+  const one = w.o1 !== undefined;
+  w.times = one ? [w.t1] : [];
+  w.objs = one ? [w.o1 as CorrObject] : [];
+  w.idxs = one ? [w.i1] : [];
+  w.vals = !w.differs ? undefined : one ? [w.v1] : [];
+  w.o1 = undefined;
+  w.v1 = '';
+}
+
+/** No contribution left. */
+export function clearContributions(w: Window): void {
+  w.times = w.objs = w.idxs = w.vals = undefined;
+  w.o1 = undefined;
+  w.v1 = '';
+  w.head = 0;
 }
 
 /** Recomputes head, distinct values and newest time from the contributions (after some were removed). */
 export function rebuild(w: Window, span: number): void {
-  const n = w.times.length;
+  const n = count(w);
   let last = -Infinity;
-  for (let i = 0; i < n; i++) if ((w.times[i] as number) > last) last = w.times[i] as number;
+  for (let i = 0; i < n; i++) if (timeAt(w, i) > last) last = timeAt(w, i);
   if (n > 0) w.last = last;
-  const end = n > 0 ? (w.times[n - 1] as number) : 0;
+  const end = n > 0 ? timeAt(w, n - 1) : 0;
   w.head = 0;
-  while (w.head < n && (w.times[w.head] as number) < end - span) w.head++;
-  if (w.vals) {
+  while (w.head < n && timeAt(w, w.head) < end - span) w.head++;
+  if (w.differs) {
     const d = new Map<string, number>();
     for (let i = w.head; i < n; i++) {
-      const v = w.vals[i] as string;
+      const v = valAt(w, i);
       d.delete(v);
-      d.set(v, w.times[i] as number);
+      d.set(v, timeAt(w, i));
     }
     for (const [v, at] of d) {
       if (at >= end - span) break;
@@ -109,15 +182,17 @@ function filter(w: Window, keep: (o: CorrObject) => boolean): void {
   const times: number[] = [];
   const objs: CorrObject[] = [];
   const idxs: number[] = [];
-  const vals: string[] | undefined = w.vals ? [] : undefined;
-  for (let i = w.head; i < w.times.length; i++) {
-    const o = w.objs[i] as CorrObject;
+  const vals: string[] | undefined = w.differs ? [] : undefined;
+  for (let i = w.head, n = count(w); i < n; i++) {
+    const o = objAt(w, i);
     if (!keep(o)) continue;
-    times.push(w.times[i] as number);
+    times.push(timeAt(w, i));
     objs.push(o);
-    idxs.push(w.idxs[i] as number);
-    vals?.push(w.vals?.[i] as string);
+    idxs.push(idxAt(w, i));
+    vals?.push(valAt(w, i));
   }
+  w.o1 = undefined;
+  w.v1 = '';
   w.times = times;
   w.objs = objs;
   w.idxs = idxs;
@@ -128,7 +203,7 @@ function filter(w: Window, keep: (o: CorrObject) => boolean): void {
 function touches(w: Window, drop: (o: CorrObject) => boolean): boolean {
   for (let x: Window | undefined = w; x; x = x.prev) {
     if (x.firedBy && drop(x.firedBy)) return true;
-    for (let i = x.head; i < x.objs.length; i++) if (drop(x.objs[i] as CorrObject)) return true;
+    for (let i = x.head, n = count(x); i < n; i++) if (drop(objAt(x, i))) return true;
   }
   return false;
 }
@@ -148,22 +223,19 @@ export function rollbackChain(w: Window, drop: (o: CorrObject) => boolean, span:
       filter(x, keep);
       rebuild(x, span);
     }
-    if (w.until === undefined && w.times.length === 0) return w.prev;
+    if (w.until === undefined && count(w) === 0) return w.prev;
     return w;
   }
   const base = chain[undone] as Window;
   filter(base, keep);
   for (const later of chain.slice(undone + 1)) {
     filter(later, keep);
-    base.times.push(...later.times);
-    base.objs.push(...later.objs);
-    base.idxs.push(...later.idxs);
-    if (base.vals && later.vals) base.vals.push(...later.vals);
+    for (let i = 0, n = count(later); i < n; i++) addContribution(base, timeAt(later, i), objAt(later, i), idxAt(later, i), valAt(later, i));
   }
   base.until = undefined;
   base.firedBy = undefined;
   rebuild(base, span);
-  if (base.times.length === 0) return base.prev;
+  if (count(base) === 0) return base.prev;
   return base;
 }
 
@@ -290,11 +362,7 @@ export class CorrelationState {
         // a quiet-period marker from now on
         w.firedBy = undefined;
         w.prev = undefined;
-        w.times = [];
-        w.objs = [];
-        w.idxs = [];
-        if (w.vals) w.vals = [];
-        w.head = 0;
+        clearContributions(w);
         w.saved = 0;
         w.distinct = undefined;
         return false;
@@ -328,7 +396,7 @@ export class CorrelationState {
           continue;
         }
         for (let x: Window | undefined = w; x; x = x.prev) {
-          for (let i = x.head; i < x.objs.length; i++) referenced.add(x.objs[i] as CorrObject);
+          for (let i = x.head, n = count(x); i < n; i++) referenced.add(objAt(x, i));
           if (x.firedBy) referenced.add(x.firedBy);
         }
       }
@@ -362,7 +430,7 @@ export class CorrelationState {
       if (this.windows.get(w.rule)?.get(w.key) !== w) continue;
       if (flag === REWRITE && (w.until !== undefined || w.prev !== undefined)) {
         rewritten += JSON.stringify(['w', w.rule, w.key, encodeWindow(w, w.head, true)]) + '\n';
-        w.saved = w.times.length;
+        w.saved = count(w);
         continue;
       }
       // a window still counting: its new contributions, or all of it (replacing what the file has) when rewritten
@@ -372,7 +440,7 @@ export class CorrelationState {
       list.push(w);
     }
     out += rewritten;
-    for (const [rule, list] of appended) out += encodeColumns(rule, list, (w) => (w.saved < 0 ? w.head : Math.min(w.saved, w.times.length)), (w) => w.saved < 0);
+    for (const [rule, list] of appended) out += encodeColumns(rule, list, (w) => (w.saved < 0 ? w.head : Math.min(w.saved, count(w))), (w) => w.saved < 0);
     this.dirty = [];
     return out;
   }
@@ -390,7 +458,7 @@ export class CorrelationState {
         w.dirty = CLEAN;
         if (w.until !== undefined || w.prev !== undefined) {
           out += JSON.stringify(['w', w.rule, w.key, encodeWindow(w, w.head, true)]) + '\n';
-          w.saved = w.times.length;
+          w.saved = count(w);
         } else if (plain.push(w) >= 10_000) {
           out += encodeColumns(rule, plain, (x) => x.head, () => true);
           plain = [];
@@ -539,23 +607,23 @@ function encodeColumns(rule: string, list: Window[], from: (w: Window) => number
   const counts: number[] = [];
   const times: number[] = [];
   const idxs: number[] = [];
-  const vals: string[] | undefined = list[0]?.vals ? [] : undefined;
+  const vals: string[] | undefined = list[0]?.differs ? [] : undefined;
   const runs: (string | number)[] = [];
   const lasts: number[] = [];
   const fresh01: number[] = [];
   let prev: CorrObject | undefined;
   for (const w of list) {
-    const n = w.times.length;
+    const n = count(w);
     const f = from(w);
     fresh01.push(fresh(w) ? 1 : 0);
     keys.push(w.key);
     counts.push(n - f);
     lasts.push(w.last);
     for (let k = f; k < n; k++) {
-      times.push(w.times[k] as number);
-      idxs.push(w.idxs[k] as number);
-      if (vals) vals.push(w.vals?.[k] as string);
-      const o = w.objs[k] as CorrObject;
+      times.push(timeAt(w, k));
+      idxs.push(idxAt(w, k));
+      if (vals) vals.push(valAt(w, k));
+      const o = objAt(w, k);
       if (o === prev) runs[runs.length - 1] = (runs[runs.length - 1] as number) + 1;
       else runs.push(o.id, 1);
       prev = o;
@@ -578,29 +646,30 @@ function decodeColumns(rule: string, distinct: boolean, rec: ColumnRecord, windo
     const n = counts[k] as number;
     let w = fresh[k] ? undefined : windows.get(key);
     if (!w) windows.set(key, (w = newWindow(rule, key, distinct, lasts[k] as number, undefined)));
-    for (let j = at; j < at + n; j++) {
-      w.times.push(times[j] as number);
-      w.idxs.push(idxs[j] as number);
-      w.objs.push(objs[j] as CorrObject);
-      if (w.vals && Array.isArray(vals)) w.vals.push(vals[j] as string);
-    }
+    for (let j = at; j < at + n; j++) addContribution(w, times[j] as number, objs[j] as CorrObject, idxs[j] as number, w.differs && Array.isArray(vals) ? (vals[j] as string) : '');
     if ((lasts[k] as number) > w.last) w.last = lasts[k] as number;
     at += n;
   });
 }
 
 function encodeWindow(w: Window, from: number, full: boolean): EncodedWindow {
-  const n = w.times.length;
+  const n = count(w);
   const runs: (string | number)[] = [];
+  const t: number[] = [];
+  const i: number[] = [];
+  const v: string[] = [];
   let prev: CorrObject | undefined;
   for (let k = from; k < n; k++) {
-    const o = w.objs[k] as CorrObject;
+    const o = objAt(w, k);
     if (o === prev) runs[runs.length - 1] = (runs[runs.length - 1] as number) + 1;
     else runs.push(o.id, 1);
     prev = o;
+    t.push(timeAt(w, k));
+    i.push(idxAt(w, k));
+    if (w.differs) v.push(valAt(w, k));
   }
-  const out: EncodedWindow = { t: w.times.slice(from), i: w.idxs.slice(from), o: runs, l: w.last };
-  if (w.vals) out.v = w.vals.slice(from);
+  const out: EncodedWindow = { t, i, o: runs, l: w.last };
+  if (w.differs) out.v = v;
   if (!full) return out;
   if (w.until !== undefined) out.u = w.until;
   if (w.firedBy) out.f = w.firedBy.id;
@@ -629,10 +698,7 @@ function decodeWindow(rule: string, key: string, distinct: boolean, e: EncodedWi
 
 function appendDecoded(w: Window, e: EncodedWindow, obj: (id: string) => CorrObject): void {
   const objs = decodeObjects(e, obj);
-  if (objs.length !== e.t.length || e.i.length !== e.t.length || (w.vals && e.v?.length !== e.t.length)) throw new Error(`window ${w.rule} has contributions of different lengths`);
-  w.times.push(...e.t);
-  w.objs.push(...objs);
-  w.idxs.push(...e.i);
-  if (w.vals && e.v) w.vals.push(...e.v);
+  if (objs.length !== e.t.length || e.i.length !== e.t.length || (w.differs && e.v?.length !== e.t.length)) throw new Error(`window ${w.rule} has contributions of different lengths`);
+  for (let k = 0; k < objs.length; k++) addContribution(w, e.t[k] as number, objs[k] as CorrObject, e.i[k] as number, w.differs && e.v ? (e.v[k] as string) : '');
   if (e.l > w.last) w.last = e.l;
 }

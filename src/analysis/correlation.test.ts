@@ -192,3 +192,35 @@ test('saved state: only changes are appended, a snapshot keeps only windows with
   writeFileSync(file, '["tld-correlation",1,{}]\nnot json\n["F",{}]\n');
   await assert.rejects(analyzer(dir).restoreCorrelation(3), /correlation\.jsonl is damaged at line 2 .*Move the file away/);
 });
+
+test('a window of one contribution (held inline) is saved, restored, grown and taken back like any other', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
+  const a = analyzer(dir);
+  await a.restoreCorrelation(0);
+  read(a, 'o1', SCAN([1], 0));
+  a.objectDone('o1', 1);
+  await a.persistCorrelation(1, 1);
+
+  // restored, its one contribution counts: the 99 more ports complete the scan on the last one, from o1's record on
+  const b = analyzer(dir);
+  await b.restoreCorrelation(1);
+  const original = read(b, 'o2', SCAN(range(2, 100), 1));
+  assert.deepEqual(original.map((h) => [h.correlation?.distinct, h.correlation?.window_start, (h.data as AwsEvent).aws.dstport]), [[100, new Date(T0 * 1000).toISOString(), '100']]);
+  // after the quiet period a new window of one contribution follows the hit (o2 may still be taken back)
+  assert.deepEqual(read(b, 'o3', SCAN([500], 400)), []);
+  // taking o3 back leaves the fired window; read again, it starts the next window again
+  b.discardObject('o3');
+  assert.deepEqual(read(b, 'o3', SCAN([500], 400)), []);
+  // taking o2 back undoes the hit: o3's contribution joins the window again, and the re-read fires once
+  b.discardObject('o2');
+  const again = read(b, 'o2', SCAN(range(2, 100), 1));
+  assert.deepEqual(again.map((h) => [h.correlation?.distinct, (h.data as AwsEvent).aws.dstport, h.rule.firedtimes]), [[100, '100', 1]]);
+  b.objectDone('o3', 2);
+  b.objectDone('o2', 3);
+  await b.persistCorrelation(3, 3);
+
+  // what was saved is what was in memory: restored, the rest of the scan is in the quiet period of the hit
+  const c = analyzer(dir);
+  await c.restoreCorrelation(3);
+  assert.deepEqual(read(c, 'o4', SCAN(range(101, 200), 100)), []);
+});

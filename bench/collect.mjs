@@ -9,10 +9,6 @@ import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { collectorThreadLimits } from '../dist/cli/collector-thread.js';
-import { configureDuckdbAllocator } from '../dist/store/allocator.js';
-
-// as `tld` does on its main thread, before any thread loads DuckDB
-configureDuckdbAllocator();
 
 const mb = (bytes) => Math.round(bytes / 2 ** 20);
 

@@ -17,7 +17,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { configureDuckdbAllocator } from '../src/store/allocator.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -66,10 +65,7 @@ interface Result {
 }
 
 function run(task: string, params: Record<string, unknown>): Result {
-  // DuckDB's allocator as `tld` sets it (src/store/allocator.ts): in the environment before any task loads DuckDB
-  const env = { ...process.env, TLD_LOG_LEVEL: 'error', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  configureDuckdbAllocator(env);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', worker, task, JSON.stringify(params)], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', worker, task, JSON.stringify(params)], { encoding: 'utf8', env: { ...process.env, TLD_LOG_LEVEL: 'error', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`bench task ${task} failed: ${r.stderr}`);
   const last = r.stdout.trim().split('\n').pop() ?? '{}';
   return JSON.parse(last) as Result;

@@ -10,14 +10,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { flushStdio } from './output.js';
-import { configureDuckdbAllocator } from '../store/allocator.js';
 import { collectorThreadArgs, collectorThreadLimits, runOnCollectorThread, runsOnCollectorThread } from './collector-thread.js';
 // the rest (commander, the commands, the logger) is imported where the command runs: a main thread that hands the
 // command to the collector thread loads none of it
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-// before any thread opens the store (the collector's thread reads a copy of this environment, DuckDB the process's)
-configureDuckdbAllocator();
 
 const here = dirname(fileURLToPath(import.meta.url));
 

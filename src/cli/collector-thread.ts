@@ -4,7 +4,7 @@
  *
  * Why: with Node's defaults on a machine with a lot of memory, V8 lets the main thread's heap grow to four times
  * what is live before a full collection, and its young generation to 3 × 16 MB: the collector's thread held
- * 80–160 MB of heap, of which 35–60 MB live. The main thread's limits can only be set by flags on the `node`
+ * 80–160 MB of heap, of which 20–60 MB live. The main thread's limits can only be set by flags on the `node`
  * command line (`NODE_OPTIONS`), which a user running `tld run-once` from a shell does not pass; a worker's are
  * set here. A bounded old generation also makes V8 grow it by less (~1.4× what is live at 512 MB).
  *

@@ -154,7 +154,9 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
   let occurrences = 1;
   let windowStart = t;
   if (w.times === undefined && w.o1 === undefined) {
-    // the window's first contribution, inline (no arrays, no distinct-value map: most windows never see a second)
+    // the window's first contribution, inline (no arrays, no distinct-value map: most windows never see a second).
+    // Written here rather than through correlation-state's addContribution, as the push below: on this per-record
+    // path the call cost 10-25 ns of rules time per record (three alternating runs of the per-core row)
     w.t1 = t;
     w.o1 = o;
     w.i1 = cur.idx;

@@ -3,7 +3,7 @@
  * and S3 requests (list pages + one GET per object) per bucket.
  */
 import type { BucketConfig } from '../config/types.js';
-import type { ObjectSource } from '../sources/s3/client.js';
+import { listRequests, type ObjectSource } from '../sources/s3/client.js';
 import { scopesOf } from '../sources/s3/collect-bucket.js';
 import { ScopeListing } from '../sources/s3/listing.js';
 
@@ -29,7 +29,8 @@ export async function planReplay(b: BucketConfig, source: ObjectSource, window: 
       plan.bytes += obj.size;
       plan.getRequests++;
     }
-    plan.listRequests += Math.max(1, Math.ceil(listing.listed / 1000));
+    // the pages the listing read (one stopped by the window's end may also have asked for the page after it)
+    plan.listRequests += listRequests(listing.listed);
   }
   return plan;
 }

@@ -3,7 +3,7 @@
  * This is the only module that talks to the AWS SDK for S3/STS. Credentials: static keys (deprecated),
  * a named profile, or the SDK's default chain; then STS AssumeRole when `iam_role_arn` is set.
  */
-import { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -31,7 +31,10 @@ export interface ObjectSource {
   readonly bucket: string;
   /**
    * Every key under `prefix` in S3 order, after `startAfter` when given (paginated). With `delimiter`, keys
-   * inside sub-folders are left out (they are folders, see `listPrefixes`).
+   * inside sub-folders are left out (they are folders, see `listPrefixes`). The first page asks for at most
+   * FIRST_PAGE_KEYS keys, the next ones for `pageSize`; each next page is requested as soon as the previous
+   * one arrives (one page ahead), and its failure is thrown when the iteration reaches it. Stopping early
+   * aborts the page requested ahead. `listRequests` counts the requests of a listing.
    */
   list(prefix: string, opts?: { startAfter?: string; delimiter?: string }): AsyncIterable<ListedObject>;
   /** Folder names directly under `prefix` (Delimiter '/', paginated), as full prefixes ending in '/'. */
@@ -50,10 +53,26 @@ export interface ClientOptions {
   connectionTimeout?: number;
   /** milliseconds of socket inactivity before a request fails and is retried (default 120 s) */
   requestTimeout?: number;
-  /** keys (and folders) per listing page, at most 1000 (default 1000; smaller in tests to exercise pagination) */
+  /** keys (and folders) per listing page, at most 1000 (default 1000; smaller in tests to exercise pagination); `list` asks for at most FIRST_PAGE_KEYS in its first page */
   pageSize?: number;
   /** GetObject's successful case without the SDK command's per-request work (direct-get.ts; default true) */
   directGet?: boolean;
+}
+
+/**
+ * Keys asked for by the first page of a `list`. A short page comes back sooner (s3rver on loopback, a 1,000-object
+ * folder: 20–30 ms for 100 keys against 85–145 ms for 1,000), so reading starts sooner, and the rest of the folder
+ * is listed while the first objects are read. The cost: one more LIST request per listing of more than 100 keys.
+ */
+export const FIRST_PAGE_KEYS = 100;
+
+const clampPageSize = (pageSize: number | undefined): number => Math.min(1000, Math.max(1, pageSize ?? 1000));
+
+/** LIST requests of a `list` that yields `keys` keys (at least one: an empty listing is one request) with `pageSize`. */
+export function listRequests(keys: number, pageSize = 1000): number {
+  const size = clampPageSize(pageSize);
+  const first = Math.min(FIRST_PAGE_KEYS, size);
+  return keys <= first ? 1 : 1 + Math.ceil((keys - first) / size);
 }
 
 /** Region of a named profile in the shared config files, if any. */
@@ -105,7 +124,7 @@ export async function createS3Client(b: BucketConfig, opts: ClientOptions = {}):
 /** The ObjectSource of one configured bucket. Errors are S3AccessErrors with an actionable message. */
 export async function createS3Source(b: BucketConfig, opts: ClientOptions = {}): Promise<ObjectSource> {
   const client = await createS3Client(b, opts);
-  const pageSize = Math.min(1000, Math.max(1, opts.pageSize ?? 1000));
+  const pageSize = clampPageSize(opts.pageSize);
   const ctx = (action: ErrorContext['action'], key?: string): ErrorContext => ({
     bucket: b.name,
     action,
@@ -118,28 +137,42 @@ export async function createS3Source(b: BucketConfig, opts: ClientOptions = {}):
   return {
     bucket: b.name,
     async *list(prefix, o = {}) {
-      let token: string | undefined;
-      do {
-        let page;
-        try {
-          page = await client.send(
+      /** One page, started now; its failure is kept (handled at once, so never an unhandled rejection) until awaited. */
+      const request = (token: string | undefined, maxKeys: number) => {
+        const abort = new AbortController();
+        const page = client
+          .send(
             new ListObjectsV2Command({
               Bucket: b.name,
               Prefix: prefix,
-              MaxKeys: pageSize,
+              MaxKeys: maxKeys,
               ...(o.delimiter ? { Delimiter: o.delimiter } : {}),
               ...(token ? { ContinuationToken: token } : o.startAfter ? { StartAfter: o.startAfter } : {}),
             }),
-          );
-        } catch (e) {
-          throw classifyS3Error(e, ctx('list', prefix));
+            { abortSignal: abort.signal },
+          )
+          .catch((e: unknown): never => {
+            throw classifyS3Error(e, ctx('list', prefix));
+          });
+        page.catch(() => {});
+        return { page, abort };
+      };
+      let next: { page: Promise<ListObjectsV2CommandOutput>; abort: AbortController } | undefined = request(undefined, Math.min(FIRST_PAGE_KEYS, pageSize));
+      try {
+        while (next) {
+          const page: ListObjectsV2CommandOutput = await next.page;
+          const token = page.IsTruncated ? page.NextContinuationToken : undefined;
+          // the next page is on its way while this one's keys are read (one page ahead)
+          next = token ? request(token, pageSize) : undefined;
+          for (const o of page.Contents ?? []) {
+            if (!o.Key) continue;
+            yield { key: o.Key, size: o.Size ?? 0, ...(o.LastModified ? { lastModified: o.LastModified } : {}) };
+          }
         }
-        for (const o of page.Contents ?? []) {
-          if (!o.Key) continue;
-          yield { key: o.Key, size: o.Size ?? 0, ...(o.LastModified ? { lastModified: o.LastModified } : {}) };
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      } finally {
+        // stopped early (break, return, a throw in the loop): the page asked ahead is not wanted (its failure is already handled)
+        next?.abort.abort();
+      }
     },
     async listPrefixes(prefix) {
       const out: string[] = [];

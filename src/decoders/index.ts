@@ -21,6 +21,7 @@ export { detectCompression, type Compression } from './compression/detect.js';
 export {
   decompress,
   decompressStream,
+  doneWith,
   decompressSync,
   createDecompressor,
   DEFAULT_MAX_DECOMPRESSED,

@@ -6,7 +6,7 @@ import { zipSync } from 'fflate';
 import snappy from 'snappyjs';
 import { ObjectDecodeError, type DecodeErrorCode } from '../errors.js';
 import { detectCompression } from './detect.js';
-import { createDecompressor, decompress, decompressStream, decompressSync } from './decompress.js';
+import { createDecompressor, decompress, decompressStream, decompressSync, doneWith } from './decompress.js';
 import { crc32c, maskedCrc32c } from './snappy.js';
 /** the shared AWS log samples, copied into the repository (testdata/aws-log-samples/README.md) */
 const SAMPLES_DIR = new URL('../../../testdata/aws-log-samples/', import.meta.url).pathname;
@@ -109,6 +109,42 @@ test('gzip, single and multi-member, streamed in any piece size', async () => {
   assert.deepEqual(await all(multi), TEXT);
   assert.deepEqual(sync(readFileSync(`${SAMPLE}.gz`)), TEXT);
   assert.deepEqual(await streamed(Buffer.concat([gzipSync(TEXT), Buffer.alloc(16)]), 4096), TEXT, 'zero padding after the last member is tolerated');
+});
+
+test('doneWith frees inflated memory once its last chunk is read, and nothing a reader may still view', async () => {
+  // streamed: more than 1 MiB of gzip, so zlib's stream writes into 256 KiB buffers of its own
+  const big = Buffer.concat(Array.from({ length: 400 }, () => TEXT));
+  const gz = gzipSync(big, { level: 0 });
+  assert.ok(gz.length > 1024 * 1024, 'the object is streamed, not inflated whole');
+  const copies: Buffer[] = [];
+  let freed = 0;
+  for await (const c of decompressStream([gz])) {
+    copies.push(Buffer.from(c));
+    const under = c.buffer;
+    doneWith(c);
+    if (under.byteLength === 0) freed++;
+  }
+  assert.ok(Buffer.concat(copies).equals(big), 'every byte came through, read before its memory went');
+  assert.ok(freed >= Math.floor(big.length / (256 * 1024)) - 1, `the full 256 KiB buffers were freed (${freed})`);
+  // inflated whole (a small object): its memory goes with the last chunk, not before
+  const small = Buffer.concat(Array.from({ length: 100 }, () => TEXT));
+  const chunks: Buffer[] = [];
+  for await (const c of decompressStream([gzipSync(small)])) chunks.push(c);
+  assert.ok(chunks.length > 1, 'several chunks over one buffer');
+  doneWith(chunks[0]!);
+  assert.ok(chunks[1]!.length > 0, 'a chunk that is not the last frees nothing');
+  const last = chunks[chunks.length - 1]!;
+  const under = last.buffer;
+  assert.ok(Buffer.concat(chunks).equals(small));
+  doneWith(last);
+  assert.equal(under.byteLength, 0, 'the last chunk freed the buffer');
+  // memory this module did not make is never freed: a caller's Buffer, Buffer's shared pool
+  const mine = Buffer.alloc(512 * 1024);
+  doneWith(mine);
+  const pooled = Buffer.from('a pooled buffer');
+  doneWith(pooled);
+  assert.equal(mine.length, 512 * 1024);
+  assert.equal(pooled.toString(), 'a pooled buffer');
 });
 
 test('gzip: truncated and corrupt objects get distinct codes, streamed or not', async () => {

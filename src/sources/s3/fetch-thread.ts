@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { BucketConfig } from '../../config/types.js';
-import { createFlowDecoder, ObjectDecodeError } from '../../decoders/index.js';
+import { createFlowDecoder, doneWith, ObjectDecodeError } from '../../decoders/index.js';
 import { transferables, type FlowBatch } from '../../decoders/vpcflow/flow-batch.js';
 import { QUOTED_RECORD_ERRORS, type RecordErrors } from './decode-object.js';
 import { createS3Source, type ObjectSource } from './client.js';
@@ -130,7 +130,10 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
       try {
         for await (const piece of content.chunks) {
           if (stream.discarded) break;
-          await sendBatches(decoder.push(piece));
+          const batches = decoder.push(piece);
+          // the decoder keeps a copy of a line cut at the piece's end, not the piece
+          doneWith(piece);
+          await sendBatches(batches);
         }
         if (!stream.discarded) {
           await sendBatches(decoder.end());

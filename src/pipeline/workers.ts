@@ -5,14 +5,16 @@
  */
 import type { Logger } from 'pino';
 import type { Runtime } from './runtime.js';
-import { openQueue, type MessageQueue } from '../sources/sqs/queue.js';
-import { QueueWorker } from '../sources/sqs/worker.js';
+import type { MessageQueue } from '../sources/sqs/queue.js';
 import type { SubscriberConfig } from '../config/types.js';
 
 /** Runs a worker per subscriber until `signal` aborts. A queue that cannot be opened is retried, with its cause logged. */
-export async function runWorkers(rt: Runtime, logger: Logger, signal: AbortSignal, open: (s: SubscriberConfig) => Promise<MessageQueue> = openQueue): Promise<void> {
+export async function runWorkers(rt: Runtime, logger: Logger, signal: AbortSignal, openWith?: (s: SubscriberConfig) => Promise<MessageQueue>): Promise<void> {
   const aws = rt.config.awsS3;
   if (!aws || aws.disabled || aws.subscribers.length === 0) return;
+  // the SQS client and the worker (the AWS SDK) are loaded only when there are subscribers
+  const open = openWith ?? (await import('../sources/sqs/queue.js')).openQueue;
+  const { QueueWorker } = await import('../sources/sqs/worker.js');
   await Promise.all(
     aws.subscribers.map(async (subscriber) => {
       let wait = 1000;

@@ -13,7 +13,7 @@ import type { AwsEvent, ObjectRef } from '../../shared/events.js';
 import type { EventSink } from '../../shared/sink.js';
 import type { ScopeKey, StateStore } from './state/types.js';
 import { ObjectDecodeError } from '../../decoders/index.js';
-import { createS3Source, type ListedObject, type ObjectSource } from './client.js';
+import type { ListedObject, ObjectSource } from './client.js';
 import { readContent, TransientReadError, type ObjectContent } from './read-object.js';
 import { decodeFlowObject, decodeObject, QUOTED_RECORD_ERRORS, type DecodedObject } from './decode-object.js';
 import type { FlowContent } from './fetch-pool.js';
@@ -371,7 +371,8 @@ export async function collectAll(buckets: BucketConfig[], deps: CollectDeps): Pr
       deps.logger.info({ bucket: b.name, type: b.type, path: b.path }, 'Reading bucket.');
       let source: ObjectSource;
       try {
-        source = await (deps.sourceFor ?? createS3Source)(b);
+        // with fetch threads, listings and deletes run there too: this thread does not load the AWS SDK
+        source = deps.sourceFor ? await deps.sourceFor(b) : deps.fetchPool ? deps.fetchPool.source(b) : await (await import('./client.js')).createS3Source(b);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         deps.logger.error({ bucket: b.name }, msg);

@@ -30,13 +30,30 @@ export type ToFetchThread =
   | { op: 'bucket'; key: number; bucket: BucketConfig }
   | { op: 'open'; id: number; bucket: number; req: ContentRequest; flows?: FlowDecodeRequest }
   | { op: 'ack'; id: number; bytes: number }
-  | { op: 'discard'; id: number };
+  | { op: 'discard'; id: number }
+  /** a listing (ObjectSource.list), sent back LIST_CHUNK keys at a time, each chunk after a `more` */
+  | { op: 'list'; id: number; bucket: number; prefix: string; startAfter?: string; delimiter?: string }
+  | { op: 'more'; id: number }
+  /** the collector stopped reading the listing */
+  | { op: 'stop'; id: number }
+  | { op: 'prefixes'; id: number; bucket: number; prefix: string }
+  | { op: 'delete'; id: number; bucket: number; key: string };
 
 /** How a failure crosses the thread boundary (an Error's class does not). */
 export interface FetchFailure {
   kind: 'access' | 'transient' | 'decode' | 'other';
   code?: string;
   message: string;
+}
+
+/** keys of a listing per `listed` message (a page of 1,000 keys is four messages) */
+export const LIST_CHUNK = 250;
+
+/** A listed object as it crosses the thread boundary (LastModified as epoch ms). */
+export interface ListedWire {
+  key: string;
+  size: number;
+  lastModified?: number;
 }
 
 export type FromFetchThread =
@@ -46,4 +63,8 @@ export type FromFetchThread =
   | { op: 'flows'; id: number; batch: FlowBatch; bytes: number; compressed: number }
   /** `recordErrors`: records that could not be read (streams opened with `flows`) */
   | { op: 'end'; id: number; compressed: number; recordErrors?: RecordErrors }
-  | { op: 'error'; id: number; compressed: number; error: FetchFailure };
+  | { op: 'error'; id: number; compressed: number; error: FetchFailure }
+  /** keys of a listing; `done`: the listing ended with them */
+  | { op: 'listed'; id: number; objects: ListedWire[]; done: boolean }
+  /** the answer to `prefixes` (the folders) or `delete` (none) */
+  | { op: 'answer'; id: number; prefixes?: string[] };

@@ -14,7 +14,8 @@ import { bucketConfig } from '../../../tests/helpers/collector.js';
 import { FetchPool, fetchThreadCount } from './fetch-pool.js';
 import { S3AccessError } from './errors.js';
 import { TransientReadError, type ObjectContent } from './read-object.js';
-import { STREAM_CREDIT } from './fetch-messages.js';
+import { LIST_CHUNK, STREAM_CREDIT } from './fetch-messages.js';
+import { createS3Source } from './client.js';
 
 let s3: TestS3Server;
 let pool: FetchPool;
@@ -127,4 +128,49 @@ test('readFlows: a VPC object decoded on the thread into FlowBatches gives the e
   assert.equal(got.length, 39_999);
   assert.deepEqual(got, expected);
   assert.deepEqual(content.recordErrors(), { count: 1, first: errors });
+});
+
+test("source(): a bucket's listings, folders and deletes run on a fetch thread, with the in-process client's answers and errors", async () => {
+  const inProcess = await createS3Source(cfg());
+  const keys = Array.from({ length: 620 }, (_, i) => `AWSLogs/111111111111/vpcflowlogs/us-east-1/2025/06/01/o${String(i).padStart(4, '0')}.log`);
+  for (let i = 0; i < keys.length; i += 40) await Promise.all(keys.slice(i, i + 40).map((k) => s3.putObject(BUCKET, k, small)));
+  await s3.putObject(BUCKET, 'AWSLogs/111111111111/vpcflowlogs/eu-west-1/2025/06/01/x.log', small);
+  const source = pool.source(cfg());
+  const listAll = async (s: typeof source, prefix: string, o = {}) => {
+    const out = [];
+    for await (const x of s.list(prefix, o)) out.push(x);
+    return out;
+  };
+  // more keys than a first page and than several messages of LIST_CHUNK: all of them, in order, with their sizes and times
+  const prefix = 'AWSLogs/111111111111/vpcflowlogs/us-east-1/';
+  const listed = await listAll(source, prefix, { startAfter: `${prefix}2025/06/01/o0009.log` });
+  assert.deepEqual(listed, await listAll(inProcess, prefix, { startAfter: `${prefix}2025/06/01/o0009.log` }));
+  assert.equal(listed.length, keys.length - 10);
+  assert.ok(listed.length > 2 * LIST_CHUNK);
+  assert.ok(listed[0]!.lastModified instanceof Date && listed[0]!.size === small.length);
+  assert.deepEqual(await source.listPrefixes('AWSLogs/111111111111/vpcflowlogs/'), await inProcess.listPrefixes('AWSLogs/111111111111/vpcflowlogs/'));
+  // a listing given up early tells the thread to stop; the thread goes on serving
+  for await (const _ of source.list(prefix)) break;
+  await source.delete(keys[0]!);
+  assert.equal((await listAll(source, prefix)).length, keys.length - 1, 'the deleted key is gone');
+  // an error keeps its class and code across the thread boundary
+  const denied = pool.source(bucketConfig({ type: 'vpcflow', name: 'no-such-bucket-here', serviceEndpoint: s3.endpoint, accessKey: 'S3RVER', secretKey: 'S3RVER' }));
+  await assert.rejects(listAll(denied, 'AWSLogs/'), (e: unknown) => e instanceof S3AccessError && e.code === 'TLD_ERR_S3_NO_SUCH_BUCKET');
+  await assert.rejects(denied.listPrefixes('AWSLogs/'), (e: unknown) => e instanceof S3AccessError && e.code === 'TLD_ERR_S3_NO_SUCH_BUCKET');
+  await assert.rejects(source.get('x'), /read with FetchPool.read/);
+  inProcess.close?.();
+});
+
+test('source(): a listing on a fetch thread that dies fails as transient', async () => {
+  const one = new FetchPool(1);
+  try {
+    const it = one.source(cfg()).list('AWSLogs/')[Symbol.asyncIterator]();
+    await it.next();
+    await one.workers[0]!.terminate();
+    await assert.rejects(async () => {
+      while (!(await it.next()).done);
+    }, (e: unknown) => e instanceof TransientReadError && /fetch thread reading it stopped/.test(e.message));
+  } finally {
+    await one.close();
+  }
 });

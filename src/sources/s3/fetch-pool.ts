@@ -2,10 +2,11 @@
  * The fetch threads, seen from the collector's thread: `read` hands an object to the least busy thread and gives
  * back its content as it arrives (the same `ObjectContent` that `readContent` gives in-process), so the AWS SDK's
  * per-request work, the network wait and decompression run on other cores. The collector keeps the order: it
- * starts reads ahead (prefetch) and consumes them one object after another.
+ * starts reads ahead (prefetch) and consumes them one object after another. `source` gives a bucket's listings,
+ * folder listings and deletes to the threads as well, so the collector's thread needs no AWS SDK of its own.
  *
- * A thread that dies fails the objects it was reading as a transient read error (they are read again, never marked
- * bad) and is replaced.
+ * A thread that dies fails the objects it was reading (and its listings) as a transient read error (they are read
+ * again, never marked bad) and is replaced.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -13,7 +14,8 @@ import type { BucketConfig } from '../../config/types.js';
 import { ObjectDecodeError, type DecodeErrorCode } from '../../decoders/index.js';
 import { startThread } from '../../shared/threads.js';
 import { S3AccessError, type S3ErrorCode } from './errors.js';
-import type { FetchFailure, FlowDecodeRequest, FromFetchThread, ToFetchThread } from './fetch-messages.js';
+import type { FetchFailure, FlowDecodeRequest, FromFetchThread, ListedWire, ToFetchThread } from './fetch-messages.js';
+import type { ListedObject, ObjectSource } from './client.js';
 import type { FlowBatch } from '../../decoders/vpcflow/flow-batch.js';
 import type { RecordErrors } from './decode-object.js';
 import { TransientReadError, type ContentRequest, type ObjectContent } from './read-object.js';
@@ -37,6 +39,13 @@ interface Stream {
   error: Error | undefined;
   wake: (() => void) | undefined;
   onBytes: (n: number) => void;
+}
+
+/** A listing, folder listing or delete asked of a thread: it takes the thread's answers and its death. */
+interface Request {
+  thread: Thread;
+  receive(m: FromFetchThread): void;
+  fail(e: Error): void;
 }
 
 /** A VPC object being read as FlowBatches (see `FetchPool.readFlows`). */
@@ -72,6 +81,7 @@ function errorOf(f: FetchFailure): Error {
 export class FetchPool {
   readonly #threads: Thread[] = [];
   readonly #streams = new Map<number, Stream>();
+  readonly #requests = new Map<number, Request>();
   /** a key per bucket configuration: by object, and by content (a queue worker makes one per announced object) */
   readonly #bucketKeys = new WeakMap<BucketConfig, number>();
   readonly #bucketsByContent = new Map<string, number>();
@@ -103,6 +113,9 @@ export class FetchPool {
   }
 
   #receive(m: FromFetchThread): void {
+    const r = this.#requests.get(m.id);
+    if (r) return r.receive(m);
+    if (m.op === 'listed' || m.op === 'answer') return;
     const s = this.#streams.get(m.id);
     if (!s) return;
     if (m.compressed > 0) s.onBytes(m.compressed);
@@ -126,6 +139,7 @@ export class FetchPool {
   }
 
   #fail(id: number, e: Error): void {
+    this.#requests.get(id)?.fail(e);
     const s = this.#streams.get(id);
     if (!s || s.ended || s.error) return;
     s.error = e;
@@ -158,13 +172,8 @@ export class FetchPool {
     return { batches: batches(), discard, recordErrors: () => stream.recordErrors ?? { count: 0, first: [] } };
   }
 
-  #open(bucket: BucketConfig, req: ContentRequest, onBytes: (n: number) => void, flows: FlowDecodeRequest | undefined): { items: AsyncGenerator<Item>; discard: () => void; stream: Stream } {
-    if (this.#closed) throw new Error('the fetch threads were stopped');
-    const thread = this.#threads.reduce((a, b) => (b.open.size < a.open.size ? b : a));
-    const id = this.#next++;
-    const stream: Stream = { thread, items: [], ended: false, recordErrors: undefined, error: undefined, wake: undefined, onBytes };
-    this.#streams.set(id, stream);
-    this.#opened(thread, id);
+  /** The key that names `bucket` on `thread`, its configuration sent there first if it was not yet. */
+  #bucketOn(thread: Thread, bucket: BucketConfig): number {
     let key = this.#bucketKeys.get(bucket);
     if (key === undefined) {
       const content = JSON.stringify(bucket);
@@ -176,7 +185,112 @@ export class FetchPool {
       this.#post(thread, { op: 'bucket', key, bucket });
       thread.buckets.add(key);
     }
-    this.#post(thread, { op: 'open', id, bucket: key, req, ...(flows ? { flows } : {}) });
+    return key;
+  }
+
+  #leastBusy(): Thread {
+    if (this.#closed) throw new Error('the fetch threads were stopped');
+    return this.#threads.reduce((a, b) => (b.open.size < a.open.size ? b : a));
+  }
+
+  /**
+   * The bucket as an ObjectSource whose listings, folder listings and deletes run on a fetch thread, so the
+   * collector's thread never loads the AWS SDK (~15 MB of it per thread, measured). Objects are read with `read`
+   * and `readFlows`, not with its `get`.
+   */
+  source(bucket: BucketConfig): ObjectSource {
+    return {
+      bucket: bucket.name,
+      list: (prefix, o = {}) => this.#list(bucket, prefix, o),
+      listPrefixes: async (prefix) => (await this.#ask(bucket, (id, key) => ({ op: 'prefixes', id, bucket: key, prefix }))) ?? [],
+      get: () => Promise.reject(new Error('objects of a bucket served by the fetch threads are read with FetchPool.read or readFlows')),
+      delete: async (key) => {
+        await this.#ask(bucket, (id, b) => ({ op: 'delete', id, bucket: b, key }));
+      },
+    };
+  }
+
+  /** One request answered once: the folders of a `prefixes`, nothing for a `delete`. */
+  #ask(bucket: BucketConfig, make: (id: number, bucketKey: number) => ToFetchThread): Promise<string[] | undefined> {
+    const thread = this.#leastBusy();
+    const id = this.#next++;
+    return new Promise<string[] | undefined>((resolve, reject) => {
+      const done = () => {
+        this.#requests.delete(id);
+        this.#closedStream(thread, id);
+      };
+      this.#requests.set(id, {
+        thread,
+        receive: (m) => {
+          done();
+          if (m.op === 'error') reject(errorOf(m.error));
+          else resolve(m.op === 'answer' ? m.prefixes : undefined);
+        },
+        fail: (e) => {
+          done();
+          reject(e);
+        },
+      });
+      this.#opened(thread, id);
+      this.#post(thread, make(id, this.#bucketOn(thread, bucket)));
+    });
+  }
+
+  /**
+   * A listing read on a fetch thread, LIST_CHUNK keys per message, the next chunk asked for as soon as one
+   * arrives (the thread's own listing asks S3 for its next page ahead too, see client.ts).
+   */
+  async *#list(bucket: BucketConfig, prefix: string, o: { startAfter?: string; delimiter?: string }): AsyncGenerator<ListedObject> {
+    const thread = this.#leastBusy();
+    const id = this.#next++;
+    const chunks: { objects: ListedWire[]; last: boolean }[] = [];
+    let ended = false;
+    let error: Error | undefined;
+    let wake: (() => void) | undefined;
+    this.#requests.set(id, {
+      thread,
+      receive: (m) => {
+        if (m.op === 'listed') {
+          chunks.push({ objects: m.objects, last: m.done });
+          if (m.done) ended = true;
+        } else if (m.op === 'error') error = errorOf(m.error);
+        if (ended || error) this.#closedStream(thread, id);
+        wake?.();
+      },
+      fail: (e) => {
+        error = e;
+        wake?.();
+      },
+    });
+    this.#opened(thread, id);
+    this.#post(thread, { op: 'list', id, bucket: this.#bucketOn(thread, bucket), prefix, ...(o.startAfter !== undefined ? { startAfter: o.startAfter } : {}), ...(o.delimiter !== undefined ? { delimiter: o.delimiter } : {}) });
+    try {
+      for (;;) {
+        const chunk = chunks.shift();
+        if (chunk) {
+          if (!chunk.last) this.#post(thread, { op: 'more', id });
+          for (const w of chunk.objects) yield { key: w.key, size: w.size, ...(w.lastModified !== undefined ? { lastModified: new Date(w.lastModified) } : {}) };
+          continue;
+        }
+        if (error) throw error;
+        if (ended) return;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    } finally {
+      if (!ended && !error) this.#post(thread, { op: 'stop', id });
+      this.#requests.delete(id);
+      this.#closedStream(thread, id);
+    }
+  }
+
+  #open(bucket: BucketConfig, req: ContentRequest, onBytes: (n: number) => void, flows: FlowDecodeRequest | undefined): { items: AsyncGenerator<Item>; discard: () => void; stream: Stream } {
+    const thread = this.#leastBusy();
+    const id = this.#next++;
+    const stream: Stream = { thread, items: [], ended: false, recordErrors: undefined, error: undefined, wake: undefined, onBytes };
+    this.#streams.set(id, stream);
+    this.#opened(thread, id);
+    this.#post(thread, { op: 'open', id, bucket: this.#bucketOn(thread, bucket), req, ...(flows ? { flows } : {}) });
     const streams = this.#streams;
     const post = (m: ToFetchThread) => {
       if (streams.has(id)) this.#post(stream.thread, m);

@@ -2,7 +2,8 @@
  * A fetch thread (started by fetch-pool.ts): reads the objects the collector's thread asks for — GetObject through
  * the AWS SDK, the length check, decompression (read-object.ts) — and sends their plain content back in pieces,
  * at most STREAM_CREDIT bytes of each object ahead of what was acknowledged. Several objects are read at once,
- * so request latency and the SDK's per-request work overlap with the collector's decoding.
+ * so request latency and the SDK's per-request work overlap with the collector's decoding. It also lists and
+ * deletes for the collector (`FetchPool.source`), which then never loads the SDK.
  */
 import { parentPort } from 'node:worker_threads';
 import type { BucketConfig } from '../../config/types.js';
@@ -11,7 +12,8 @@ import { transferables, type FlowBatch } from '../../decoders/vpcflow/flow-batch
 import { QUOTED_RECORD_ERRORS, type RecordErrors } from './decode-object.js';
 import { createS3Source, type ObjectSource } from './client.js';
 import { S3AccessError } from './errors.js';
-import { MESSAGE_BYTES, STREAM_CREDIT, type FetchFailure, type FlowDecodeRequest, type FromFetchThread, type ToFetchThread } from './fetch-messages.js';
+import { LIST_CHUNK, MESSAGE_BYTES, STREAM_CREDIT, type FetchFailure, type FlowDecodeRequest, type FromFetchThread, type ListedWire, type ToFetchThread } from './fetch-messages.js';
+import type { ListedObject } from './client.js';
 import { readContent, TransientReadError, type ObjectContent } from './read-object.js';
 
 const port = parentPort!;
@@ -170,6 +172,42 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
   }
 }
 
+/** listings being read for the collector, each waiting for its next `more` */
+const listings = new Map<number, AsyncIterator<ListedObject>>();
+
+/** Sends the next LIST_CHUNK keys of a listing (fewer, with `done`, at its end), or its failure. */
+async function listMore(id: number): Promise<void> {
+  const it = listings.get(id);
+  if (!it) return;
+  const objects: ListedWire[] = [];
+  try {
+    while (objects.length < LIST_CHUNK) {
+      const r = await it.next();
+      if (r.done) {
+        listings.delete(id);
+        send({ op: 'listed', id, objects, done: true });
+        return;
+      }
+      const o = r.value;
+      objects.push({ key: o.key, size: o.size, ...(o.lastModified ? { lastModified: o.lastModified.getTime() } : {}) });
+    }
+    if (listings.has(id)) send({ op: 'listed', id, objects, done: false });
+  } catch (e) {
+    listings.delete(id);
+    send({ op: 'error', id, compressed: 0, error: failureOf(e) });
+  }
+}
+
+/** A request answered once (folders, a delete); its failure crosses over as for a read. */
+async function answer(id: number, bucket: number, work: (s: ObjectSource) => Promise<string[] | undefined>): Promise<void> {
+  try {
+    const prefixes = await work(await sourceFor(bucket));
+    send({ op: 'answer', id, ...(prefixes ? { prefixes } : {}) });
+  } catch (e) {
+    send({ op: 'error', id, compressed: 0, error: failureOf(e) });
+  }
+}
+
 port.on('message', (m: ToFetchThread) => {
   switch (m.op) {
     case 'bucket':
@@ -193,5 +231,35 @@ port.on('message', (m: ToFetchThread) => {
       s.wake?.();
       break;
     }
+    case 'list': {
+      const { id, prefix, startAfter, delimiter } = m;
+      void sourceFor(m.bucket).then(
+        (source) => {
+          listings.set(id, source.list(prefix, { ...(startAfter !== undefined ? { startAfter } : {}), ...(delimiter !== undefined ? { delimiter } : {}) })[Symbol.asyncIterator]());
+          return listMore(id);
+        },
+        (e: unknown) => send({ op: 'error', id, compressed: 0, error: failureOf(e) }),
+      );
+      break;
+    }
+    case 'more':
+      void listMore(m.id);
+      break;
+    case 'stop': {
+      const it = listings.get(m.id);
+      listings.delete(m.id);
+      // ends the listing: the page it asked for ahead is aborted (client.ts)
+      void it?.return?.().catch(() => undefined);
+      break;
+    }
+    case 'prefixes':
+      void answer(m.id, m.bucket, (s) => s.listPrefixes(m.prefix));
+      break;
+    case 'delete':
+      void answer(m.id, m.bucket, async (s) => {
+        await s.delete(m.key);
+        return undefined;
+      });
+      break;
   }
 });

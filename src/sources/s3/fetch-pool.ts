@@ -195,7 +195,7 @@ export class FetchPool {
 
   /**
    * The bucket as an ObjectSource whose listings, folder listings and deletes run on a fetch thread, so the
-   * collector's thread never loads the AWS SDK (~15 MB of it per thread, measured). Objects are read with `read`
+   * collector's thread never loads the AWS SDK (~13 MB of heap and code in each thread that loads it, measured). Objects are read with `read`
    * and `readFlows`, not with its `get`.
    */
   source(bucket: BucketConfig): ObjectSource {

@@ -174,6 +174,9 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
 
 /** listings being read for the collector, each waiting for its next `more` */
 const listings = new Map<number, AsyncIterator<ListedObject>>();
+/** listings whose bucket client is still being made, and those of them stopped already */
+const starting = new Set<number>();
+const stoppedEarly = new Set<number>();
 
 /** Sends the next LIST_CHUNK keys of a listing (fewer, with `done`, at its end), or its failure. */
 async function listMore(id: number): Promise<void> {
@@ -233,12 +236,19 @@ port.on('message', (m: ToFetchThread) => {
     }
     case 'list': {
       const { id, prefix, startAfter, delimiter } = m;
+      starting.add(id);
       void sourceFor(m.bucket).then(
         (source) => {
+          starting.delete(id);
+          if (stoppedEarly.delete(id)) return;
           listings.set(id, source.list(prefix, { ...(startAfter !== undefined ? { startAfter } : {}), ...(delimiter !== undefined ? { delimiter } : {}) })[Symbol.asyncIterator]());
           return listMore(id);
         },
-        (e: unknown) => send({ op: 'error', id, compressed: 0, error: failureOf(e) }),
+        (e: unknown) => {
+          starting.delete(id);
+          stoppedEarly.delete(id);
+          send({ op: 'error', id, compressed: 0, error: failureOf(e) });
+        },
       );
       break;
     }
@@ -247,9 +257,14 @@ port.on('message', (m: ToFetchThread) => {
       break;
     case 'stop': {
       const it = listings.get(m.id);
+      if (!it) {
+        // not started yet (stopped when it starts), or already at its end
+        if (starting.has(m.id)) stoppedEarly.add(m.id);
+        break;
+      }
       listings.delete(m.id);
       // ends the listing: the page it asked for ahead is aborted (client.ts)
-      void it?.return?.().catch(() => undefined);
+      void it.return?.().catch(() => undefined);
       break;
     }
     case 'prefixes':

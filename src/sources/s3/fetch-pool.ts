@@ -195,8 +195,8 @@ export class FetchPool {
 
   /**
    * The bucket as an ObjectSource whose listings, folder listings and deletes run on a fetch thread, so the
-   * collector's thread never loads the AWS SDK (~13 MB of heap and code in each thread that loads it, measured). Objects are read with `read`
-   * and `readFlows`, not with its `get`.
+   * collector's thread never loads the AWS SDK (~13 MB of heap and code in each thread that loads it, measured).
+   * Objects are read with `read` and `readFlows`, not with its `get`.
    */
   source(bucket: BucketConfig): ObjectSource {
     return {

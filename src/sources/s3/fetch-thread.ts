@@ -172,18 +172,24 @@ async function read(id: number, bucket: number, req: Extract<ToFetchThread, { op
   }
 }
 
-/** listings being read for the collector, each waiting for its next `more` */
-const listings = new Map<number, AsyncIterator<ListedObject>>();
-/** listings whose bucket client is still being made, and those of them stopped already */
-const starting = new Set<number>();
-const stoppedEarly = new Set<number>();
+/** A request's failure (a listing, folders, a delete), as a read's crosses over. */
+function sendFailure(id: number, e: unknown): void {
+  send({ op: 'error', id, compressed: 0, error: failureOf(e) });
+}
+
+/**
+ * listings being read for the collector, each waiting for its next `more` (a promise: the bucket's client may
+ * still be being made when the listing is asked for, or stopped)
+ */
+const listings = new Map<number, Promise<AsyncIterator<ListedObject>>>();
 
 /** Sends the next LIST_CHUNK keys of a listing (fewer, with `done`, at its end), or its failure. */
 async function listMore(id: number): Promise<void> {
-  const it = listings.get(id);
-  if (!it) return;
+  const listing = listings.get(id);
+  if (!listing) return;
   const objects: ListedWire[] = [];
   try {
+    const it = await listing;
     while (objects.length < LIST_CHUNK) {
       const r = await it.next();
       if (r.done) {
@@ -197,7 +203,7 @@ async function listMore(id: number): Promise<void> {
     if (listings.has(id)) send({ op: 'listed', id, objects, done: false });
   } catch (e) {
     listings.delete(id);
-    send({ op: 'error', id, compressed: 0, error: failureOf(e) });
+    sendFailure(id, e);
   }
 }
 
@@ -207,7 +213,7 @@ async function answer(id: number, bucket: number, work: (s: ObjectSource) => Pro
     const prefixes = await work(await sourceFor(bucket));
     send({ op: 'answer', id, ...(prefixes ? { prefixes } : {}) });
   } catch (e) {
-    send({ op: 'error', id, compressed: 0, error: failureOf(e) });
+    sendFailure(id, e);
   }
 }
 
@@ -235,36 +241,19 @@ port.on('message', (m: ToFetchThread) => {
       break;
     }
     case 'list': {
-      const { id, prefix, startAfter, delimiter } = m;
-      starting.add(id);
-      void sourceFor(m.bucket).then(
-        (source) => {
-          starting.delete(id);
-          if (stoppedEarly.delete(id)) return;
-          listings.set(id, source.list(prefix, { ...(startAfter !== undefined ? { startAfter } : {}), ...(delimiter !== undefined ? { delimiter } : {}) })[Symbol.asyncIterator]());
-          return listMore(id);
-        },
-        (e: unknown) => {
-          starting.delete(id);
-          stoppedEarly.delete(id);
-          send({ op: 'error', id, compressed: 0, error: failureOf(e) });
-        },
-      );
+      const { prefix, startAfter, delimiter } = m;
+      listings.set(m.id, sourceFor(m.bucket).then((source) => source.list(prefix, { ...(startAfter !== undefined ? { startAfter } : {}), ...(delimiter !== undefined ? { delimiter } : {}) })[Symbol.asyncIterator]()));
+      void listMore(m.id);
       break;
     }
     case 'more':
       void listMore(m.id);
       break;
     case 'stop': {
-      const it = listings.get(m.id);
-      if (!it) {
-        // not started yet (stopped when it starts), or already at its end
-        if (starting.has(m.id)) stoppedEarly.add(m.id);
-        break;
-      }
+      const listing = listings.get(m.id);
       listings.delete(m.id);
-      // ends the listing: the page it asked for ahead is aborted (client.ts)
-      void it.return?.().catch(() => undefined);
+      // ends the listing (once its client is made): the page it asked for ahead is aborted (client.ts)
+      void listing?.then((it) => it.return?.(), () => undefined).catch(() => undefined);
       break;
     }
     case 'prefixes':

@@ -6,7 +6,7 @@
  */
 import type { CompiledRuleset } from './load-rules.js';
 import type { Rule } from './rule-types.js';
-import { APPENDED, CLEAN, newWindow, spill, type CorrelationState, type CorrObject, type Window } from './correlation-state.js';
+import { APPENDED, CLEAN, compact, newWindow, spill, type CorrelationState, type CorrObject, type Window } from './correlation-state.js';
 import type { PartialCollector } from './window-partials.js';
 
 export interface ResolvedOptions {
@@ -97,15 +97,18 @@ export function joinValues(values: (string | undefined)[]): string | undefined {
 /**
  * analysisd's count for a rule with `different_field` (eventinfo.c Search_LastSids / rules.c): the current
  * occurrence, plus every earlier one in the window whose value differs from the current one's (earlier ones
- * may repeat each other). A record without the value counts only itself. The window's contributions are in arrays.
+ * may repeat each other). A record without the value counts only itself. The window's contributions are in arrays;
+ * the current one is among them (last, or merged into one of its value by `compact`) and, of its own value, is not
+ * counted by the loop.
  */
 function differing(w: Window, value: string): number {
   if (value === ABSENT) return 1;
   const vals = w.vals as string[];
+  const mults = w.mults;
   let n = 1;
-  for (let i = w.head; i < vals.length - 1; i++) {
+  for (let i = w.head; i < vals.length; i++) {
     const v = vals[i] as string;
-    if (v !== value && v !== ABSENT) n++;
+    if (v !== value && v !== ABSENT) n += mults !== undefined ? (mults[i] as number) : 1;
   }
   return n;
 }
@@ -168,14 +171,19 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     const times = w.times as number[];
     const objs = w.objs as CorrObject[];
     const idxs = w.idxs as number[];
+    const mults = w.mults;
     // drop what fell out of the window (records arrive roughly, not strictly, in time order)
-    while (w.head < times.length && (times[w.head] as number) < t - span) w.head++;
+    while (w.head < times.length && (times[w.head] as number) < t - span) {
+      if (mults !== undefined) w.extra -= (mults[w.head] as number) - 1;
+      w.head++;
+    }
     if (w.head > 64 && w.head * 2 > times.length) {
       const h = w.head;
       times.splice(0, h);
       objs.splice(0, h);
       idxs.splice(0, h);
       w.vals?.splice(0, h);
+      mults?.splice(0, h);
       w.saved = w.saved > h ? w.saved - h : 0;
       w.head = 0;
     }
@@ -198,8 +206,11 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     objs.push(o);
     idxs.push(cur.idx);
     w.vals?.push(value);
-    occurrences = times.length - w.head;
-    windowStart = times[w.head] as number;
+    mults?.push(1);
+    // a window that grew by occurrences of times, values and objects it already holds: merged (bounded memory)
+    if (times.length - w.head >= w.compactAt) compact(w, st);
+    occurrences = (w.times as number[]).length - w.head + w.extra;
+    windowStart = (w.times as number[])[w.head] as number;
   }
   o.contributed = true;
   if (st.track && w.dirty === CLEAN) {

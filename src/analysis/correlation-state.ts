@@ -27,7 +27,20 @@ export interface CorrObject {
   fired: Map<string, number> | undefined;
   /** taken back: whatever still points to it is removed by the next purge */
   dropped: boolean;
+  /** marked processed: never taken back, so its contributions may merge with other settled ones (`compact`) */
+  settled: boolean;
 }
+
+/** A new object, being read. */
+export function newObject(id: string): CorrObject {
+  return { id, seq: undefined, seen: 0, contributed: false, fired: undefined, dropped: false, settled: false };
+}
+
+/**
+ * The object of contributions merged from several settled objects (`compact`): never taken back, never listed in
+ * `objects`, saved as `null` in a window's object runs.
+ */
+export const SETTLED: CorrObject = { id: '', seq: -Infinity, seen: 0, contributed: true, fired: undefined, dropped: false, settled: true };
 
 /** Persistence marks of a window. */
 export const CLEAN = 0;
@@ -46,7 +59,11 @@ export interface Window {
    * never see a second one (the benchmark's rejected flows between random address pairs: nearly all), and with four
    * one-element arrays a window kept 384 bytes of heap, inline 216, which the collector's scavenges copy while the
    * window lives. The arrays are made at the second contribution and then hold them all. Read the contributions
-   * through `count`/`timeAt`/`objAt`/`idxAt`/`valAt`, add them with `addContribution`.
+   * through `count`/`timeAt`/`objAt`/`idxAt`/`valAt`/`multAt`, add them with `addContribution`.
+   *
+   * A contribution may stand for several occurrences (`mults`, made by `compact`): those of one time and
+   * different_field value from one object, or from settled objects. Without `compact` a window of a pair that
+   * hammers a few ports would keep every occurrence of its timeframe (a million a minute is a fast scanner).
    */
   t1: number;
   o1: CorrObject | undefined;
@@ -56,6 +73,12 @@ export interface Window {
   objs: CorrObject[] | undefined;
   idxs: number[] | undefined;
   vals: string[] | undefined;
+  /** occurrences each contribution stands for; undefined while each stands for one */
+  mults: number[] | undefined;
+  /** occurrences beyond one per contribution, from `head` on (occurrences = contributions from head + extra) */
+  extra: number;
+  /** contributions from `head` at which `compact` runs next */
+  compactAt: number;
   head: number;
   /**
    * distinct different_field values → last time seen, least recently seen first (derived from the contributions;
@@ -90,8 +113,11 @@ export interface RuleShape {
 }
 
 export function newWindow(rule: string, key: string, distinct: boolean, t: number, prev: Window | undefined): Window {
-  return { rule, key, differs: distinct, t1: 0, o1: undefined, i1: 0, v1: '', times: undefined, objs: undefined, idxs: undefined, vals: undefined, head: 0, distinct: undefined, last: t, until: undefined, firedBy: undefined, prev, dirty: CLEAN, saved: 0 };
+  return { rule, key, differs: distinct, t1: 0, o1: undefined, i1: 0, v1: '', times: undefined, objs: undefined, idxs: undefined, vals: undefined, mults: undefined, extra: 0, compactAt: COMPACT_FIRST, head: 0, distinct: undefined, last: t, until: undefined, firedBy: undefined, prev, dirty: CLEAN, saved: 0 };
 }
+
+/** Contributions a window holds (from head) before its first `compact`. */
+export const COMPACT_FIRST = 128;
 
 /** A window's contributions (those before `head` included). */
 export function count(w: Window): number {
@@ -115,10 +141,19 @@ export function valAt(w: Window, i: number): string {
   return w.vals !== undefined ? (w.vals[i] as string) : w.v1;
 }
 
-/** Appends a contribution: inline when the window has none, else to the arrays (made at the second). */
-export function addContribution(w: Window, t: number, o: CorrObject, idx: number, value: string): void {
+export function multAt(w: Window, i: number): number {
+  return w.mults !== undefined ? (w.mults[i] as number) : 1;
+}
+
+/** Occurrences in the window: its contributions from `head` on, each with its multiplicity. */
+export function occurrences(w: Window): number {
+  return count(w) - w.head + w.extra;
+}
+
+/** Appends a contribution (standing for `mult` occurrences): inline when the window has none, else to the arrays. */
+export function addContribution(w: Window, t: number, o: CorrObject, idx: number, value: string, mult = 1): void {
   if (w.times === undefined) {
-    if (w.o1 === undefined) {
+    if (w.o1 === undefined && mult === 1) {
       w.t1 = t;
       w.o1 = o;
       w.i1 = idx;
@@ -127,10 +162,14 @@ export function addContribution(w: Window, t: number, o: CorrObject, idx: number
     }
     spill(w);
   }
-  (w.times as number[]).push(t);
+  const times = w.times as number[];
+  if (mult !== 1 && w.mults === undefined) w.mults = new Array<number>(times.length).fill(1);
+  times.push(t);
   (w.objs as CorrObject[]).push(o);
   (w.idxs as number[]).push(idx);
   w.vals?.push(value);
+  w.mults?.push(mult);
+  w.extra += mult - 1;
 }
 
 /** The inline contribution moved to new arrays (before a second one is added). */
@@ -147,13 +186,73 @@ export function spill(w: Window): void {
 
 /** No contribution left. */
 export function clearContributions(w: Window): void {
-  w.times = w.objs = w.idxs = w.vals = undefined;
+  w.times = w.objs = w.idxs = w.vals = w.mults = undefined;
   w.o1 = undefined;
   w.v1 = '';
   w.head = 0;
+  w.extra = 0;
+  w.compactAt = COMPACT_FIRST;
 }
 
-/** Recomputes head, distinct values and newest time from the contributions (after some were removed). */
+/**
+ * Merges the window's contributions from `head` that stand for the same thing: within a run of contributions of
+ * one time, those of one different_field value and one object become one, where every settled object counts as
+ * one (`SETTLED`: they are never taken back, so nothing needs to tell them apart). Counts, `window_start` and
+ * when occurrences leave the timeframe stay exactly what they were: the contributions of a run leave together, and
+ * the order within a run matters to nothing. What a window holds is then bounded by the times and values of its
+ * timeframe and by the objects still being read, not by the rate of the records. The window is saved whole next.
+ */
+export function compact(w: Window, st: CorrelationState): void {
+  const n = count(w);
+  if (w.times === undefined) return;
+  const times: number[] = [];
+  const objs: CorrObject[] = [];
+  const idxs: number[] = [];
+  const vals: string[] | undefined = w.differs ? [] : undefined;
+  const mults: number[] = [];
+  // in the current run of one time: object → value → position in the output
+  const slots = new Map<CorrObject, Map<string, number>>();
+  let runTime = NaN;
+  let merged = false;
+  for (let i = w.head; i < n; i++) {
+    const t = timeAt(w, i);
+    if (t !== runTime) {
+      slots.clear();
+      runTime = t;
+    }
+    const src = objAt(w, i);
+    const o = src.settled ? SETTLED : src;
+    const v = valAt(w, i);
+    let byValue = slots.get(o);
+    if (byValue === undefined) slots.set(o, (byValue = new Map()));
+    const at = byValue.get(v);
+    if (at !== undefined) {
+      mults[at] = (mults[at] as number) + multAt(w, i);
+      merged = true;
+      continue;
+    }
+    byValue.set(v, times.length);
+    times.push(t);
+    objs.push(o);
+    idxs.push(idxAt(w, i));
+    vals?.push(v);
+    mults.push(multAt(w, i));
+  }
+  w.compactAt = Math.max(COMPACT_FIRST, 2 * times.length);
+  if (!merged) return;
+  w.times = times;
+  w.objs = objs;
+  w.idxs = idxs;
+  w.vals = vals;
+  w.mults = mults;
+  w.head = 0;
+  w.extra = 0;
+  for (const m of mults) w.extra += m - 1;
+  w.saved = 0;
+  st.markRewrite(w);
+}
+
+/** Recomputes head, occurrences, distinct values and newest time from the contributions (after some were removed). */
 export function rebuild(w: Window, span: number): void {
   const n = count(w);
   let last = -Infinity;
@@ -162,6 +261,9 @@ export function rebuild(w: Window, span: number): void {
   const end = n > 0 ? timeAt(w, n - 1) : 0;
   w.head = 0;
   while (w.head < n && timeAt(w, w.head) < end - span) w.head++;
+  w.extra = 0;
+  for (let i = w.head; i < n; i++) w.extra += multAt(w, i) - 1;
+  w.compactAt = Math.max(COMPACT_FIRST, 2 * (n - w.head));
   if (w.differs) {
     const d = new Map<string, number>();
     for (let i = w.head; i < n; i++) {
@@ -183,6 +285,7 @@ function filter(w: Window, keep: (o: CorrObject) => boolean): void {
   const objs: CorrObject[] = [];
   const idxs: number[] = [];
   const vals: string[] | undefined = w.differs ? [] : undefined;
+  const mults: number[] | undefined = w.mults !== undefined ? [] : undefined;
   for (let i = w.head, n = count(w); i < n; i++) {
     const o = objAt(w, i);
     if (!keep(o)) continue;
@@ -190,6 +293,7 @@ function filter(w: Window, keep: (o: CorrObject) => boolean): void {
     objs.push(o);
     idxs.push(idxAt(w, i));
     vals?.push(valAt(w, i));
+    mults?.push(multAt(w, i));
   }
   w.o1 = undefined;
   w.v1 = '';
@@ -197,6 +301,7 @@ function filter(w: Window, keep: (o: CorrObject) => boolean): void {
   w.objs = objs;
   w.idxs = idxs;
   w.vals = vals;
+  w.mults = mults;
   w.head = 0;
 }
 
@@ -230,7 +335,7 @@ export function rollbackChain(w: Window, drop: (o: CorrObject) => boolean, span:
   filter(base, keep);
   for (const later of chain.slice(undone + 1)) {
     filter(later, keep);
-    for (let i = 0, n = count(later); i < n; i++) addContribution(base, timeAt(later, i), objAt(later, i), idxAt(later, i), valAt(later, i));
+    for (let i = 0, n = count(later); i < n; i++) addContribution(base, timeAt(later, i), objAt(later, i), idxAt(later, i), valAt(later, i), multAt(later, i));
   }
   base.until = undefined;
   base.firedBy = undefined;
@@ -278,7 +383,7 @@ export class CorrelationState {
   objectFor(id: string): CorrObject {
     let o = this.objects.get(id);
     if (o === undefined) {
-      o = { id, seq: undefined, seen: 0, contributed: false, fired: undefined, dropped: false };
+      o = newObject(id);
       this.objects.set(id, o);
       this.open.add(o);
     }
@@ -372,6 +477,7 @@ export class CorrelationState {
       this.unsettled = this.unsettled.filter((o) => {
         if (!settled(o)) return true;
         o.fired = undefined;
+        o.settled = true;
         if (!o.contributed && this.objects.get(o.id) === o) this.objects.delete(o.id);
         return false;
       });
@@ -449,7 +555,7 @@ export class CorrelationState {
   encodeAll(): string {
     const rules: Record<string, string> = {};
     for (const [id, r] of this.rules) rules[id] = r.fingerprint;
-    let out = JSON.stringify(['tld-correlation', 1, rules]) + '\n';
+    let out = JSON.stringify(['tld-correlation', FORMAT_VERSION, rules]) + '\n';
     for (const o of this.objects.values()) if (o.seq !== undefined) out += objectLine(o);
     out += firedLine(this.persistedFired());
     for (const [rule, windows] of this.windows) {
@@ -493,7 +599,7 @@ export class CorrelationState {
     records.forEach((rec, n) => {
       switch (rec[0]) {
         case 'tld-correlation':
-          if (rec[1] !== 1) throw new Error(`line ${n + 1}: unknown format version ${String(rec[1])}`);
+          if (rec[1] !== 1 && rec[1] !== FORMAT_VERSION) throw new Error(`line ${n + 1}: unknown format version ${String(rec[1])}`);
           savedRules = rec[2] as Record<string, string>;
           loaded.clear();
           seqs.clear();
@@ -552,9 +658,11 @@ export class CorrelationState {
     this.rollback(drop, dropped);
     for (const o of dropped) this.objects.delete(o.id);
     this.open.clear();
+    // every object left was marked processed
     for (const o of this.objects.values()) {
       o.contributed = true;
       o.fired = undefined;
+      o.settled = true;
     }
     for (const windows of this.windows.values()) {
       for (const w of windows.values()) {
@@ -583,12 +691,23 @@ function firedLine(fired: Map<string, number>): string {
   return JSON.stringify(['F', Object.fromEntries(fired)]) + '\n';
 }
 
-/** A window on disk: times, record indexes, values, objects as runs [id, count, id, count…]. */
+/**
+ * The saved state's format: 2 added multiplicities (`m`, the last column of 'A') and `null` for `SETTLED` in object
+ * runs; files of version 1 (neither) are read as they are.
+ */
+const FORMAT_VERSION = 2;
+
+/** An object run's id: `null` stands for `SETTLED`. */
+type RunId = string | null;
+
+/** A window on disk: times, record indexes, values, objects as runs [id, count, id, count…], multiplicities. */
 interface EncodedWindow {
   t: number[];
   i: number[];
   v?: string[];
-  o: (string | number)[];
+  o: (RunId | number)[];
+  /** occurrences per contribution, when one stands for more than one */
+  m?: number[];
   l: number;
   u?: number;
   f?: string;
@@ -597,10 +716,18 @@ interface EncodedWindow {
 
 /**
  * Contributions added to many counting windows of one rule: ['A', rule, keys, counts, times, indexes, values (0
- * without different_field), object runs [id, count…] over all of them, newest times, fresh flags]. Reading it
- * appends to each window (a fresh one replaces what was read before for its key). Marks each window saved.
+ * without different_field), object runs [id, count…] over all of them, newest times, fresh flags, multiplicities
+ * (0 when each contribution is one occurrence)]. Reading it appends to each window (a fresh one replaces what was
+ * read before for its key). Marks each window saved.
  */
-type ColumnRecord = ['A', string, string[], number[], number[], number[], string[] | 0, (string | number)[], number[], number[]];
+type ColumnRecord = ['A', string, string[], number[], number[], number[], string[] | 0, (RunId | number)[], number[], number[], (number[] | 0)?];
+
+/** Appends an object to runs [id, count…] (`prev`: the object appended last); returns it. */
+function pushRun(runs: (RunId | number)[], o: CorrObject, prev: CorrObject | undefined): CorrObject {
+  if (o === prev) runs[runs.length - 1] = (runs[runs.length - 1] as number) + 1;
+  else runs.push(o === SETTLED ? null : o.id, 1);
+  return o;
+}
 
 function encodeColumns(rule: string, list: Window[], from: (w: Window) => number, fresh: (w: Window) => boolean): string {
   const keys: string[] = [];
@@ -608,9 +735,11 @@ function encodeColumns(rule: string, list: Window[], from: (w: Window) => number
   const times: number[] = [];
   const idxs: number[] = [];
   const vals: string[] | undefined = list[0]?.differs ? [] : undefined;
-  const runs: (string | number)[] = [];
+  const runs: (RunId | number)[] = [];
   const lasts: number[] = [];
   const fresh01: number[] = [];
+  const mults: number[] = [];
+  let multiple = false;
   let prev: CorrObject | undefined;
   for (const w of list) {
     const n = count(w);
@@ -623,22 +752,23 @@ function encodeColumns(rule: string, list: Window[], from: (w: Window) => number
       times.push(timeAt(w, k));
       idxs.push(idxAt(w, k));
       if (vals) vals.push(valAt(w, k));
-      const o = objAt(w, k);
-      if (o === prev) runs[runs.length - 1] = (runs[runs.length - 1] as number) + 1;
-      else runs.push(o.id, 1);
-      prev = o;
+      prev = pushRun(runs, objAt(w, k), prev);
+      const m = multAt(w, k);
+      if (m !== 1) multiple = true;
+      mults.push(m);
     }
     w.saved = n;
   }
-  const rec: ColumnRecord = ['A', rule, keys, counts, times, idxs, vals ?? 0, runs, lasts, fresh01];
+  const rec: ColumnRecord = ['A', rule, keys, counts, times, idxs, vals ?? 0, runs, lasts, fresh01, multiple ? mults : 0];
   return JSON.stringify(rec) + '\n';
 }
 
 function decodeColumns(rule: string, distinct: boolean, rec: ColumnRecord, windows: Map<string, Window>, obj: (id: string) => CorrObject): void {
-  const [, , keys, counts, times, idxs, vals, runs, lasts, fresh] = rec;
+  const [, , keys, counts, times, idxs, vals, runs, lasts, fresh, mults] = rec;
   const objs = decodeObjects({ t: [], i: [], o: runs, l: 0 }, obj);
   const total = counts.reduce((a, b) => a + b, 0);
-  if (keys.length !== counts.length || keys.length !== lasts.length || keys.length !== fresh?.length || times.length !== total || idxs.length !== total || objs.length !== total || (distinct && (!Array.isArray(vals) || vals.length !== total))) {
+  const multiple = Array.isArray(mults);
+  if (keys.length !== counts.length || keys.length !== lasts.length || keys.length !== fresh?.length || times.length !== total || idxs.length !== total || objs.length !== total || (distinct && (!Array.isArray(vals) || vals.length !== total)) || (multiple && !validMults(mults, total))) {
     throw new Error(`contributions of rule ${rule} have different lengths`);
   }
   let at = 0;
@@ -646,7 +776,7 @@ function decodeColumns(rule: string, distinct: boolean, rec: ColumnRecord, windo
     const n = counts[k] as number;
     let w = fresh[k] ? undefined : windows.get(key);
     if (!w) windows.set(key, (w = newWindow(rule, key, distinct, lasts[k] as number, undefined)));
-    for (let j = at; j < at + n; j++) addContribution(w, times[j] as number, objs[j] as CorrObject, idxs[j] as number, w.differs && Array.isArray(vals) ? (vals[j] as string) : '');
+    for (let j = at; j < at + n; j++) addContribution(w, times[j] as number, objs[j] as CorrObject, idxs[j] as number, w.differs && Array.isArray(vals) ? (vals[j] as string) : '', multiple ? (mults[j] as number) : 1);
     if ((lasts[k] as number) > w.last) w.last = lasts[k] as number;
     at += n;
   });
@@ -654,22 +784,25 @@ function decodeColumns(rule: string, distinct: boolean, rec: ColumnRecord, windo
 
 function encodeWindow(w: Window, from: number, full: boolean): EncodedWindow {
   const n = count(w);
-  const runs: (string | number)[] = [];
+  const runs: (RunId | number)[] = [];
   const t: number[] = [];
   const i: number[] = [];
   const v: string[] = [];
+  const m: number[] = [];
+  let multiple = false;
   let prev: CorrObject | undefined;
   for (let k = from; k < n; k++) {
-    const o = objAt(w, k);
-    if (o === prev) runs[runs.length - 1] = (runs[runs.length - 1] as number) + 1;
-    else runs.push(o.id, 1);
-    prev = o;
+    prev = pushRun(runs, objAt(w, k), prev);
     t.push(timeAt(w, k));
     i.push(idxAt(w, k));
     if (w.differs) v.push(valAt(w, k));
+    const mult = multAt(w, k);
+    if (mult !== 1) multiple = true;
+    m.push(mult);
   }
   const out: EncodedWindow = { t, i, o: runs, l: w.last };
   if (w.differs) out.v = v;
+  if (multiple) out.m = m;
   if (!full) return out;
   if (w.until !== undefined) out.u = w.until;
   if (w.firedBy) out.f = w.firedBy.id;
@@ -680,7 +813,8 @@ function encodeWindow(w: Window, from: number, full: boolean): EncodedWindow {
 function decodeObjects(e: EncodedWindow, obj: (id: string) => CorrObject): CorrObject[] {
   const out: CorrObject[] = [];
   for (let k = 0; k + 1 < e.o.length; k += 2) {
-    const o = obj(String(e.o[k]));
+    const id = e.o[k];
+    const o = id === null ? SETTLED : obj(String(id));
     for (let c = Number(e.o[k + 1]); c > 0; c--) out.push(o);
   }
   return out;
@@ -698,7 +832,12 @@ function decodeWindow(rule: string, key: string, distinct: boolean, e: EncodedWi
 
 function appendDecoded(w: Window, e: EncodedWindow, obj: (id: string) => CorrObject): void {
   const objs = decodeObjects(e, obj);
-  if (objs.length !== e.t.length || e.i.length !== e.t.length || (w.differs && e.v?.length !== e.t.length)) throw new Error(`window ${w.rule} has contributions of different lengths`);
-  for (let k = 0; k < objs.length; k++) addContribution(w, e.t[k] as number, objs[k] as CorrObject, e.i[k] as number, w.differs && e.v ? (e.v[k] as string) : '');
+  if (objs.length !== e.t.length || e.i.length !== e.t.length || (w.differs && e.v?.length !== e.t.length) || (e.m !== undefined && !validMults(e.m, e.t.length))) throw new Error(`window ${w.rule} has contributions of different lengths`);
+  for (let k = 0; k < objs.length; k++) addContribution(w, e.t[k] as number, objs[k] as CorrObject, e.i[k] as number, w.differs && e.v ? (e.v[k] as string) : '', e.m ? (e.m[k] as number) : 1);
   if (e.l > w.last) w.last = e.l;
+}
+
+/** Saved multiplicities: one per contribution, each a whole number of at least one. */
+function validMults(m: unknown, n: number): m is number[] {
+  return Array.isArray(m) && m.length === n && m.every((x) => Number.isInteger(x) && (x as number) >= 1);
 }

@@ -224,3 +224,73 @@ test('a window of one contribution (held inline) is saved, restored, grown and t
   await c.restoreCorrelation(3);
   assert.deepEqual(read(c, 'o4', SCAN(range(101, 200), 100)), []);
 });
+
+/** `n` rejected flows from the scanner to `ports` in turn, all at `start` seconds (one capture window). */
+const hammer = (ports: number[], n: number, start: number) => {
+  const lines = Array.from({ length: n }, (_, i) => `2 111111111111 eni-0a1b2c3d4e5f60718 203.0.113.50 10.0.1.208 ${40000 + (i % 20000)} ${ports[i % ports.length]} 6 1 40 ${T0 + start} ${T0 + start + 60} REJECT OK`);
+  return decodeBuffer(Buffer.from([HEADER, ...lines].join('\n') + '\n'), { bucketType: 'vpcflow', logInfo: { aws_account_alias: '', log_file: 'k', s3bucket: 'b' } });
+};
+const HAMMERED = [81, 82, 83];
+const REST = range(1, 100).filter((p) => !HAMMERED.includes(p));
+
+test('a window hammered by a few ports holds a bounded state, and its hit still counts every occurrence (count, window_start)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
+  const file = join(dir, 'correlation.jsonl');
+  const a = analyzer(dir);
+  await a.restoreCorrelation(0);
+  const memory = analyzer(); // the same records without a file: settled as each object's group is durable
+  for (let k = 1; k <= 20; k++) {
+    for (const x of [a, memory]) {
+      assert.deepEqual(read(x, `o${k}`, hammer(HAMMERED, 5000, 0)), []);
+      x.objectDone(`o${k}`, k);
+    }
+    await a.persistCorrelation(k, k);
+    await memory.persistCorrelation(k);
+  }
+  // restored (a snapshot of what 100,000 occurrences left): a few contributions, not one per occurrence
+  const b = analyzer(dir);
+  await b.restoreCorrelation(20);
+  const size = readFileSync(file).length;
+  assert.ok(size < 20_000, `the saved window holds ${size} bytes`);
+  for (const x of [b, memory]) {
+    const hits = read(x, 'o21', SCAN(REST, 1));
+    assert.deepEqual(
+      hits.map((h) => [h.rule.id, h.correlation?.count, h.correlation?.distinct, h.correlation?.window_start]),
+      [['80640', 100_097, 100, new Date(T0 * 1000).toISOString()]],
+    );
+  }
+});
+
+test('occurrences of an object still being read are kept apart from settled ones: taken back, exactly they go', async () => {
+  const a = analyzer();
+  for (let k = 1; k <= 3; k++) {
+    read(a, `o${k}`, hammer(HAMMERED, 1000, 0));
+    a.objectDone(`o${k}`, k);
+  }
+  await a.persistCorrelation(3); // o1-o3 settled
+  read(a, 'o4', hammer(HAMMERED, 4000, 0)); // merged among themselves while o4 is read
+  a.discardObject('o4');
+  // read again as a shorter object (its retry found 500 records), then the rest of the scan completes the window
+  read(a, 'o4', hammer(HAMMERED, 500, 0));
+  const hits = read(a, 'o5', SCAN(REST, 1));
+  assert.deepEqual(hits.map((h) => [h.correlation?.count, h.correlation?.distinct]), [[3000 + 500 + 97, 100]]);
+});
+
+test('a state saved by the previous format (version 1: no multiplicities) is restored as it was', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
+  const file = join(dir, 'correlation.jsonl');
+  const a = analyzer(dir);
+  await a.restoreCorrelation(0);
+  read(a, 'o1', SCAN(range(1, 60), 0));
+  a.objectDone('o1', 1);
+  await a.persistCorrelation(1, 1);
+  await analyzer(dir).restoreCorrelation(1); // rewrites the file as one snapshot
+  const v2 = readFileSync(file, 'utf8');
+  assert.match(v2, /^\["tld-correlation",2,/);
+  const v1 = v2.replace(/^\["tld-correlation",2,/, '["tld-correlation",1,').replace(/^(\["A",.*),0\]$/gm, '$1]');
+  assert.notEqual(v1, v2);
+  writeFileSync(file, v1);
+  const b = analyzer(dir);
+  await b.restoreCorrelation(1);
+  assert.deepEqual(read(b, 'o2', SCAN(range(61, 100), 60)).map((h) => [h.correlation?.count, h.correlation?.distinct]), [[100, 100]]);
+});

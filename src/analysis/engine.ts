@@ -15,7 +15,7 @@ import { field, flatten, rawField, wazuhLog } from './fields.js';
 import { listHolds } from './lists.js';
 import type { CompiledRuleset } from './load-rules.js';
 import type { FieldCondition, Rule } from './rule-types.js';
-import { CorrelationState, type RuleShape } from './correlation-state.js';
+import { CorrelationState, newObject, type RuleShape } from './correlation-state.js';
 import { CorrelationFile, CorrelationFileError } from './correlation-file.js';
 import { ABSENT, correlate, joinValues, RecordCursor, timeOfRaw, type AnalysisCore, type OccurrenceFields } from './correlate.js';
 import { buildAlert } from './alert.js';
@@ -264,7 +264,7 @@ export class Analyzer {
     this.#memo.fill(0);
     // an event of its own, never taken back nor saved
     cur.beginBatch(id);
-    cur.obj = { id, seq: undefined, seen: 0, contributed: false, fired: undefined, dropped: false };
+    cur.obj = newObject(id);
     cur.beginRecord(0);
     cur.dup = 1;
     const rule = this.#walk(rs.roots, event, chain);

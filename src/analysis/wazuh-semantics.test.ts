@@ -194,6 +194,20 @@ test('different_field counts earlier values that differ from the current one (no
   assert.deepEqual(ids(run(rs, [rej(80), rej(22), rej(22)])), ['100120', '100120', '100120']);
 });
 
+test('different_field counts every earlier occurrence of another value, however many repeat (a window merges repeats)', async () => {
+  const rs = await rules(under(`
+  <rule id="100125" level="3"><if_sid>100000</if_sid><field name="aws.action">REJECT</field><description>reject</description></rule>
+  <rule id="100126" level="10" frequency="301" timeframe="600"><if_matched_sid>100125</if_matched_sid><same_field>aws.srcaddr</same_field><different_field>aws.dstport</different_field><description>many rejects</description></rule>`));
+  const rej = (port: number, n = 1) => Array.from({ length: n }, () => ev({ action: 'REJECT', srcaddr: '203.0.113.5', dstport: port }));
+  const fired = (alerts: Alert[]) => alerts.flatMap((a, i) => (a.rule.id === '100126' ? [[i + 1, a.correlation?.count]] : []));
+  // 300 at one time (all alike: merged as the window grows), then another port: 1 + 300 → fires, counting 301
+  assert.deepEqual(fired(run(rs, [...rej(22, 300), ...rej(80)])), [[301, 301]]);
+  // 299 alike, then two others: the second of them counts 1 + 299 + 1
+  assert.deepEqual(fired(run(rs, [...rej(22, 299), ...rej(80), ...rej(443)])), [[301, 301]]);
+  // one other port, then the rest alike: each counts only itself and that one
+  assert.deepEqual(fired(run(rs, [...rej(80), ...rej(22, 400)])), []);
+});
+
 test('<match> and <regex> read the log as the wodle sends it (", " and ": " separators), arrays compare as JSON text', async () => {
   const rs = await rules(under(`
   <rule id="100130" level="5"><if_sid>100000</if_sid><regex>"action": "REJECT", "log_status"</regex><description>regex</description></rule>

@@ -23,6 +23,7 @@ import { openQueue } from '../../src/sources/sqs/queue.js';
 import { QueueWorker } from '../../src/sources/sqs/worker.js';
 import { encodeNotificationKey } from '../../src/sources/sqs/notifications.js';
 import { objectIdOf } from '../../src/sources/s3/collect-bucket.js';
+import type { StateStore } from '../../src/sources/s3/state/types.js';
 
 const VPC = readFileSync(join(SAMPLES_DIR, 'vpcflow/real-world/149519528842_vpcflowlogs_us-west-2_fl-04c78c53ca5809c08_20250626T1920Z_21f4b1b7.log'));
 const VPC_RECORDS = VPC.toString('utf8').trim().split('\n').length - 1; // the header line is not a record
@@ -75,13 +76,13 @@ function setup(queue: string, extra = '', visibility = 30, endpoint = s3.endpoin
 }
 
 /** Runs a worker on the setup's data folder until `done()` (by default: the queue is empty), then stops it. */
-async function work(s: Setup, queue: string, opts: { done?: () => boolean; fetchThreads?: boolean; during?: () => Promise<void>; skipOnError?: boolean } = {}) {
+async function work(s: Setup, queue: string, opts: { done?: () => boolean; fetchThreads?: boolean; during?: () => Promise<void>; skipOnError?: boolean; state?: (real: StateStore) => StateStore } = {}) {
   const { logger, lines } = captureLogger();
   const rt = await openRuntime({ configFiles: [s.config], dataDir: s.dataDir, logger, store: false });
   const subscriber = rt.config.awsS3!.subscribers[0]!;
   const q = await openQueue(subscriber);
   const controller = new AbortController();
-  const worker = new QueueWorker({ subscriber, queue: q, state: rt.state, sink: rt.sink, logger, signal: controller.signal, skipOnError: opts.skipOnError ?? true, metrics: rt.metrics, ...(opts.fetchThreads && rt.fetchPool ? { fetchPool: rt.fetchPool } : {}) });
+  const worker = new QueueWorker({ subscriber, queue: q, state: opts.state?.(rt.state) ?? rt.state, sink: rt.sink, logger, signal: controller.signal, skipOnError: opts.skipOnError ?? true, metrics: rt.metrics, ...(opts.fetchThreads && rt.fetchPool ? { fetchPool: rt.fetchPool } : {}) });
   const running = worker.run();
   const done = opts.done ?? (() => sqs.depth(queue) === 0);
   const deadline = Date.now() + 60_000;
@@ -144,7 +145,7 @@ test('every notification shape is read once: S3, SNS raw and wrapped, EventBridg
   assert.deepEqual(duplicates, []);
   assert.deepEqual(perKey, Object.fromEntries(keys.map((k) => [k, VPC_RECORDS])));
   assert.equal(sqs.depth(queue), 0);
-  assert.deepEqual({ ...r.counts }, { messages: 6, deleted: 6, left: 0, objects: 6, duplicates: 0, records: 6 * VPC_RECORDS });
+  assert.deepEqual({ ...r.counts }, { messages: 6, deleted: 6, left: 0, held: 0, objects: 6, duplicates: 0, records: 6 * VPC_RECORDS });
   assert.equal(metric(r.metrics, 'tld_sqs_messages_received_total', `queue="${queue}"`), 6);
   assert.equal(metric(r.metrics, 'tld_sqs_messages_deleted_total', `queue="${queue}"`), 6);
   assert.ok((metric(r.metrics, 'tld_sqs_oldest_message_age_seconds', `queue="${queue}"`) ?? -1) >= 0);
@@ -192,6 +193,39 @@ test('a poison object and a key of unknown layout end in the dead-letter queue, 
   assert.ok(errors.some((e) => e.startsWith('TLD_ERR_DECODE') && e.includes(poison) && e.includes('dead-letter queue')), errors.join('\n'));
   assert.ok(errors.some((e) => e.startsWith('TLD_ERR_SQS_UNKNOWN_LAYOUT') && e.includes(unknown) && e.includes('<key_prefix')), errors.join('\n'));
   assert.equal(metric(r.metrics, 'tld_sqs_messages_failed_total', 'reason="object"'), 4, 'each of the two messages failed on both of its receives');
+});
+
+test('an outage of the outputs keeps the messages in flight and reads them again after it: none is received twice (maxReceiveCount 1)', async () => {
+  const queue = 'outage';
+  await sqs.createQueue(queue, { maxReceiveCount: 1 });
+  const keys = ['out-1', 'out-2', 'out-3', 'out-4'].map(vpcKey);
+  for (const k of keys) await s3.putObject(BUCKET, k, gzipSync(VPC));
+  await sqs.send(queue, keys.map((k) => s3Notification([k])));
+  // the state store fails its first two group marks (a disk error): the real sink takes those objects' output back
+  let failures = 2;
+  const failing = (real: StateStore): StateStore =>
+    new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'markProcessedAll') {
+          return (marks: Parameters<StateStore['markProcessedAll']>[0]) => {
+            if (failures > 0) {
+              failures--;
+              throw Object.assign(new Error('EIO: i/o error, write (test)'), { code: 'EIO' });
+            }
+            target.markProcessedAll(marks);
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  const r = await work(setup(queue), queue, { state: failing, done: () => sqs.depth(queue) === 0 || sqs.depth(`${queue}-dlq`) > 0 });
+  assert.equal(failures, 0, 'the marks failed twice');
+  assert.equal(sqs.depth(`${queue}-dlq`), 0, 'a message was received again and went to the dead-letter queue');
+  assert.equal(sqs.depth(queue), 0);
+  assert.ok(r.counts.held >= 1, `messages held: ${r.counts.held}`);
+  assert.deepEqual(tally(r.archives), { perKey: Object.fromEntries(keys.map((k) => [k, VPC_RECORDS])), duplicates: [] });
+  assert.ok(r.lines.some((l) => l.code === 'TLD_ERR_OUTPUT' && /kept in flight/.test(String(l.msg))));
 });
 
 test('with a <key_prefix> the Firehose-style key is read as its type', async () => {

@@ -10,8 +10,12 @@
  * - an object that cannot be read (bad content, access refused, a body that kept breaking, a Parquet object), or
  *   that has records the decoder could not read while skip_on_error is off: what it wrote is taken back first;
  * - a key whose layout names no source type and no `<key_prefix>` matches (reported, never guessed);
- * - a body that is no S3 notification;
- * - any message whose objects were not made durable because an output or the state store failed.
+ * - a body that is no S3 notification.
+ * A message whose objects were not made durable because an output or the state store failed is not left: the
+ * worker keeps it in flight (its heartbeat goes on), receives nothing new, and reads its objects again once the
+ * sink took the failure back, pausing longer after each failure. An outage of the outputs (an indexer restarting,
+ * a full disk) then never raises the messages' receive count toward maxReceiveCount and the dead-letter queue; a
+ * worker that stops meanwhile hands them back at once.
  * An object with unreadable records among good ones is, with skip_on_error, kept as the collector keeps it (its
  * good records, an error event, marked with status error) and its message deleted.
  *
@@ -151,7 +155,7 @@ class InFlight {
    * Left for redelivery: it comes back after its visibility timeout (not at once: a failing object must not burn
    * through maxReceiveCount in seconds), and after maxReceiveCount in the dead-letter queue.
    */
-  leave(reason: 'object' | 'message' | 'output'): void {
+  leave(reason: 'object' | 'message'): void {
     if (!this.#stop()) return;
     this.deps.metrics?.sqsFailed.inc({ queue: this.deps.queue.name, reason });
   }
@@ -167,10 +171,12 @@ export class QueueWorker {
   readonly #pending = new Set<Promise<void>>();
   /** an output failed while reading: the sink refuses work until it is resumed */
   #outputFailed = false;
+  /** messages kept in flight because an output or the state failed: handled again before anything is received */
+  #held: InFlight[] = [];
   #busyMs = 0;
   #windowStart = Date.now();
   /** what the worker did, for tests and the log */
-  readonly counts = { messages: 0, deleted: 0, left: 0, objects: 0, duplicates: 0, records: 0 };
+  readonly counts = { messages: 0, deleted: 0, left: 0, held: 0, objects: 0, duplicates: 0, records: 0 };
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -231,28 +237,36 @@ export class QueueWorker {
           await pause(backoff, signal);
           continue;
         }
-        let messages: QueueMessage[];
-        try {
-          messages = await queue.receive({ max: subscriber.maxMessages, waitSecs: subscriber.waitTimeSecs, visibilitySecs: subscriber.visibilityTimeoutSecs, signal });
-          backoff = 0;
-        } catch (e) {
-          backoff = Math.min(MAX_BACKOFF_MS, Math.max(BACKOFF_MS, backoff * 2));
-          logger.error({ queue: queue.name, code: (e as { code?: string }).code }, `${(e as Error).message}; trying again in ${backoff / 1000} s`);
-          await pause(backoff, signal);
-          continue;
+        let flights: InFlight[];
+        if (this.#held.length > 0) {
+          // kept through an output failure: read again before anything new is received
+          flights = this.#held;
+          this.#held = [];
+        } else {
+          let messages: QueueMessage[];
+          try {
+            messages = await queue.receive({ max: subscriber.maxMessages, waitSecs: subscriber.waitTimeSecs, visibilitySecs: subscriber.visibilityTimeoutSecs, signal });
+            backoff = 0;
+          } catch (e) {
+            backoff = Math.min(MAX_BACKOFF_MS, Math.max(BACKOFF_MS, backoff * 2));
+            logger.error({ queue: queue.name, code: (e as { code?: string }).code }, `${(e as Error).message}; trying again in ${backoff / 1000} s`);
+            await pause(backoff, signal);
+            continue;
+          }
+          this.#utilization(0);
+          if (messages.length === 0) continue;
+          metrics?.sqsReceived.inc({ queue: queue.name }, messages.length);
+          const now = Date.now();
+          metrics?.sqsOldestMessageAge.set({ queue: queue.name }, Math.max(...messages.map((m) => (now - m.sentAt) / 1000)));
+          flights = messages.map((m) => new InFlight(m, this.#deps));
         }
-        this.#utilization(0);
-        if (messages.length === 0) continue;
         const busyStart = Date.now();
-        metrics?.sqsReceived.inc({ queue: queue.name }, messages.length);
-        const now = Date.now();
-        metrics?.sqsOldestMessageAge.set({ queue: queue.name }, Math.max(...messages.map((m) => (now - m.sentAt) / 1000)));
-        const planned = this.#plan(messages.map((m) => new InFlight(m, this.#deps)));
-        for (const p of planned) {
+        for (const p of this.#plan(flights)) {
           if (signal.aborted || this.#commits.stopped || this.#outputFailed) {
             for (const r of p.reads.values()) discardRead(r);
-            // not read: handed back at once, not counted as a failure
-            await p.flight.handBack();
+            // not read: kept for after the failure (handed back at once when the worker stops)
+            if (signal.aborted) await p.flight.handBack();
+            else this.#held.push(p.flight);
             continue;
           }
           await this.#message(p);
@@ -263,6 +277,8 @@ export class QueueWorker {
       // what was read is committed; the messages of what was committed are deleted
       await this.#commits.settle().catch(() => undefined);
       await Promise.all(this.#pending);
+      // kept through an output failure: visible again at once, for another worker or the next start
+      for (const f of this.#held.splice(0)) await f.handBack();
       for (const s of this.#sources.values()) void s.then((src) => src.close?.(), () => undefined);
       logger.info({ queue: queue.name, ...this.counts }, 'Worker stopped.');
     }
@@ -337,8 +353,7 @@ export class QueueWorker {
     }
     if (ends.some((e) => 'output' in e)) {
       this.#outputFailed = true;
-      this.counts.left++;
-      return f.leave('output');
+      return this.#hold(f);
     }
     if (ends.some((e) => 'failed' in e)) {
       this.counts.left++;
@@ -349,13 +364,18 @@ export class QueueWorker {
       if (marks.every(Boolean)) {
         await f.delete();
         this.counts.deleted++;
-      } else {
-        this.counts.left++;
-        f.leave('output');
-      }
+      } else this.#hold(f);
     });
     this.#pending.add(settled);
     void settled.finally(() => this.#pending.delete(settled));
+  }
+
+  /** An output or the state failed before the message's objects were durable: kept in flight, read again after. */
+  #hold(f: InFlight): void {
+    this.counts.held++;
+    this.#deps.logger.warn({ queue: this.#deps.queue.name, messageId: f.msg.id, code: 'TLD_ERR_OUTPUT' }, `The objects of message ${f.msg.id} were not made durable (an output or the state store failed); the message is kept in flight and read again once the outputs take writes, so its receive count does not grow.`);
+    if (this.#deps.signal.aborted) void f.handBack();
+    else this.#held.push(f);
   }
 
   /**

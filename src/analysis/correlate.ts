@@ -288,8 +288,11 @@ function expire(st: CorrelationState, rule: string, windows: Map<string, Window>
 }
 
 /**
- * Keeps a rule's key map bounded: first drops windows past their timeframe (quiet periods past their end);
- * if that is not enough, the earliest inserted, down to half the limit. Runs only when the map overflows.
+ * Keeps a rule's key map bounded: first drops windows past their timeframe (quiet periods past their end); if
+ * that is not enough, the least recently active ones (oldest newest occurrence), down to half the limit. Runs only
+ * when the map overflows. A flood of new keys (spoofed or many sources) thus pushes out the windows it made
+ * itself before a window that keeps growing, such as a scan still under way; dropping the earliest inserted
+ * would have dropped that scan first.
  */
 function sweep(core: AnalysisCore, windows: Map<string, Window>, t: number, span: number): void {
   const limit = core.opts.maxKeysPerRule;
@@ -301,8 +304,17 @@ function sweep(core: AnalysisCore, windows: Map<string, Window>, t: number, span
     }
   }
   if (windows.size <= limit * 0.9) return;
+  const excess = windows.size - Math.floor(limit / 2);
+  // the newest occurrence below which windows go (those at it go in map order until enough went)
+  const lasts = new Float64Array(windows.size);
+  let n = 0;
+  for (const w of windows.values()) lasts[n++] = w.last;
+  lasts.sort();
+  const cut = lasts[excess - 1] as number;
+  let atCut = 0;
+  for (let i = excess - 1; i >= 0 && lasts[i] === cut; i--) atCut++;
   for (const [k, w] of windows) {
-    if (windows.size <= limit / 2) break;
+    if (w.last > cut || (w.last === cut && atCut-- <= 0)) continue;
     windows.delete(k);
     st.markDeleted(w);
   }

@@ -294,3 +294,18 @@ test('a state saved by the previous format (version 1: no multiplicities) is res
   await b.restoreCorrelation(1);
   assert.deepEqual(read(b, 'o2', SCAN(range(61, 100), 60)).map((h) => [h.correlation?.count, h.correlation?.distinct]), [[100, 100]]);
 });
+
+test('a full key map drops the least recently active windows: a flood of new pairs does not push out a scan under way', () => {
+  const a = createAnalyzer(ruleset, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z'), maxKeysPerRule: 100 });
+  // the scan's first 60 ports, then each of its last 40 after ten flows of new pairs in the same second (400 keys:
+  // the map overflows again and again while the scan's window was the first one made)
+  const events = [...SCAN(range(1, 60), 0)];
+  let flood = 0;
+  for (let p = 61; p <= 100; p++) {
+    const t = p - 1;
+    for (let k = 0; k < 10; k++, flood++) events.push(...flows(`192.0.${flood >> 8}.${flood & 255}`, '10.0.9.9', [7], t));
+    events.push(...SCAN([p], t));
+  }
+  const hits = read(a, 'o1', events);
+  assert.deepEqual(hits.map((h) => [h.rule.id, h.correlation?.distinct, (h.data as AwsEvent).aws.dstport]), [['80640', 100, '100']]);
+});

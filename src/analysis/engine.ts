@@ -30,7 +30,7 @@ export interface AnalyzerOptions {
   logAlertLevel: number;
   now?: () => Date;
   managerName?: string;
-  /** keys kept per correlation rule (oldest dropped beyond) */
+  /** keys kept per correlation rule (beyond: ended windows, then the least recently active, dropped) */
   maxKeysPerRule?: number;
   /** folder where `restoreCorrelation` / `persistCorrelation` keep the correlation state (none: memory only) */
   correlationDir?: string;

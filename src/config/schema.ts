@@ -3,6 +3,7 @@
  * description, and the parser that validates it. The loader (load.ts), the defaults, `tld check-config`,
  * docs/config.md and the README's reference table all come from here.
  */
+import { isIP } from 'node:net';
 import * as v from './values.js';
 import type { Parsed } from './values.js';
 
@@ -46,6 +47,20 @@ function hostList(text: string): Parsed<string[]> {
   const list = text.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
   const bad = list.filter((h) => h !== '*' && 'error' in v.host(h));
   if (bad.length || !list.length) return { error: `not a host name or address: ${bad.map((b) => `'${b}'`).join(', ') || "''"}` };
+  return { value: [...new Set(list)] };
+}
+
+/** Comma-separated IP addresses or CIDR ranges (`10.0.0.0/8`, `fd00::/8`). */
+function addressRanges(text: string): Parsed<string[]> {
+  const list = text.split(',').map((a) => a.trim()).filter(Boolean);
+  const bad = list.filter((a) => {
+    const [ip = '', bits, extra] = a.split('/');
+    const family = isIP(ip);
+    if (family === 0 || extra !== undefined) return true;
+    if (bits === undefined) return false;
+    return !/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
+  });
+  if (bad.length || !list.length) return { error: `not an IP address or CIDR range: ${bad.map((b) => `'${b}'`).join(', ') || "''"}` };
   return { value: [...new Set(list)] };
 }
 
@@ -162,6 +177,7 @@ export const SECTIONS: SectionDef[] = [
       { tag: 'tls_cert', key: 'tlsCert', type: 'path', description: 'PEM certificate (chain) file: the dashboard serves HTTPS. Needed for browser sign-in beyond loopback, since session cookies are Secure; relative to the config file.', parse: v.nonEmpty },
       { tag: 'tls_key', key: 'tlsKey', type: 'path', description: 'PEM private key of `tls_cert`.', parse: v.nonEmpty },
       { tag: 'allowed_hosts', key: 'allowedHosts', type: 'list', allowed: 'comma-separated host names or addresses, or `*`', description: 'Names the dashboard answers to (the `Host` header), besides the address it listens on, `localhost` and the loopback addresses when that is loopback, and the machine\'s addresses and host name when it is `0.0.0.0` or `::`. Other names get 421 Misdirected Request, so a page whose DNS name is made to point at the dashboard (DNS rebinding) reads nothing. Add the names users or a reverse proxy reach it by; `*` answers any name. Applied by a reload (SIGHUP).', parse: hostList },
+      { tag: 'trusted_proxies', key: 'trustedProxies', type: 'list', allowed: 'comma-separated IP addresses or CIDR ranges', description: "Reverse proxies in front of the dashboard (nginx, a load balancer). A request whose connection comes from one of them is taken to be from the address its `X-Forwarded-For` names (the nearest one not itself a listed proxy): that address is what sign-in lockouts count and what the log shows. Without it, every user behind a proxy shares the proxy's address, so a few failed sign-ins lock them all out; `X-Forwarded-For` from any other peer is ignored (a client cannot pick its own address). Taken up by a restart.", parse: addressRanges },
     ],
   },
   {

@@ -127,6 +127,8 @@ export interface DashboardConfig {
   tlsKey?: string;
   /** extra names accepted in the Host header (`*`: any); see dashboard/hosts.ts */
   allowedHosts?: string[];
+  /** reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client */
+  trustedProxies?: string[];
 }
 
 export interface StoreConfig {

@@ -93,9 +93,11 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
   const { store, logger } = deps;
   const boot = deps.config;
   let tls = boot.tlsCert && boot.tlsKey ? { cert: readPem(boot.tlsCert, 'tls_cert'), key: readPem(boot.tlsKey, 'tls_key') } : undefined;
+  // the client's address (sign-in lockouts, logs): X-Forwarded-For counts only from a listed reverse proxy
+  const trustProxy = boot.trustedProxies?.length ? boot.trustedProxies : false;
   const app = (tls
-    ? Fastify({ logger: false, bodyLimit: 16 * 1024, https: tls })
-    : Fastify({ logger: false, bodyLimit: 16 * 1024 })) as unknown as FastifyInstance;
+    ? Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy, https: tls })
+    : Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy })) as unknown as FastifyInstance;
   const sessions = new Sessions();
   const throttle = new LoginThrottle(deps.loginLimits, deps.now);
   let cur = live(boot);
@@ -203,6 +205,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     const report: ReconfigureReport = { applied: [], restartNeeded: [], failed: [] };
     if (next.host !== boot.host) report.restartNeeded.push('host');
     if (next.port !== boot.port) report.restartNeeded.push('port');
+    if (JSON.stringify(next.trustedProxies ?? []) !== JSON.stringify(boot.trustedProxies ?? [])) report.restartNeeded.push('trusted_proxies');
     const nextTls = Boolean(next.tlsCert && next.tlsKey);
     if (nextTls !== Boolean(tls)) report.restartNeeded.push(nextTls ? 'tls_cert, tls_key (HTTP → HTTPS)' : 'tls_cert, tls_key (HTTPS → HTTP)');
     else if (tls && next.tlsCert && next.tlsKey) {

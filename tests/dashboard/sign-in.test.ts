@@ -5,17 +5,18 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/dashboard/server.js';
+import { buildDashboard, buildServer } from '../../src/dashboard/server.js';
 import { LoginThrottle } from '../../src/dashboard/throttle.js';
 import { dummyHashLike, verifyPassword } from '../../src/dashboard/auth.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { DashboardConfig } from '../../src/config/types.js';
+import { loadConfig } from '../../src/config/load.js';
 
 const PASSWORD = 'correct horse battery';
 function scryptHash(password: string, N: number, p: number): string {
@@ -37,16 +38,16 @@ before(async () => {
 });
 after(async () => store?.close());
 
-async function server(passwordHash = CHEAP): Promise<FastifyInstance> {
+async function server(passwordHash = CHEAP, trustedProxies?: string[]): Promise<FastifyInstance> {
   await app?.close();
-  const config: DashboardConfig = { host: '127.0.0.1', port: 0, user: 'admin', passwordHash };
+  const config: DashboardConfig = { host: '127.0.0.1', port: 0, user: 'admin', passwordHash, ...(trustedProxies ? { trustedProxies } : {}) };
   app = await buildServer({ store, config, logger, now: () => clock });
   return app;
 }
 after(async () => app?.close());
 
-function login(a: FastifyInstance, from: string, user: string, password: string) {
-  return a.inject({ method: 'POST', url: '/api/login', remoteAddress: from, payload: { user, password } });
+function login(a: FastifyInstance, from: string, user: string, password: string, forwardedFor?: string) {
+  return a.inject({ method: 'POST', url: '/api/login', remoteAddress: from, payload: { user, password }, ...(forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {}) });
 }
 
 test('a password check leaves the event loop free: timers keep firing during the check', async () => {
@@ -106,6 +107,25 @@ test('an address is locked out after 5 failures (429 + Retry-After), the lock do
   assert.equal((await login(a, '203.0.113.7', 'admin', PASSWORD)).statusCode, 200);
 });
 
+test('behind a listed reverse proxy the lockout counts the forwarded client; X-Forwarded-For from anyone else is ignored', async () => {
+  const proxy = '10.0.0.5';
+  const behind = await server(CHEAP, ['10.0.0.0/24']);
+  for (let i = 0; i < 5; i++) assert.equal((await login(behind, proxy, 'admin', `guess-${i}`, '198.51.100.20')).statusCode, 401);
+  assert.equal((await login(behind, proxy, 'admin', PASSWORD, '198.51.100.20')).statusCode, 429, 'the guessing client is locked out');
+  // another user through the same proxy signs in (the nearest untrusted address is the client: a forged first entry does not count)
+  assert.equal((await login(behind, proxy, 'admin', PASSWORD, '198.51.100.20, 198.51.100.21')).statusCode, 200, 'another client behind the proxy signs in');
+  // a client that is not a listed proxy cannot escape its lockout by naming other addresses
+  // (its guesses go to another user name, so the lockout seen is its address's, not admin's)
+  for (let i = 0; i < 5; i++) assert.equal((await login(behind, '203.0.113.9', 'operator', `guess-${i}`, `192.0.2.${i}`)).statusCode, 401);
+  assert.equal((await login(behind, '203.0.113.9', 'admin', PASSWORD, '192.0.2.99')).statusCode, 429);
+
+  // without trusted_proxies the proxy's address is the client: its users share one lockout
+  clock += 24 * 3600_000;
+  const plain = await server();
+  for (let i = 0; i < 5; i++) assert.equal((await login(plain, proxy, 'admin', `guess-${i}`, '198.51.100.20')).statusCode, 401);
+  assert.equal((await login(plain, proxy, 'admin', PASSWORD, '198.51.100.21')).statusCode, 429);
+});
+
 test('a user name is locked out after 10 failures from any addresses; an unknown name the same way', async () => {
   const a = await server();
   for (const user of ['admin', 'not-a-user']) {
@@ -157,4 +177,21 @@ test('password checks pass a gate: at most 2 at once, a bounded queue, then "bus
   assert.equal(most, 2);
   assert.deepEqual(results, [true, true, true, true, true, undefined, undefined]);
   assert.equal(await t.gate(work), true, 'the gate opens again');
+});
+
+test('<trusted_proxies> in the configuration file: addresses and CIDR ranges, checked; a change waits for a restart', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'tld-proxies-')), 'proxies.conf');
+  writeFileSync(file, '<ossec_config><dashboard><trusted_proxies>10.0.0.5, 10.1.0.0/16, fd00::/8</trusted_proxies></dashboard></ossec_config>');
+  assert.deepEqual((await loadConfig([file])).config.dashboard.trustedProxies, ['10.0.0.5', '10.1.0.0/16', 'fd00::/8']);
+  for (const bad of ['proxy.example.com', '10.0.0.0/33', '10.0.0.1/8/2']) {
+    writeFileSync(file, `<ossec_config><dashboard><trusted_proxies>${bad}</trusted_proxies></dashboard></ossec_config>`);
+    await assert.rejects(loadConfig([file]), (e: Error & { issues?: { message: string }[] }) => String(e.issues?.[0]?.message).includes(`not an IP address or CIDR range: '${bad}'`));
+  }
+  const d = await buildDashboard({ store, config: { host: '127.0.0.1', port: 0, user: 'admin', passwordHash: CHEAP }, logger });
+  try {
+    const report = await d.reconfigure({ host: '127.0.0.1', port: 0, user: 'admin', passwordHash: CHEAP, trustedProxies: ['10.0.0.5'] });
+    assert.deepEqual(report.restartNeeded, ['trusted_proxies']);
+  } finally {
+    await d.app.close();
+  }
 });

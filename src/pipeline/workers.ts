@@ -15,6 +15,7 @@ export async function runWorkers(rt: Runtime, logger: Logger, signal: AbortSigna
   // the SQS client and the worker (the AWS SDK) are loaded only when there are subscribers
   const open = openWith ?? (await import('../sources/sqs/queue.js')).openQueue;
   const { QueueWorker } = await import('../sources/sqs/worker.js');
+  const listedBuckets = new Set(aws.buckets.map((b) => b.name));
   await Promise.all(
     aws.subscribers.map(async (subscriber) => {
       let wait = 1000;
@@ -29,7 +30,7 @@ export async function runWorkers(rt: Runtime, logger: Logger, signal: AbortSigna
           continue;
         }
         try {
-          await new QueueWorker({ subscriber, queue, state: rt.state, sink: rt.sink, logger, signal, skipOnError: aws.skipOnError, metrics: rt.metrics, ...(rt.fetchPool ? { fetchPool: rt.fetchPool } : {}) }).run();
+          await new QueueWorker({ subscriber, queue, state: rt.state, sink: rt.sink, logger, signal, skipOnError: aws.skipOnError, metrics: rt.metrics, listedBuckets, ...(rt.fetchPool ? { fetchPool: rt.fetchPool } : {}) }).run();
         } finally {
           queue.close();
         }

@@ -76,13 +76,13 @@ function setup(queue: string, extra = '', visibility = 30, endpoint = s3.endpoin
 }
 
 /** Runs a worker on the setup's data folder until `done()` (by default: the queue is empty), then stops it. */
-async function work(s: Setup, queue: string, opts: { done?: () => boolean; fetchThreads?: boolean; during?: () => Promise<void>; skipOnError?: boolean; state?: (real: StateStore) => StateStore } = {}) {
+async function work(s: Setup, queue: string, opts: { done?: () => boolean; fetchThreads?: boolean; during?: () => Promise<void>; skipOnError?: boolean; state?: (real: StateStore) => StateStore; listedBuckets?: Set<string> } = {}) {
   const { logger, lines } = captureLogger();
   const rt = await openRuntime({ configFiles: [s.config], dataDir: s.dataDir, logger, store: false });
   const subscriber = rt.config.awsS3!.subscribers[0]!;
   const q = await openQueue(subscriber);
   const controller = new AbortController();
-  const worker = new QueueWorker({ subscriber, queue: q, state: opts.state?.(rt.state) ?? rt.state, sink: rt.sink, logger, signal: controller.signal, skipOnError: opts.skipOnError ?? true, metrics: rt.metrics, ...(opts.fetchThreads && rt.fetchPool ? { fetchPool: rt.fetchPool } : {}) });
+  const worker = new QueueWorker({ subscriber, queue: q, state: opts.state?.(rt.state) ?? rt.state, sink: rt.sink, logger, signal: controller.signal, skipOnError: opts.skipOnError ?? true, metrics: rt.metrics, ...(opts.listedBuckets ? { listedBuckets: opts.listedBuckets } : {}), ...(opts.fetchThreads && rt.fetchPool ? { fetchPool: rt.fetchPool } : {}) });
   const running = worker.run();
   const done = opts.done ?? (() => sqs.depth(queue) === 0);
   const deadline = Date.now() + 60_000;
@@ -226,6 +226,25 @@ test('an outage of the outputs keeps the messages in flight and reads them again
   assert.ok(r.counts.held >= 1, `messages held: ${r.counts.held}`);
   assert.deepEqual(tally(r.archives), { perKey: Object.fromEntries(keys.map((k) => [k, VPC_RECORDS])), duplicates: [] });
   assert.ok(r.lines.some((l) => l.code === 'TLD_ERR_OUTPUT' && /kept in flight/.test(String(l.msg))));
+});
+
+test('a queue announcing a bucket that a <bucket> block also lists is warned about once (its objects would be read twice)', async () => {
+  const queue = 'listed-too';
+  await sqs.createQueue(queue);
+  const keys = ['twice-1', 'twice-2'].map(vpcKey);
+  for (const k of keys) await s3.putObject(BUCKET, k, gzipSync(VPC));
+  await sqs.send(queue, keys.map((k) => s3Notification([k])));
+  const r = await work(setup(queue), queue, { listedBuckets: new Set([BUCKET, 'other']) });
+  const warned = r.lines.filter((l) => l.code === 'TLD_WARN_BUCKET_TWICE');
+  assert.equal(warned.length, 1);
+  assert.match(String(warned[0]?.msg), new RegExp(`bucket ${BUCKET}, which a <bucket> block of this configuration also lists`));
+  assert.deepEqual(tally(r.archives).perKey, Object.fromEntries(keys.map((k) => [k, VPC_RECORDS])), 'the queue still reads them');
+
+  const quiet = 'not-listed';
+  await sqs.createQueue(quiet);
+  await sqs.send(quiet, [s3Notification([keys[0]!])]);
+  const q = await work(setup(quiet), quiet, { listedBuckets: new Set(['other']) });
+  assert.equal(q.lines.filter((l) => l.code === 'TLD_WARN_BUCKET_TWICE').length, 0);
 });
 
 test('with a <key_prefix> the Firehose-style key is read as its type', async () => {

@@ -57,6 +57,8 @@ export interface WorkerDeps {
   fetchPool?: FetchPool;
   /** builds the ObjectSource of a bucket (default: the AWS SDK one, with the subscriber's credentials) */
   sourceFor?: (b: BucketConfig) => Promise<ObjectSource>;
+  /** buckets the same configuration also lists (`<bucket>` blocks): their objects would be read twice (warned once) */
+  listedBuckets?: ReadonlySet<string>;
   now?: () => Date;
 }
 
@@ -173,6 +175,8 @@ export class QueueWorker {
   #outputFailed = false;
   /** messages kept in flight because an output or the state failed: handled again before anything is received */
   #held: InFlight[] = [];
+  /** listed buckets already warned about */
+  readonly #warnedListed = new Set<string>();
   #busyMs = 0;
   #windowStart = Date.now();
   /** what the worker did, for tests and the log */
@@ -383,7 +387,11 @@ export class QueueWorker {
    * Parquet), or the bucket configuration, reference and state place it is read with.
    */
   #describe(msg: QueueMessage, notice: ObjectNotice): { skip: string } | { failed: { code: string; cause: string } } | Described {
-    const { subscriber } = this.#deps;
+    const { subscriber, listedBuckets, logger, queue } = this.#deps;
+    if (listedBuckets?.has(notice.bucket) && !this.#warnedListed.has(notice.bucket)) {
+      this.#warnedListed.add(notice.bucket);
+      logger.warn({ queue: queue.name, bucket: notice.bucket, code: 'TLD_WARN_BUCKET_TWICE' }, `Queue ${queue.name} announces objects of bucket ${notice.bucket}, which a <bucket> block of this configuration also lists: each of its objects is read twice (once listed, once announced), so its records are in the outputs twice. Keep the <bucket> block or the queue for it, not both.`);
+    }
     const source = sourceOfKey(notice.key, subscriber.keyPrefixes);
     if (!source) return { failed: { code: 'TLD_ERR_SQS_UNKNOWN_LAYOUT', cause: 'its key fits no known layout (AWSLogs/<account>/vpcflowlogs|CloudTrail|GuardDuty/…) and no <key_prefix type="…"> of the subscriber matches it' } };
     const verdict = classifyKey(source.type, notice.key);

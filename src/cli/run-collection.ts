@@ -79,7 +79,7 @@ export async function runCollection(opts: RunCollectionOptions): Promise<number>
       }
     }
     const r = retention?.removed;
-    if (r && r.flows + r.alerts + r.objects > 0) process.stdout.write(`Retention removed ${r.flows} flows, ${r.alerts} alerts and ${r.objects} object health rows past <store> flow_retention_days/alert_retention_days.\n`);
+    if (r && r.flows + r.alerts + r.objects + r.findings > 0) process.stdout.write(`Retention removed ${r.flows} flows, ${r.alerts} alerts, ${r.findings} GuardDuty findings and ${r.objects} object health rows past <store> flow_retention_days/alert_retention_days.\n`);
     if (controller.signal.aborted) process.stdout.write('Stopped early by a signal; everything read so far is committed.\n');
     return failed;
   } finally {

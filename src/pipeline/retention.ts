@@ -1,6 +1,6 @@
 /**
- * Store retention (`<store><flow_retention_days>`, `<alert_retention_days>`): drops flows, alerts and
- * per-object health rows older than their horizon through the store's writer queue (so it waits for, and never
+ * Store retention (`<store><flow_retention_days>`, `<alert_retention_days>`): drops flows, alerts, GuardDuty
+ * findings and per-object health rows older than their horizon through the store's writer queue (so it waits for, and never
  * interleaves with, the collector's commits), logs what went and records it in the metrics. `tld start` runs
  * it at start and then daily; `tld run-once` before it collects; `tld replay` never.
  */
@@ -11,7 +11,7 @@ import type { CollectorMetrics } from './metrics.js';
 
 export interface RetentionOutcome {
   /** rows older than the horizon when the run started, per table (0 where that retention is off) */
-  removed: { flows: number; alerts: number; objects: number };
+  removed: { flows: number; alerts: number; objects: number; findings: number };
   ms: number;
 }
 
@@ -20,6 +20,7 @@ const TABLES = [
   { table: 'flows', column: 'ts', days: (c: StoreConfig) => c.flowRetentionDays },
   { table: 'alerts', column: 'ts', days: (c: StoreConfig) => c.alertRetentionDays },
   { table: 'objects', column: 'processed_at', days: (c: StoreConfig) => c.alertRetentionDays },
+  { table: 'findings', column: 'last_seen', days: (c: StoreConfig) => c.alertRetentionDays },
 ] as const;
 
 /**
@@ -29,7 +30,7 @@ const TABLES = [
  */
 export async function applyRetention(store: Store, cfg: StoreConfig, now: Date, logger: Logger, metrics?: CollectorMetrics): Promise<RetentionOutcome> {
   const started = Date.now();
-  const removed = { flows: 0, alerts: 0, objects: 0 };
+  const removed = { flows: 0, alerts: 0, objects: 0, findings: 0 };
   try {
     for (const t of TABLES) {
       const days = t.days(cfg);

@@ -1,7 +1,7 @@
 /**
  * Owns the store's pruning by age (`<store><flow_retention_days>`, `<alert_retention_days>`): flows by record
- * time, alerts and object health rows by when they were written, and the interface numbers no flow uses any
- * more. src/pipeline/retention.ts schedules it, counts and logs what goes.
+ * time, alerts and object health rows by when they were written, GuardDuty findings by when they were last seen
+ * (a finding still updated stays), and the interface numbers no flow uses any more. src/pipeline/retention.ts schedules it, counts and logs what goes.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { StoreConfig } from '../config/types.js';
@@ -14,6 +14,7 @@ export async function pruneByAge(conn: DuckDBConnection, cfg: StoreConfig, now: 
     await conn.run(`DELETE FROM alerts WHERE ts < $1::TIMESTAMP - INTERVAL (${cfg.alertRetentionDays}) DAY`, at);
     // ingestion health per object: the same horizon (the table would otherwise grow with every object ever read)
     await conn.run(`DELETE FROM objects WHERE processed_at < $1::TIMESTAMP - INTERVAL (${cfg.alertRetentionDays}) DAY`, at);
+    await conn.run(`DELETE FROM findings WHERE last_seen < $1::TIMESTAMP - INTERVAL (${cfg.alertRetentionDays}) DAY`, at);
   }
   if (cfg.flowRetentionDays <= 0) return false;
   const horizon = `$1::TIMESTAMP - INTERVAL (${cfg.flowRetentionDays}) DAY`;

@@ -1,7 +1,8 @@
 /**
  * A data directory whose store holds rows on both sides of the default retention horizons (flows 30 days,
- * alerts and object health 365 days), dated from the real clock: old flows (40 days), recent flows (1 day),
- * old and recent alerts and object health rows. Built through the real decoder and the real store.
+ * alerts, GuardDuty findings and object health 365 days), dated from the real clock: old flows (40 days), recent
+ * flows (1 day), old and recent alerts, findings (by when last seen) and object health rows. Built through the
+ * real decoders and the real store.
  */
 import { createHash } from 'node:crypto';
 import { decodeBuffer } from '../../src/decoders/index.js';
@@ -9,7 +10,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import type { Alert, AwsEvent, ObjectRef } from '../../src/shared/events.js';
 
 const DAY = 86_400_000;
-export const AGED = { oldFlows: 7, recentFlows: 5, oldAlerts: 3, recentAlerts: 2, oldObjects: 1, recentObjects: 1 };
+export const AGED = { oldFlows: 7, recentFlows: 5, oldAlerts: 3, recentAlerts: 2, oldObjects: 1, recentObjects: 1, oldFindings: 2, recentFindings: 1 };
 
 function flows(startMs: number, n: number, src: string): AwsEvent[] {
   const lines = ['version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status'];
@@ -22,8 +23,17 @@ function alert(id: string, at: number, data: AwsEvent): Alert {
   return { timestamp: new Date(at).toISOString(), rule: { id: '80402', level: 4, description: `aged ${id}`, groups: ['aws'], firedtimes: 1, mail: false }, agent: { id: '000', name: 'm' }, manager: { name: 'm' }, id, decoder: { name: 'json' }, data, location: 'Wazuh-AWS' };
 }
 
-function ref(key: string): ObjectRef {
-  return { bucket: 'logs', key, objectId: createHash('sha1').update(`logs/${key}`).digest('hex').slice(0, 16), bucketType: 'vpcflow', size: 1, region: 'us-east-1', accountId: '111111111111' };
+function ref(key: string, bucketType: ObjectRef['bucketType'] = 'vpcflow'): ObjectRef {
+  return { bucket: 'logs', key, objectId: createHash('sha1').update(`logs/${key}`).digest('hex').slice(0, 16), bucketType, size: 1, region: 'us-east-1', accountId: '111111111111' };
+}
+
+/** GuardDuty findings (EventBridge envelopes, as Firehose delivers them), first and last seen at `at`. */
+function findings(ids: string[], at: number): AwsEvent[] {
+  const iso = new Date(at).toISOString();
+  const body = ids
+    .map((id) => JSON.stringify({ version: '0', id: `e-${id}`, 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', account: '111111111111', time: iso, region: 'us-east-1', resources: [], detail: { schemaVersion: '2.0', accountId: '111111111111', region: 'us-east-1', id, type: 'Recon:EC2/PortProbeUnprotectedPort', severity: 2, title: `aged finding ${id}`, createdAt: iso, updatedAt: iso, service: { serviceName: 'guardduty', eventFirstSeen: iso, eventLastSeen: iso, count: 1 } } }))
+    .join('');
+  return decodeBuffer(Buffer.from(body), { bucketType: 'guardduty', logInfo: { aws_account_alias: '', log_file: 'g', s3bucket: 'logs' }, accountId: '111111111111' });
 }
 
 /** Adds old and recent rows (relative to `now`) to an open store. */
@@ -34,6 +44,9 @@ export async function addAgedRows(store: Store, now = Date.now(), tag = 'a'): Pr
   const recentAlerts = Array.from({ length: AGED.recentAlerts }, (_, i) => alert(`${tag}-recent-${i}`, now - DAY, recent[0]!));
   await store.ingest({ object: ref(`${tag}/old.log`), firstIndex: 0, events: old }, oldAlerts);
   await store.ingest({ object: ref(`${tag}/recent.log`), firstIndex: 0, events: recent }, recentAlerts);
+  const oldFindings = findings(Array.from({ length: AGED.oldFindings }, (_, i) => `${tag}-old-finding-${i}`), now - 400 * DAY);
+  const recentFindings = findings(Array.from({ length: AGED.recentFindings }, (_, i) => `${tag}-recent-finding-${i}`), now - DAY);
+  await store.ingest({ object: ref(`${tag}/findings.json`, 'guardduty'), firstIndex: 0, events: [...oldFindings, ...recentFindings] }, []);
   store.recordObject({ bucket: 'logs', key: `${tag}/old.log`, type: 'vpcflow', status: 'ok', records: old.length, bytes: 1, processedAt: new Date(now - 400 * DAY) });
   store.recordObject({ bucket: 'logs', key: `${tag}/recent.log`, type: 'vpcflow', status: 'ok', records: recent.length, bytes: 1, processedAt: new Date(now - DAY) });
   await store.flush();
@@ -47,13 +60,13 @@ export async function agedStore(dataDir: string): Promise<void> {
 }
 
 /** Row counts of the tables retention prunes. */
-export async function counts(store: Store): Promise<{ flows: number; alerts: number; objects: number }> {
+export async function counts(store: Store): Promise<{ flows: number; alerts: number; objects: number; findings: number }> {
   const n = async (table: string) => Number((await store.query(`SELECT count(*)::INTEGER AS n FROM ${table}`))[0]?.n);
-  return { flows: await n('flows'), alerts: await n('alerts'), objects: await n('objects') };
+  return { flows: await n('flows'), alerts: await n('alerts'), objects: await n('objects'), findings: await n('findings') };
 }
 
 /** Counts in a closed data directory (opened read-only). */
-export async function countsIn(dataDir: string): Promise<{ flows: number; alerts: number; objects: number }> {
+export async function countsIn(dataDir: string): Promise<{ flows: number; alerts: number; objects: number; findings: number }> {
   const store = await openStore(dataDir, { flowRetentionDays: 0, alertRetentionDays: 0 }, { readOnly: true });
   try {
     return await counts(store);

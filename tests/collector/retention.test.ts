@@ -60,17 +60,18 @@ test('the service prunes at start and again on its timer: old rows go, recent on
   });
   try {
     await until('the run at start', () => runs().length >= 1);
-    assert.deepEqual(runs()[0]!.removed, { flows: AGED.oldFlows, alerts: AGED.oldAlerts, objects: AGED.oldObjects });
-    assert.deepEqual(await counts(store!), { flows: AGED.recentFlows, alerts: AGED.recentAlerts, objects: AGED.recentObjects });
+    assert.deepEqual(runs()[0]!.removed, { flows: AGED.oldFlows, alerts: AGED.oldAlerts, objects: AGED.oldObjects, findings: AGED.oldFindings });
+    assert.deepEqual(await counts(store!), { flows: AGED.recentFlows, alerts: AGED.recentAlerts, objects: AGED.recentObjects, findings: AGED.recentFindings });
 
     // rows that are already old arrive later (a late delivery): the next timed run takes them
     const before = runs().length;
     await addAgedRows(store!, Date.now(), 'late');
     await until('a later timed run removes them', () => runs().slice(before).some((r) => r.removed.flows === AGED.oldFlows));
-    assert.deepEqual(await counts(store!), { flows: 2 * AGED.recentFlows, alerts: 2 * AGED.recentAlerts, objects: 2 * AGED.recentObjects });
+    assert.deepEqual(await counts(store!), { flows: 2 * AGED.recentFlows, alerts: 2 * AGED.recentAlerts, objects: 2 * AGED.recentObjects, findings: 2 * AGED.recentFindings });
     const text = await metrics!.render();
     assert.match(text, new RegExp(`tld_retention_removed_rows_total\\{table="flows"\\} ${2 * AGED.oldFlows}\\b`));
     assert.match(text, new RegExp(`tld_retention_removed_rows_total\\{table="alerts"\\} ${2 * AGED.oldAlerts}\\b`));
+    assert.match(text, new RegExp(`tld_retention_removed_rows_total\\{table="findings"\\} ${2 * AGED.oldFindings}\\b`));
     const last = Number(/^tld_retention_last_run_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
     assert.ok(Math.abs(last - Date.now() / 1000) < 60, `last run ${last}`);
   } finally {
@@ -102,8 +103,8 @@ test('tld run-once prunes the store (default horizons: flows 30 days, alerts 365
   await agedStore(data);
   const r = await tld(['run-once', '-c', collectConf('once.conf'), '--data-dir', data, '--no-progress']);
   assert.equal(r.status, 0, r.err);
-  assert.match(r.out, new RegExp(`Retention removed ${AGED.oldFlows} flows, ${AGED.oldAlerts} alerts and ${AGED.oldObjects} object health rows`));
-  assert.deepEqual(await countsIn(data), { flows: AGED.recentFlows, alerts: AGED.recentAlerts, objects: AGED.recentObjects });
+  assert.match(r.out, new RegExp(`Retention removed ${AGED.oldFlows} flows, ${AGED.oldAlerts} alerts, ${AGED.oldFindings} GuardDuty findings and ${AGED.oldObjects} object health rows`));
+  assert.deepEqual(await countsIn(data), { flows: AGED.recentFlows, alerts: AGED.recentAlerts, objects: AGED.recentObjects, findings: AGED.recentFindings });
 });
 
 test('tld replay (a backfill) leaves retention to the next run-once or start', async () => {
@@ -113,5 +114,5 @@ test('tld replay (a backfill) leaves retention to the next run-once or start', a
   const r = await tld(['replay', '-c', collectConf('replay.conf'), '--data-dir', data, '--from', day, '--to', day, '--no-progress']);
   assert.equal(r.status, 0, r.err);
   assert.doesNotMatch(r.out, /Retention/);
-  assert.deepEqual(await countsIn(data), { flows: AGED.oldFlows + AGED.recentFlows, alerts: AGED.oldAlerts + AGED.recentAlerts, objects: AGED.oldObjects + AGED.recentObjects });
+  assert.deepEqual(await countsIn(data), { flows: AGED.oldFlows + AGED.recentFlows, alerts: AGED.oldAlerts + AGED.recentAlerts, objects: AGED.oldObjects + AGED.recentObjects, findings: AGED.oldFindings + AGED.recentFindings });
 });

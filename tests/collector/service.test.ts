@@ -163,7 +163,7 @@ test('tld start: retention at start shows in the log and /metrics; SIGHUP rotate
     assert.match(metrics, new RegExp(`^tld_retention_removed_rows_total\\{table="flows"\\} ${AGED.oldFlows}$`, 'm'));
     assert.match(metrics, new RegExp(`^tld_retention_removed_rows_total\\{table="alerts"\\} ${AGED.oldAlerts}$`, 'm'));
     assert.match(metrics, new RegExp(`^tld_retention_removed_rows_total\\{table="objects"\\} ${AGED.oldObjects}$`, 'm'));
-    assert.match(out.log, new RegExp(`"removed":\\{"flows":${AGED.oldFlows},"alerts":${AGED.oldAlerts},"objects":${AGED.oldObjects}\\}`));
+    assert.match(out.log, new RegExp(`"removed":\\{"flows":${AGED.oldFlows},"alerts":${AGED.oldAlerts},"objects":${AGED.oldObjects},"findings":${AGED.oldFindings}\\}`));
 
     assert.equal(await status(OLD), 200);
     write(NEW);
@@ -182,5 +182,5 @@ test('tld start: retention at start shows in the log and /metrics; SIGHUP rotate
     child.kill('SIGTERM');
   }
   assert.equal(await exited, 0, out.log.slice(-2000));
-  assert.deepEqual(await countsIn(data), { flows: AGED.recentFlows, alerts: AGED.recentAlerts, objects: AGED.recentObjects }, 'old rows gone, recent ones kept');
+  assert.deepEqual(await countsIn(data), { flows: AGED.recentFlows, alerts: AGED.recentAlerts, objects: AGED.recentObjects, findings: AGED.recentFindings }, 'old rows gone, recent ones kept');
 });

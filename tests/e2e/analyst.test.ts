@@ -229,7 +229,7 @@ test('the analyst hooks in the modular pages keep the range AND the search: enti
   await p.locator('[data-list="alerts"] tbody tr').first().locator('td').first().click();
   await loaded(p, 'alert');
   assert.ok(keeps(await p.evaluate(() => location.hash)), `the alert view keeps range and search: ${await p.evaluate(() => location.hash)}`);
-  assert.equal(await p.locator('dialog#detail[open]').count(), 0, 'no JSON dialog');
+  assert.equal(await p.locator('dialog[open]').count(), 0, 'no dialog over the alert view');
   await p.close();
 });
 

@@ -2,11 +2,12 @@
 // attacker can influence, or from notes anyone with access typed: text only (textContent and DOM APIs, canvas
 // charts with richText tooltips), never HTML.
 
-import { charts, currentRange, GLOBAL_KEYS, parseHash } from './core.js';
+import { charts, currentRange, el, fmtBytes, fmtTime, GLOBAL_KEYS, panel, parseHash } from './core.js';
 
 // The range and the search come from core.js (currentRange, GLOBAL_KEYS), the one place that reads the URL's
-// view, so every analyst link keeps the range AND the search like the other pages' links.
-export { currentRange };
+// view, so every analyst link keeps the range AND the search like the other pages' links; elements, panels and
+// formats are core.js's too.
+export { currentRange, el, fmtBytes, fmtTime, panel };
 
 /** The hash parameters that follow the analyst from page to page (range, refresh, search). */
 export function keptParams() {
@@ -20,37 +21,13 @@ export function pageHref(page, arg, extra = {}) {
   return `#/${page}${arg !== undefined ? `/${encodeURIComponent(arg)}` : ''}${params.size ? `?${params}` : ''}`;
 }
 
-export function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'onclick') e.addEventListener('click', v);
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return e;
-}
-
 /** A link to an entity page (or the IP page), keeping the range; empty when there is no value. */
 export function entityLink(kind, value, label) {
   if (value === null || value === undefined || value === '') return '';
   return el('a', { class: 'ip entity', href: pageHref(kind, String(value)), 'data-entity': kind }, label ?? String(value));
 }
 
-export const fmtTime = (t) => (t === null || t === undefined || t === '' ? '' : new Date(Number(t)).toISOString().replace('T', ' ').slice(0, 19));
-export const fmtBytes = (b) => {
-  const n = Number(b ?? 0);
-  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
-};
 export const STATUS_LABEL = { new: 'new', acknowledged: 'acknowledged', closed_true_positive: 'closed: true positive', closed_false_positive: 'closed: false positive' };
-
-export function panel(title, size = '', hint) {
-  const body = el('div');
-  const p = el('section', { class: `panel ${size}`, 'data-panel': title }, el('h2', {}, title), hint ? el('div', { class: 'hint' }, hint) : null, body);
-  document.getElementById('main').append(p);
-  return body;
-}
 
 export function table(body, columns, rows, onRow, empty = 'Nothing in this time range.') {
   if (!rows?.length) return body.append(el('div', { class: 'empty' }, empty));

@@ -71,11 +71,12 @@ export function currentRange() {
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null) continue;
     if (k === 'class') e.className = v;
     else if (k === 'onclick') e.addEventListener('click', v);
     else e.setAttribute(k, v);
   }
-  for (const c of children) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return e;
 }
 export function panel(title, size = '', hint) {
@@ -84,9 +85,9 @@ export function panel(title, size = '', hint) {
   main.append(p);
   return body;
 }
-export const fmtTime = (t) => (t === null || t === undefined ? '' : new Date(Number(t)).toISOString().replace('T', ' ').slice(0, 19));
+export const fmtTime = (t) => (t === null || t === undefined || t === '' ? '' : new Date(Number(t)).toISOString().replace('T', ' ').slice(0, 19));
 export const fmtBytes = (b) => {
-  const n = Number(b);
+  const n = Number(b ?? 0);
   return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
 };
 /** A link to everything about an address, keeping the range and search in view. */

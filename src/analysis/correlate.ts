@@ -6,7 +6,7 @@
  */
 import type { CompiledRuleset } from './load-rules.js';
 import type { Rule } from './rule-types.js';
-import { APPENDED, CLEAN, compact, newWindow, spill, type CorrelationState, type CorrObject, type Window } from './correlation-state.js';
+import { APPENDED, CLEAN, compact, newWindow, occurrences, spill, type CorrelationState, type CorrObject, type Window } from './correlation-state.js';
 import type { PartialCollector } from './window-partials.js';
 
 export interface ResolvedOptions {
@@ -143,7 +143,7 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     windows.set(key, w);
     st.markRewrite(w);
   } else if (w === undefined) {
-    if (windows.size >= core.opts.maxKeysPerRule) sweep(core, windows, t, span);
+    if (windows.size >= core.opts.maxKeysPerRule) sweep(core, rule, windows, t, span);
     else {
       const last = st.expired.get(rule.id);
       if (last === undefined || (t - last.t >= span && windows.size >= 2 * last.kept + 1024)) expire(st, rule.id, windows, t, span);
@@ -289,12 +289,12 @@ function expire(st: CorrelationState, rule: string, windows: Map<string, Window>
 
 /**
  * Keeps a rule's key map bounded: first drops windows past their timeframe (quiet periods past their end); if
- * that is not enough, the least recently active ones (oldest newest occurrence), down to half the limit. Runs only
- * when the map overflows. A flood of new keys (spoofed or many sources) thus pushes out the windows it made
- * itself before a window that keeps growing, such as a scan still under way; dropping the earliest inserted
- * would have dropped that scan first.
+ * that is not enough, the earliest inserted, down to half the limit, sparing first those a quarter or more of the
+ * way to the rule's frequency (distinct values, or occurrences): a flood of new keys (spoofed or many sources)
+ * then pushes out its own one-record windows before a scan under way. Windows are spared only while that keeps the
+ * bound. Runs only when the map overflows.
  */
-function sweep(core: AnalysisCore, windows: Map<string, Window>, t: number, span: number): void {
+function sweep(core: AnalysisCore, rule: Rule, windows: Map<string, Window>, t: number, span: number): void {
   const limit = core.opts.maxKeysPerRule;
   const st = core.state;
   for (const [k, w] of windows) {
@@ -304,19 +304,15 @@ function sweep(core: AnalysisCore, windows: Map<string, Window>, t: number, span
     }
   }
   if (windows.size <= limit * 0.9) return;
-  const excess = windows.size - Math.floor(limit / 2);
-  // the newest occurrence below which windows go (those at it go in map order until enough went)
-  const lasts = new Float64Array(windows.size);
-  let n = 0;
-  for (const w of windows.values()) lasts[n++] = w.last;
-  lasts.sort();
-  const cut = lasts[excess - 1] as number;
-  let atCut = 0;
-  for (let i = excess - 1; i >= 0 && lasts[i] === cut; i--) atCut++;
-  for (const [k, w] of windows) {
-    if (w.last > cut || (w.last === cut && atCut-- <= 0)) continue;
-    windows.delete(k);
-    st.markDeleted(w);
+  const frequency = rule.frequency ?? 1;
+  const underWay = (w: Window) => w.until === undefined && 4 * (w.differs ? (w.distinct?.size ?? 1) : occurrences(w)) >= frequency;
+  for (const spare of [true, false]) {
+    for (const [k, w] of windows) {
+      if (windows.size <= limit / 2) return;
+      if (spare && underWay(w)) continue;
+      windows.delete(k);
+      st.markDeleted(w);
+    }
   }
 }
 

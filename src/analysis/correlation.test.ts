@@ -295,7 +295,7 @@ test('a state saved by the previous format (version 1: no multiplicities) is res
   assert.deepEqual(read(b, 'o2', SCAN(range(61, 100), 60)).map((h) => [h.correlation?.count, h.correlation?.distinct]), [[100, 100]]);
 });
 
-test('a full key map drops the least recently active windows: a flood of new pairs does not push out a scan under way', () => {
+test('a full key map spares windows near firing: a flood of new pairs does not push out a scan under way', () => {
   const a = createAnalyzer(ruleset, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z'), maxKeysPerRule: 100 });
   // the scan's first 60 ports, then each of its last 40 after ten flows of new pairs in the same second (400 keys:
   // the map overflows again and again while the scan's window was the first one made)

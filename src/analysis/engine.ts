@@ -30,7 +30,7 @@ export interface AnalyzerOptions {
   logAlertLevel: number;
   now?: () => Date;
   managerName?: string;
-  /** keys kept per correlation rule (beyond: ended windows, then the least recently active, dropped) */
+  /** keys kept per correlation rule (beyond: ended windows, then the earliest inserted not near firing, dropped) */
   maxKeysPerRule?: number;
   /** folder where `restoreCorrelation` / `persistCorrelation` keep the correlation state (none: memory only) */
   correlationDir?: string;

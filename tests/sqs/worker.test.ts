@@ -76,13 +76,13 @@ function setup(queue: string, extra = '', visibility = 30, endpoint = s3.endpoin
 }
 
 /** Runs a worker on the setup's data folder until `done()` (by default: the queue is empty), then stops it. */
-async function work(s: Setup, queue: string, opts: { done?: () => boolean; fetchThreads?: boolean; during?: () => Promise<void>; skipOnError?: boolean; state?: (real: StateStore) => StateStore; listedBuckets?: Set<string> } = {}) {
+async function work(s: Setup, queue: string, opts: { done?: () => boolean; fetchThreads?: boolean; during?: () => Promise<void>; skipOnError?: boolean; state?: (real: StateStore) => StateStore; listedBuckets?: Set<string>; holdMaxMs?: number } = {}) {
   const { logger, lines } = captureLogger();
   const rt = await openRuntime({ configFiles: [s.config], dataDir: s.dataDir, logger, store: false });
   const subscriber = rt.config.awsS3!.subscribers[0]!;
   const q = await openQueue(subscriber);
   const controller = new AbortController();
-  const worker = new QueueWorker({ subscriber, queue: q, state: opts.state?.(rt.state) ?? rt.state, sink: rt.sink, logger, signal: controller.signal, skipOnError: opts.skipOnError ?? true, metrics: rt.metrics, ...(opts.listedBuckets ? { listedBuckets: opts.listedBuckets } : {}), ...(opts.fetchThreads && rt.fetchPool ? { fetchPool: rt.fetchPool } : {}) });
+  const worker = new QueueWorker({ subscriber, queue: q, state: opts.state?.(rt.state) ?? rt.state, sink: rt.sink, logger, signal: controller.signal, skipOnError: opts.skipOnError ?? true, metrics: rt.metrics, ...(opts.listedBuckets ? { listedBuckets: opts.listedBuckets } : {}), ...(opts.holdMaxMs ? { holdMaxMs: opts.holdMaxMs } : {}), ...(opts.fetchThreads && rt.fetchPool ? { fetchPool: rt.fetchPool } : {}) });
   const running = worker.run();
   const done = opts.done ?? (() => sqs.depth(queue) === 0);
   const deadline = Date.now() + 60_000;
@@ -195,15 +195,10 @@ test('a poison object and a key of unknown layout end in the dead-letter queue, 
   assert.equal(metric(r.metrics, 'tld_sqs_messages_failed_total', 'reason="object"'), 4, 'each of the two messages failed on both of its receives');
 });
 
-test('an outage of the outputs keeps the messages in flight and reads them again after it: none is received twice (maxReceiveCount 1)', async () => {
-  const queue = 'outage';
-  await sqs.createQueue(queue, { maxReceiveCount: 1 });
-  const keys = ['out-1', 'out-2', 'out-3', 'out-4'].map(vpcKey);
-  for (const k of keys) await s3.putObject(BUCKET, k, gzipSync(VPC));
-  await sqs.send(queue, keys.map((k) => s3Notification([k])));
-  // the state store fails its first two group marks (a disk error): the real sink takes those objects' output back
-  let failures = 2;
-  const failing = (real: StateStore): StateStore =>
+/** A state store whose first `n` group marks fail with a disk error (then it works again). */
+function failingMarks(n: number): { wrap: (real: StateStore) => StateStore; left: () => number } {
+  let failures = n;
+  const wrap = (real: StateStore): StateStore =>
     new Proxy(real, {
       get(target, prop) {
         if (prop === 'markProcessedAll') {
@@ -219,13 +214,40 @@ test('an outage of the outputs keeps the messages in flight and reads them again
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-  const r = await work(setup(queue), queue, { state: failing, done: () => sqs.depth(queue) === 0 || sqs.depth(`${queue}-dlq`) > 0 });
-  assert.equal(failures, 0, 'the marks failed twice');
+  return { wrap, left: () => failures };
+}
+
+test('an outage of the outputs keeps the messages in flight and reads them again after it: none is received twice (maxReceiveCount 1)', async () => {
+  const queue = 'outage';
+  await sqs.createQueue(queue, { maxReceiveCount: 1 });
+  const keys = ['out-1', 'out-2', 'out-3', 'out-4'].map(vpcKey);
+  for (const k of keys) await s3.putObject(BUCKET, k, gzipSync(VPC));
+  await sqs.send(queue, keys.map((k) => s3Notification([k])));
+  // the state store fails its first two group marks (a disk error): the real sink takes those objects' output back
+  const marks = failingMarks(2);
+  const r = await work(setup(queue), queue, { state: marks.wrap, done: () => sqs.depth(queue) === 0 || sqs.depth(`${queue}-dlq`) > 0 });
+  assert.equal(marks.left(), 0, 'the marks failed twice');
   assert.equal(sqs.depth(`${queue}-dlq`), 0, 'a message was received again and went to the dead-letter queue');
   assert.equal(sqs.depth(queue), 0);
   assert.ok(r.counts.held >= 1, `messages held: ${r.counts.held}`);
   assert.deepEqual(tally(r.archives), { perKey: Object.fromEntries(keys.map((k) => [k, VPC_RECORDS])), duplicates: [] });
   assert.ok(r.lines.some((l) => l.code === 'TLD_ERR_OUTPUT' && /kept in flight/.test(String(l.msg))));
+});
+
+test('a message kept in flight through an outage longer than holdMaxMs is handed back to the queue, not lost', async () => {
+  const queue = 'long-outage';
+  await sqs.createQueue(queue);
+  const key = vpcKey('long-1');
+  await s3.putObject(BUCKET, key, gzipSync(VPC));
+  await sqs.send(queue, [s3Notification([key])]);
+  // the marks fail for the whole run: held, read again after 1 s and 2 s of back-off, then handed back (held 3 s)
+  const marks = failingMarks(1_000_000);
+  const until = Date.now() + 7000;
+  const r = await work(setup(queue), queue, { state: marks.wrap, holdMaxMs: 1500, done: () => Date.now() > until });
+  assert.ok(marks.left() < 1_000_000 - 2, 'read and failed more than twice');
+  assert.equal(sqs.depth(queue), 1, 'the message is still on the queue');
+  assert.ok(r.lines.some((l) => l.code === 'TLD_ERR_OUTPUT' && /handed back to the queue/.test(String(l.msg))), r.lines.map((l) => String(l.msg)).join('\n'));
+  assert.deepEqual(tally(r.archives).perKey, {}, 'nothing of it was kept');
 });
 
 test('a queue announcing a bucket that a <bucket> block also lists is warned about once (its objects would be read twice)', async () => {

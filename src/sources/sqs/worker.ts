@@ -14,8 +14,10 @@
  * A message whose objects were not made durable because an output or the state store failed is not left: the
  * worker keeps it in flight (its heartbeat goes on), receives nothing new, and reads its objects again once the
  * sink took the failure back, pausing longer after each failure. An outage of the outputs (an indexer restarting,
- * a full disk) then never raises the messages' receive count toward maxReceiveCount and the dead-letter queue; a
- * worker that stops meanwhile hands them back at once.
+ * a full disk) then does not raise the messages' receive count toward maxReceiveCount and the dead-letter queue.
+ * A message held for 10 minutes (`holdMaxMs`) is handed back, for a worker whose outputs work (a failure may be
+ * this machine's own, a full disk): one receive counted per 10 minutes of an outage. A worker that stops meanwhile
+ * hands them back at once.
  * An object with unreadable records among good ones is, with skip_on_error, kept as the collector keeps it (its
  * good records, an error event, marked with status error) and its message deleted.
  *
@@ -59,6 +61,8 @@ export interface WorkerDeps {
   sourceFor?: (b: BucketConfig) => Promise<ObjectSource>;
   /** buckets the same configuration also lists (`<bucket>` blocks): their objects would be read twice (warned once) */
   listedBuckets?: ReadonlySet<string>;
+  /** how long a message is kept in flight through output failures before it is handed back (ms; default 10 minutes) */
+  holdMaxMs?: number;
   now?: () => Date;
 }
 
@@ -68,6 +72,8 @@ const RETRY_PAUSE_MS = 200;
 /** Pause after a failed ReceiveMessage or an output failure, doubling up to the maximum (ms). */
 const BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 60_000;
+/** How long a message is kept in flight through output failures before it is handed back (ms). */
+const HOLD_MAX_MS = 600_000;
 /** The window over which worker utilization is measured (ms). */
 const UTILIZATION_WINDOW_MS = 60_000;
 
@@ -111,6 +117,8 @@ interface Described {
 class InFlight {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** when an output failure first kept it in flight (epoch ms) */
+  heldSince: number | undefined;
   constructor(
     readonly msg: QueueMessage,
     readonly deps: WorkerDeps,
@@ -270,7 +278,7 @@ export class QueueWorker {
             for (const r of p.reads.values()) discardRead(r);
             // not read: kept for after the failure (handed back at once when the worker stops)
             if (signal.aborted) await p.flight.handBack();
-            else this.#held.push(p.flight);
+            else this.#hold(p.flight, false);
             continue;
           }
           await this.#message(p);
@@ -357,7 +365,7 @@ export class QueueWorker {
     }
     if (ends.some((e) => 'output' in e)) {
       this.#outputFailed = true;
-      return this.#hold(f);
+      return this.#hold(f, true);
     }
     if (ends.some((e) => 'failed' in e)) {
       this.counts.left++;
@@ -368,17 +376,32 @@ export class QueueWorker {
       if (marks.every(Boolean)) {
         await f.delete();
         this.counts.deleted++;
-      } else this.#hold(f);
+      } else this.#hold(f, true);
     });
     this.#pending.add(settled);
     void settled.finally(() => this.#pending.delete(settled));
   }
 
-  /** An output or the state failed before the message's objects were durable: kept in flight, read again after. */
-  #hold(f: InFlight): void {
-    this.counts.held++;
-    this.#deps.logger.warn({ queue: this.#deps.queue.name, messageId: f.msg.id, code: 'TLD_ERR_OUTPUT' }, `The objects of message ${f.msg.id} were not made durable (an output or the state store failed); the message is kept in flight and read again once the outputs take writes, so its receive count does not grow.`);
-    if (this.#deps.signal.aborted) void f.handBack();
+  /**
+   * An output or the state failed before the message's objects were durable (`failed`), or before its turn: kept
+   * in flight and read again after the failure, unless it has been kept that way for `holdMaxMs` already.
+   */
+  #hold(f: InFlight, failed: boolean): void {
+    const { logger, queue, signal } = this.#deps;
+    f.heldSince ??= Date.now();
+    const heldMs = Date.now() - f.heldSince;
+    if (heldMs >= (this.#deps.holdMaxMs ?? HOLD_MAX_MS)) {
+      // maybe this machine's own failure: another worker may have outputs that work
+      this.counts.left++;
+      logger.warn({ queue: queue.name, messageId: f.msg.id, code: 'TLD_ERR_OUTPUT' }, `The outputs have failed for ${Math.round(heldMs / 1000)} s while message ${f.msg.id} was kept in flight; it is handed back to the queue (one more receive toward maxReceiveCount) for any worker to read.`);
+      void f.handBack();
+      return;
+    }
+    if (failed) {
+      this.counts.held++;
+      logger.warn({ queue: queue.name, messageId: f.msg.id, code: 'TLD_ERR_OUTPUT' }, `The objects of message ${f.msg.id} were not made durable (an output or the state store failed); the message is kept in flight and read again once the outputs take writes, so its receive count does not grow.`);
+    }
+    if (signal.aborted) void f.handBack();
     else this.#held.push(f);
   }
 

@@ -290,8 +290,9 @@ function expire(st: CorrelationState, rule: string, windows: Map<string, Window>
 /**
  * Keeps a rule's key map bounded: first drops windows past their timeframe (quiet periods past their end); if
  * that is not enough, the earliest inserted, down to half the limit, sparing first those a quarter or more of the
- * way to the rule's frequency (distinct values, or occurrences): a flood of new keys (spoofed or many sources)
- * then pushes out its own one-record windows before a scan under way. Windows are spared only while that keeps the
+ * way to the rule's frequency (distinct values, or occurrences) and those in their quiet period after a hit: a
+ * flood of new keys (spoofed or many sources) then pushes out its own one-record windows before a scan under way,
+ * and a scan that fired does not fire again in its quiet period. Windows are spared only while that keeps the
  * bound. Runs only when the map overflows.
  */
 function sweep(core: AnalysisCore, rule: Rule, windows: Map<string, Window>, t: number, span: number): void {
@@ -305,7 +306,7 @@ function sweep(core: AnalysisCore, rule: Rule, windows: Map<string, Window>, t: 
   }
   if (windows.size <= limit * 0.9) return;
   const frequency = rule.frequency ?? 1;
-  const underWay = (w: Window) => w.until === undefined && 4 * (w.differs ? (w.distinct?.size ?? 1) : occurrences(w)) >= frequency;
+  const underWay = (w: Window) => w.until !== undefined || 4 * (w.differs ? (w.distinct?.size ?? 1) : occurrences(w)) >= frequency;
   for (const spare of [true, false]) {
     for (const [k, w] of windows) {
       if (windows.size <= limit / 2) return;

@@ -309,3 +309,14 @@ test('a full key map spares windows near firing: a flood of new pairs does not p
   const hits = read(a, 'o1', events);
   assert.deepEqual(hits.map((h) => [h.rule.id, h.correlation?.distinct, (h.data as AwsEvent).aws.dstport]), [['80640', 100, '100']]);
 });
+
+test('a full key map keeps a fired window\'s quiet period: the scan going on after its alert does not fire again', () => {
+  const a = createAnalyzer(ruleset, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z'), maxKeysPerRule: 100 });
+  const events = [...SCAN(range(1, 100), 0)];
+  // 300 new pairs overflow the map (the scan's window, made first, is the earliest inserted), then the scan goes on
+  // with 100 more ports within the 300 s quiet period of its alert
+  for (let i = 0; i < 300; i++) events.push(...flows(`192.0.${i >> 8}.${i & 255}`, '10.0.9.9', [7], 100 + (i >> 4)));
+  events.push(...SCAN(range(101, 200), 130));
+  const hits = read(a, 'o1', events);
+  assert.deepEqual(hits.map((h) => [h.rule.id, (h.data as AwsEvent).aws.dstport]), [['80640', '100']]);
+});

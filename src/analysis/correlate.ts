@@ -154,7 +154,7 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
   } else if (t > w.last) w.last = t;
   const value = w.differs ? fields.differentKey(rule) : '';
   let distinctCount = w.differs ? 1 : 0;
-  let occurrences = 1;
+  let inWindow = 1;
   let windowStart = t;
   if (w.times === undefined && w.o1 === undefined) {
     // the window's first contribution, inline (no arrays, no distinct-value map: most windows never see a second).
@@ -209,7 +209,7 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     mults?.push(1);
     // a window that grew by occurrences of times, values and objects it already holds: merged (bounded memory)
     if (times.length - w.head >= w.compactAt) compact(w, st);
-    occurrences = (w.times as number[]).length - w.head + w.extra;
+    inWindow = occurrences(w);
     windowStart = (w.times as number[])[w.head] as number;
   }
   o.contributed = true;
@@ -218,10 +218,10 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     st.dirty.push(w);
   }
   // once per window (our extension): distinct values in the window; else analysisd's count
-  const count = !w.differs ? occurrences : rule.oncePerWindow ? distinctCount : occurrences === 1 ? 1 : differing(w, value);
+  const count = !w.differs ? inWindow : rule.oncePerWindow ? distinctCount : inWindow === 1 ? 1 : differing(w, value);
   const previous = rule.oncePerWindow ? undefined : recentLogs(w, o, cur.idx, t, fields, t - span, Math.min(MAX_PREVIOUS, (rule.frequency ?? 1) - 1));
   if (count < (rule.frequency ?? 1)) return false;
-  cur.hit = { count: occurrences, distinct: distinctCount, windowStart, key, previous: previous ?? [] };
+  cur.hit = { count: inWindow, distinct: distinctCount, windowStart, key, previous: previous ?? [] };
   // once per window: quiet for the timeframe. analysisd instead marks the events it counted as matched, so they
   // never count again (eventinfo.c Search_LastSids, `lf->matched`): the next occurrence starts a new window, and
   // `ignore` keeps the rule quiet for that long. The window is kept as it was at the hit while the hit may be undone.

@@ -240,6 +240,15 @@ export function compact(w: Window, st: CorrelationState): void {
   }
   w.compactAt = Math.max(COMPACT_FIRST, 2 * times.length);
   if (!merged) return;
+  install(w, times, objs, idxs, vals, mults);
+  w.saved = 0;
+  st.markRewrite(w);
+}
+
+/** Makes new arrays the window's contributions, all live (`head` 0, `extra` from their multiplicities). */
+function install(w: Window, times: number[], objs: CorrObject[], idxs: number[], vals: string[] | undefined, mults: number[] | undefined): void {
+  w.o1 = undefined;
+  w.v1 = '';
   w.times = times;
   w.objs = objs;
   w.idxs = idxs;
@@ -247,9 +256,7 @@ export function compact(w: Window, st: CorrelationState): void {
   w.mults = mults;
   w.head = 0;
   w.extra = 0;
-  for (const m of mults) w.extra += m - 1;
-  w.saved = 0;
-  st.markRewrite(w);
+  if (mults !== undefined) for (const m of mults) w.extra += m - 1;
 }
 
 /** Recomputes head, occurrences, distinct values and newest time from the contributions (after some were removed). */
@@ -295,14 +302,7 @@ function filter(w: Window, keep: (o: CorrObject) => boolean): void {
     vals?.push(valAt(w, i));
     mults?.push(multAt(w, i));
   }
-  w.o1 = undefined;
-  w.v1 = '';
-  w.times = times;
-  w.objs = objs;
-  w.idxs = idxs;
-  w.vals = vals;
-  w.mults = mults;
-  w.head = 0;
+  install(w, times, objs, idxs, vals, mults);
 }
 
 function touches(w: Window, drop: (o: CorrObject) => boolean): boolean {

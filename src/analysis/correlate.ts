@@ -8,6 +8,7 @@ import type { CompiledRuleset } from './load-rules.js';
 import type { Rule } from './rule-types.js';
 import { APPENDED, CLEAN, compact, newWindow, occurrences, spill, type CorrelationState, type CorrObject, type Window } from './correlation-state.js';
 import type { PartialCollector } from './window-partials.js';
+import { keyText } from './window-key.js';
 
 export interface ResolvedOptions {
   logAlertLevel: number;
@@ -33,6 +34,7 @@ export interface CorrelationHit {
   count: number;
   distinct: number;
   windowStart: number;
+  /** the window's `same_field` values joined as text (keyText) */
   key: string;
   /** Wazuh logs of the occurrences before this one that the hit counted, newest first (`previous_output`) */
   previous: string[];
@@ -72,8 +74,10 @@ export class RecordCursor {
 
 /** The values a frequency rule reads from the record being analysed. */
 export interface OccurrenceFields {
-  /** `same_field` values as one key; undefined when one of them is absent */
+  /** `same_field` values as one key, as text (joined with U+0000); undefined when one of them is absent */
   sameKey(rule: Rule): string | undefined;
+  /** the same values as the window's key (window-key.ts); undefined when one of them is absent */
+  windowKey(rule: Rule): string | undefined;
   /** the record's time for the rule (ms): its `timefield`, else now */
   time(rule: Rule): number;
   /** `different_field` values as one key; ABSENT when one of them is absent */
@@ -127,7 +131,7 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
     }
   }
   if (cur.dup === 2) return false;
-  const key = fields.sameKey(rule);
+  const key = fields.windowKey(rule);
   // analysisd counts an earlier event only when both have every same_field value: without one, nothing correlates
   if (key === undefined) return false;
   const t = fields.time(rule);
@@ -221,7 +225,7 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
   const count = !w.differs ? inWindow : rule.oncePerWindow ? distinctCount : inWindow === 1 ? 1 : differing(w, value);
   const previous = rule.oncePerWindow ? undefined : recentLogs(w, o, cur.idx, t, fields, t - span, Math.min(MAX_PREVIOUS, (rule.frequency ?? 1) - 1));
   if (count < (rule.frequency ?? 1)) return false;
-  cur.hit = { count: inWindow, distinct: distinctCount, windowStart, key, previous: previous ?? [] };
+  cur.hit = { count: inWindow, distinct: distinctCount, windowStart, key: keyText(key), previous: previous ?? [] };
   // once per window: quiet for the timeframe. analysisd instead marks the events it counted as matched, so they
   // never count again (eventinfo.c Search_LastSids, `lf->matched`): the next occurrence starts a new window, and
   // `ignore` keeps the rule quiet for that long. The window is kept as it was at the hit while the hit may be undone.

@@ -13,6 +13,7 @@
  * for correlation-file.ts.
  */
 import type { CorrelationFile } from './correlation-file.js';
+import { keyFromText } from './window-key.js';
 
 /** One object as far as correlation is concerned. */
 export interface CorrObject {
@@ -50,6 +51,7 @@ export const DELETED = 3;
 
 export interface Window {
   readonly rule: string;
+  /** the same_field values (window-key.ts; saved as their text) */
   readonly key: string;
   /** whether the rule has different_field: each contribution carries its value */
   readonly differs: boolean;
@@ -596,10 +598,13 @@ export class CorrelationState {
     let fired: Record<string, number> = {};
     const loaded = new Map<string, Map<string, Window>>();
     const obj = (id: string) => this.objectFor(id);
+    // files before version 3 hold keys as text
+    let keyOf = (saved: unknown) => String(saved);
     records.forEach((rec, n) => {
       switch (rec[0]) {
         case 'tld-correlation':
-          if (rec[1] !== 1 && rec[1] !== FORMAT_VERSION) throw new Error(`line ${n + 1}: unknown format version ${String(rec[1])}`);
+          if (rec[1] !== 1 && rec[1] !== 2 && rec[1] !== FORMAT_VERSION) throw new Error(`line ${n + 1}: unknown format version ${String(rec[1])}`);
+          keyOf = rec[1] === FORMAT_VERSION ? (saved) => String(saved) : (saved) => keyFromText(String(saved));
           savedRules = rec[2] as Record<string, string>;
           loaded.clear();
           seqs.clear();
@@ -611,7 +616,7 @@ export class CorrelationState {
           fired = rec[1] as Record<string, number>;
           break;
         case 'd':
-          loaded.get(String(rec[1]))?.delete(String(rec[2]));
+          loaded.get(String(rec[1]))?.delete(keyOf(rec[2]));
           break;
         case 'A': {
           const rule = String(rec[1]);
@@ -619,13 +624,13 @@ export class CorrelationState {
           if (!shape || savedRules[rule] !== shape.fingerprint) break; // the rule is gone or changed
           let windows = loaded.get(rule);
           if (!windows) loaded.set(rule, (windows = new Map()));
-          decodeColumns(rule, shape.distinct, rec as ColumnRecord, windows, obj);
+          decodeColumns(rule, shape.distinct, rec as ColumnRecord, windows, obj, keyOf);
           break;
         }
         case 'w':
         case 'a': {
           const rule = String(rec[1]);
-          const key = String(rec[2]);
+          const key = keyOf(rec[2]);
           const shape = this.rules.get(rule);
           if (!shape || savedRules[rule] !== shape.fingerprint) break; // the rule is gone or changed
           let windows = loaded.get(rule);
@@ -693,9 +698,10 @@ function firedLine(fired: Map<string, number>): string {
 
 /**
  * The saved state's format: 2 added multiplicities (`m`, the last column of 'A') and `null` for `SETTLED` in object
- * runs; files of version 1 (neither) are read as they are.
+ * runs; 3 saves window keys as they are in memory (window-key.ts: addresses as numbers), where earlier versions saved
+ * the values' text (read through `keyFromText`). Files of versions 1 and 2 are read; a restore saves version 3.
  */
-const FORMAT_VERSION = 2;
+const FORMAT_VERSION = 3;
 
 /** An object run's id: `null` stands for `SETTLED`. */
 type RunId = string | null;
@@ -763,7 +769,7 @@ function encodeColumns(rule: string, list: Window[], from: (w: Window) => number
   return JSON.stringify(rec) + '\n';
 }
 
-function decodeColumns(rule: string, distinct: boolean, rec: ColumnRecord, windows: Map<string, Window>, obj: (id: string) => CorrObject): void {
+function decodeColumns(rule: string, distinct: boolean, rec: ColumnRecord, windows: Map<string, Window>, obj: (id: string) => CorrObject, keyOf: (saved: string) => string): void {
   const [, , keys, counts, times, idxs, vals, runs, lasts, fresh, mults] = rec;
   const objs = decodeObjects({ t: [], i: [], o: runs, l: 0 }, obj);
   const total = counts.reduce((a, b) => a + b, 0);
@@ -772,7 +778,8 @@ function decodeColumns(rule: string, distinct: boolean, rec: ColumnRecord, windo
     throw new Error(`contributions of rule ${rule} have different lengths`);
   }
   let at = 0;
-  keys.forEach((key, k) => {
+  keys.forEach((saved, k) => {
+    const key = keyOf(saved);
     const n = counts[k] as number;
     let w = fresh[k] ? undefined : windows.get(key);
     if (!w) windows.set(key, (w = newWindow(rule, key, distinct, lasts[k] as number, undefined)));

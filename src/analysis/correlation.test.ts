@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
 import { decodeBuffer } from '../decoders/index.js';
 import { createAnalyzer, loadRuleset, type Analyzer } from './index.js';
+import { keyText } from './window-key.js';
 
 const ruleset = await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] });
 const T0 = Date.parse('2025-06-26T03:10:00Z') / 1000;
@@ -36,6 +37,18 @@ function read(a: Analyzer, objectId: string, events: AwsEvent[], size = events.l
   const out: Alert[] = [];
   for (let i = 0; i < events.length; i += size) a.analyze(batch(objectId, events.slice(i, i + size), i), (x) => x.correlation && out.push(x));
   return out;
+}
+
+/** The window keys of saved lines, as text. */
+function savedKeys(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('['))
+    .flatMap((l) => {
+      const rec = JSON.parse(l) as unknown[];
+      if (rec[0] === 'A') return (rec[2] as string[]).map(keyText);
+      return rec[0] === 'w' || rec[0] === 'a' || rec[0] === 'd' ? [keyText(rec[2] as string)] : [];
+    });
 }
 
 const SCAN = (ports: number[], start: number) => flows('203.0.113.50', '10.0.1.208', ports, start);
@@ -151,7 +164,11 @@ test('ended windows go as records move on, before the key map is full; a record 
   read(a, 'o2', flows('198.51.100.2', '10.0.0.2', [7], 1000));
   a.objectDone('o2', 2);
   await a.persistCorrelation(2, 1);
-  const deleted = readFileSync(file, 'utf8').slice(size1).split('\n').filter((l) => l.startsWith('["d","80640","192.0.'));
+  const deleted = readFileSync(file)
+    .subarray(size1)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('["d","80640",') && keyText((JSON.parse(l) as string[])[2]!).startsWith('192.0.'));
   assert.equal(deleted.length, 1100, 'every ended window is deleted from the saved state');
   // a scan's first 60 ports, then many other keys 300 s later (the map doubles: the windows are looked over again),
   // then the scan's last 40 ports, which come late (before those keys' time): its window is still there and fires
@@ -173,9 +190,9 @@ test('saved state: only changes are appended, a snapshot keeps only windows with
   read(a, 'o2', flows('192.0.2.2', '10.0.0.2', [7], 100));
   a.objectDone('o2', 2);
   await a.persistCorrelation(2, 1);
-  const added = readFileSync(file, 'utf8').slice(size1);
-  assert.ok(!added.includes('192.0.2.1'), 'an unchanged window is not written again');
-  assert.ok(added.includes('192.0.2.2'));
+  const added = savedKeys(readFileSync(file).subarray(size1).toString('utf8'));
+  assert.ok(!added.some((k) => k.includes('192.0.2.1')), 'an unchanged window is not written again');
+  assert.ok(added.some((k) => k.includes('192.0.2.2')));
   // an hour later: the first windows are past their timeframe
   read(a, 'o3', flows('192.0.2.3', '10.0.0.3', [8], 3600));
   a.objectDone('o3', 3);
@@ -186,8 +203,9 @@ test('saved state: only changes are appended, a snapshot keeps only windows with
   await b.restoreCorrelation(3);
   const text = readFileSync(file, 'utf8');
   assert.ok(!text.includes('torn'));
-  assert.ok(!text.includes('192.0.2.1') && !text.includes('192.0.2.2'), 'old windows are not kept');
-  assert.ok(text.includes('192.0.2.3'));
+  const kept = savedKeys(text);
+  assert.ok(!kept.some((k) => k.includes('192.0.2.1') || k.includes('192.0.2.2')), 'old windows are not kept');
+  assert.ok(kept.some((k) => k.includes('192.0.2.3')));
 
   writeFileSync(file, '["tld-correlation",1,{}]\nnot json\n["F",{}]\n');
   await assert.rejects(analyzer(dir).restoreCorrelation(3), /correlation\.jsonl is damaged at line 2 .*Move the file away/);
@@ -276,7 +294,7 @@ test('occurrences of an object still being read are kept apart from settled ones
   assert.deepEqual(hits.map((h) => [h.correlation?.count, h.correlation?.distinct]), [[3000 + 500 + 97, 100]]);
 });
 
-test('a state saved by the previous format (version 1: no multiplicities) is restored as it was', async () => {
+test('states saved by earlier formats (1: no multiplicities; 1 and 2: keys as text) are restored as they were', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
   const file = join(dir, 'correlation.jsonl');
   const a = analyzer(dir);
@@ -285,14 +303,30 @@ test('a state saved by the previous format (version 1: no multiplicities) is res
   a.objectDone('o1', 1);
   await a.persistCorrelation(1, 1);
   await analyzer(dir).restoreCorrelation(1); // rewrites the file as one snapshot
-  const v2 = readFileSync(file, 'utf8');
-  assert.match(v2, /^\["tld-correlation",2,/);
+  const v3 = readFileSync(file, 'utf8');
+  assert.match(v3, /^\["tld-correlation",3,/);
+  // the same state as version 2 wrote it: window keys as the values' text
+  const v2 = v3
+    .split('\n')
+    .map((line) => {
+      if (!line) return line;
+      const rec = JSON.parse(line) as unknown[];
+      if (rec[0] === 'tld-correlation') rec[1] = 2;
+      if (rec[0] === 'A') rec[2] = (rec[2] as string[]).map(keyText);
+      if (rec[0] === 'w' || rec[0] === 'a' || rec[0] === 'd') rec[2] = keyText(rec[2] as string);
+      return JSON.stringify(rec);
+    })
+    .join('\n');
+  assert.match(v2, /"203\.0\.113\.50\\u000010\.0\.1\.208"/);
   const v1 = v2.replace(/^\["tld-correlation",2,/, '["tld-correlation",1,').replace(/^(\["A",.*),0\]$/gm, '$1]');
   assert.notEqual(v1, v2);
-  writeFileSync(file, v1);
-  const b = analyzer(dir);
-  await b.restoreCorrelation(1);
-  assert.deepEqual(read(b, 'o2', SCAN(range(61, 100), 60)).map((h) => [h.correlation?.count, h.correlation?.distinct]), [[100, 100]]);
+  for (const [version, text] of [['2', v2], ['1', v1]] as const) {
+    writeFileSync(file, text);
+    const b = analyzer(dir);
+    await b.restoreCorrelation(1);
+    assert.deepEqual(read(b, 'o2', SCAN(range(61, 100), 60)).map((h) => [h.correlation?.count, h.correlation?.distinct]), [[100, 100]], `version ${version}`);
+    assert.match(readFileSync(file, 'utf8'), /^\["tld-correlation",3,/, `version ${version} saved again as 3`);
+  }
 });
 
 test('a full key map spares windows near firing: a flood of new pairs does not push out a scan under way', () => {

@@ -17,6 +17,7 @@ import type { CompiledRuleset } from './load-rules.js';
 import type { FieldCondition, Rule } from './rule-types.js';
 import { CorrelationState, newObject, type RuleShape } from './correlation-state.js';
 import { CorrelationFile, CorrelationFileError } from './correlation-file.js';
+import { windowKey } from './window-key.js';
 import { ABSENT, correlate, joinValues, RecordCursor, timeOfRaw, type AnalysisCore, type OccurrenceFields } from './correlate.js';
 import { buildAlert } from './alert.js';
 import { conditionValue } from './engine-values.js';
@@ -81,6 +82,9 @@ class EventFields implements OccurrenceFields {
   }
   sameKey(rule: Rule): string | undefined {
     return keyOf(rule.sameField, this.event);
+  }
+  windowKey(rule: Rule): string | undefined {
+    return windowKey(rule.sameField.map((p) => field(this.event, p)));
   }
   differentKey(rule: Rule): string {
     return keyOf(rule.differentField, this.event) ?? ABSENT;

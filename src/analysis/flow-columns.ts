@@ -93,6 +93,14 @@ export class BatchRows {
     return c.kind === FieldKind.Int ? String(v) : this.iso(col, v);
   }
 
+  /** An address column's value as its IPv4 number (a plain dotted quad); -1 for other values and columns. */
+  ipv4(col: number, row: number): number {
+    const c = (this.batch as FlowBatch).columns[col]!;
+    if (c.kind !== FieldKind.Text || c.ipv4 === undefined) return -1;
+    const code = c.codes[row] as number;
+    return code === 0 ? -1 : (c.ipv4[code] as number);
+  }
+
   iso(col: number, seconds: number): string {
     if (this.#isoSeconds[col] === seconds) return this.#iso[col] as string;
     const text = isoSeconds(seconds);
@@ -244,6 +252,11 @@ export class ValueReader {
     if (this.#kind === COLUMN) return this.#rows.text(this.#col, row);
     if (this.#kind === CONSTANT) return this.#constText;
     return field(this.#rows.event(row), this.#path);
+  }
+
+  /** The value as an IPv4 number when it is a plain dotted quad of an address column; -1 otherwise (read `text`). */
+  ipv4(row: number): number {
+    return this.#kind === COLUMN ? this.#rows.ipv4(this.#col, row) : -1;
   }
 
   /** ms, NaN when the value gives no time */

@@ -17,6 +17,7 @@ import type { Rule } from './rule-types.js';
 import { ABSENT, correlate, RecordCursor, type AnalysisCore, type OccurrenceFields } from './correlate.js';
 import { conditionValue } from './engine-values.js';
 import { buildAlert } from './alert.js';
+import { ipv4PairKey, ipv4Part, keyPart } from './window-key.js';
 import { BatchRows, COLUMN, CONSTANT, ColumnTest, EventTest, FullLogTest, ValueReader, accessOf, type RowTest, type TextPredicate } from './flow-columns.js';
 
 /** A rule as one layout's batches see it. */
@@ -49,6 +50,30 @@ class FlowFields implements OccurrenceFields {
   }
   sameKey(rule: Rule): string | undefined {
     return this.#key(this.readers.get(rule)!.same);
+  }
+  /** window-key.ts: addresses from the batch's numbers (no text), two of them (the port scan's pair) in one call */
+  windowKey(rule: Rule): string | undefined {
+    const readers = this.readers.get(rule)!.same;
+    const row = this.row;
+    if (readers.length === 2) {
+      const a = readers[0]!.ipv4(row);
+      const b = readers[1]!.ipv4(row);
+      if (a >= 0 && b >= 0) return ipv4PairKey(a, b);
+    }
+    let key = '';
+    for (let i = 0; i < readers.length; i++) {
+      const r = readers[i]!;
+      const n = r.ipv4(row);
+      let part: string;
+      if (n >= 0) part = ipv4Part(n);
+      else {
+        const text = r.text(row);
+        if (text === undefined) return undefined;
+        part = keyPart(text);
+      }
+      key = i === 0 ? part : `${key}\u0000${part}`;
+    }
+    return key;
   }
   differentKey(rule: Rule): string {
     return this.#key(this.readers.get(rule)!.different) ?? ABSENT;

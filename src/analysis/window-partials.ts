@@ -13,6 +13,7 @@ import type { Rule } from './rule-types.js';
 import { correlate, RecordCursor, type AnalysisCore, type CorrelationHit, type OccurrenceFields } from './correlate.js';
 import { CorrelationState } from './correlation-state.js';
 import { buildAlert } from './alert.js';
+import { keyFromText } from './window-key.js';
 
 /** One occurrence of a frequency rule: what `correlate` reads of its record, and where the record is. */
 export interface Occurrence {
@@ -97,9 +98,17 @@ export interface WindowFiring {
 /** The replayed occurrence as `correlate` reads it. */
 class ReplayFields implements OccurrenceFields {
   o: Occurrence | undefined;
-  key = '';
+  readonly key: string;
+  readonly #windowKey: string;
+  constructor(key: string) {
+    this.key = key;
+    this.#windowKey = keyFromText(key);
+  }
   sameKey(): string {
     return this.key;
+  }
+  windowKey(): string {
+    return this.#windowKey;
   }
   time(): number {
     return this.o!.t;
@@ -119,8 +128,7 @@ class ReplayFields implements OccurrenceFields {
  */
 export function replayWindows(core: AnalysisCore, rule: Rule, key: string, occurrences: readonly Occurrence[]): WindowFiring[] {
   const cur = new RecordCursor();
-  const fields = new ReplayFields();
-  fields.key = key;
+  const fields = new ReplayFields(key);
   const out: WindowFiring[] = [];
   for (let i = 0; i < occurrences.length; i++) {
     const o = occurrences[i]!;

@@ -12,6 +12,7 @@
 import type { LogInfo } from '../../shared/events.js';
 import { FieldKind } from './fields.js';
 import { releaseBuffers } from '../../shared/release-buffers.js';
+import { ipv4Text } from '../../shared/ipv4.js';
 
 /** The columns of one header: `keys[i]` is the event key of column i, `kinds[i]` its FieldKind. */
 export interface FlowLayout {
@@ -96,10 +97,7 @@ export function entryText(c: TextColumn, code: number): string {
   return (c.dict[code] = ipv4Text((c.ipv4 as Float64Array)[code] as number));
 }
 
-/** An IPv4 address (unsigned number) as dotted-quad text. */
-export function ipv4Text(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
+export { ipv4Text };
 
 /** The buffers to list as transferables when posting the batch to another thread (they move, not copy). */
 export function transferables(batch: FlowBatch): ArrayBuffer[] {

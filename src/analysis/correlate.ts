@@ -153,6 +153,8 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
       if (last === undefined || (t - last.t >= span && windows.size >= 2 * last.kept + 1024)) expire(st, rule.id, windows, t, span);
     }
     w = newWindow(rule.id, key, rule.differentField.length > 0, t, undefined);
+    // a new key: the file holds nothing of it (an earlier window of the key left a 'd' line when it went)
+    w.filed = false;
     windows.set(key, w);
     st.markRewrite(w);
   } else if (t > w.last) w.last = t;
@@ -219,7 +221,7 @@ export function correlate(core: AnalysisCore, cur: RecordCursor, rule: Rule, fie
   o.contributed = true;
   if (st.track && w.dirty === CLEAN) {
     w.dirty = APPENDED;
-    st.dirty.push(w);
+    w.dirtyAt = st.dirty.push(w) - 1;
   }
   // once per window (our extension): distinct values in the window; else analysisd's count
   const count = !w.differs ? inWindow : rule.oncePerWindow ? distinctCount : inWindow === 1 ? 1 : differing(w, value);

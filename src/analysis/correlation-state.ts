@@ -95,14 +95,29 @@ export interface Window {
   firedBy: CorrObject | undefined;
   /** the fired window this one replaced when its quiet period ended, while that hit may be undone */
   prev: Window | undefined;
-  /** CLEAN, APPENDED (contributions from `saved` on are not in the file), REWRITE or DELETED */
+  /** CLEAN, APPENDED (contributions from `saved` on are not in the file) or REWRITE */
   dirty: number;
+  /** where the window is in the state's `dirty` list, while it is listed there (not CLEAN) */
+  dirtyAt: number;
+  /**
+   * Whether the file may hold an entry for this window's key that must go when the window goes: false for a window
+   * of a new key until it is first saved (a large object's windows, most created and expired between two commits,
+   * then leave no 'd' line and nothing in memory until the commit)
+   */
+  filed: boolean;
   saved: number;
   /**
    * The Wazuh log of the latest occurrences (newest last), for an alert's `previous_output`; in memory only (not
    * saved, not restored: an alert after a restart lists only what was read since)
    */
   logs?: { o: CorrObject; idx: number; t: number; log: string }[];
+}
+
+/** A window removed from its rule's map since the last save: the file's entry for its key goes at the next one. */
+interface Deletion {
+  readonly rule: string;
+  readonly key: string;
+  readonly dirty: typeof DELETED;
 }
 
 /** What the state needs to know of a frequency rule. */
@@ -115,7 +130,7 @@ export interface RuleShape {
 }
 
 export function newWindow(rule: string, key: string, distinct: boolean, t: number, prev: Window | undefined): Window {
-  return { rule, key, differs: distinct, t1: 0, o1: undefined, i1: 0, v1: '', times: undefined, objs: undefined, idxs: undefined, vals: undefined, mults: undefined, extra: 0, compactAt: COMPACT_FIRST, head: 0, distinct: undefined, last: t, until: undefined, firedBy: undefined, prev, dirty: CLEAN, saved: 0 };
+  return { rule, key, differs: distinct, t1: 0, o1: undefined, i1: 0, v1: '', times: undefined, objs: undefined, idxs: undefined, vals: undefined, mults: undefined, extra: 0, compactAt: COMPACT_FIRST, head: 0, distinct: undefined, last: t, until: undefined, firedBy: undefined, prev, dirty: CLEAN, dirtyAt: -1, filed: true, saved: 0 };
 }
 
 /** Contributions a window holds (from head) before its first `compact`. */
@@ -361,8 +376,12 @@ export class CorrelationState {
   file: CorrelationFile | undefined;
   /** true when the state is saved to a file: changed windows are listed in `dirty` */
   track = false;
-  /** windows changed since the last save, in change order */
-  dirty: Window[] = [];
+  /**
+   * Windows changed since the last save, in change order, and in the place of each window removed since, its key
+   * (DELETED) or nothing (null: it never reached the file): a removed window is not kept for its 'd' line (a
+   * large object's windows, created and expired between two commits, would all stay in memory until the commit).
+   */
+  dirty: (Window | Deletion | null)[] = [];
   /** objects finished or taken back since the last save */
   changedObjects = new Set<CorrObject>();
   /** the next save writes everything (after a restore, a reload or a failed write) */
@@ -394,14 +413,21 @@ export class CorrelationState {
 
   markRewrite(w: Window): void {
     if (!this.track) return;
-    if (w.dirty === CLEAN) this.dirty.push(w);
+    if (w.dirty === CLEAN) w.dirtyAt = this.dirty.push(w) - 1;
     w.dirty = REWRITE;
   }
 
+  /**
+   * The window left its rule's map: its key goes in the `dirty` list, in its place when it was listed, unless the
+   * file has nothing of it to remove.
+   */
   markDeleted(w: Window): void {
     if (!this.track) return;
-    if (w.dirty === CLEAN) this.dirty.push(w);
-    w.dirty = DELETED;
+    const deletion: Deletion | null = w.filed ? { rule: w.rule, key: w.key, dirty: DELETED } : null;
+    // (a list dropped whole, after a restore, leaves flags the next snapshot clears: the window is not in it)
+    if (w.dirty !== CLEAN && this.dirty[w.dirtyAt] === w) this.dirty[w.dirtyAt] = deletion;
+    else if (deletion) this.dirty.push(deletion);
+    w.dirty = CLEAN;
   }
 
   objectDone(id: string, seq: number): void {
@@ -528,17 +554,20 @@ export class CorrelationState {
     out += firedLine(this.persistedFired());
     let rewritten = '';
     const appended = new Map<string, Window[]>();
-    for (const w of this.dirty) {
-      const flag = w.dirty;
-      w.dirty = CLEAN;
+    for (const change of this.dirty) {
+      if (change === null) continue;
+      const flag = change.dirty;
       if (flag === DELETED) {
-        out += JSON.stringify(['d', w.rule, w.key]) + '\n';
+        out += JSON.stringify(['d', change.rule, change.key]) + '\n';
         continue;
       }
+      const w = change as Window;
+      w.dirty = CLEAN;
       if (this.windows.get(w.rule)?.get(w.key) !== w) continue;
       if (flag === REWRITE && (w.until !== undefined || w.prev !== undefined)) {
         rewritten += JSON.stringify(['w', w.rule, w.key, encodeWindow(w, w.head, true)]) + '\n';
         w.saved = count(w);
+        w.filed = true;
         continue;
       }
       // a window still counting: its new contributions, or all of it (replacing what the file has) when rewritten
@@ -567,6 +596,7 @@ export class CorrelationState {
         if (w.until !== undefined || w.prev !== undefined) {
           out += JSON.stringify(['w', w.rule, w.key, encodeWindow(w, w.head, true)]) + '\n';
           w.saved = count(w);
+          w.filed = true;
         } else if (plain.push(w) >= 10_000) {
           out += encodeColumns(rule, plain, (x) => x.head, () => true);
           plain = [];
@@ -574,7 +604,7 @@ export class CorrelationState {
       }
       if (plain.length > 0) out += encodeColumns(rule, plain, (x) => x.head, () => true);
     }
-    for (const w of this.dirty) w.dirty = CLEAN;
+    for (const w of this.dirty) if (w !== null && w.dirty !== DELETED) (w as Window).dirty = CLEAN;
     this.dirty = [];
     this.changedObjects.clear();
     this.needSnapshot = false;
@@ -752,6 +782,7 @@ function encodeColumns(rule: string, list: Window[], from: (w: Window) => number
     const f = from(w);
     fresh01.push(fresh(w) ? 1 : 0);
     keys.push(w.key);
+    w.filed = true;
     counts.push(n - f);
     lasts.push(w.last);
     for (let k = f; k < n; k++) {

@@ -5,13 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Alert, AwsEvent, EventBatch } from '../shared/events.js';
 import { decodeBuffer } from '../decoders/index.js';
 import { createAnalyzer, loadRuleset, type Analyzer } from './index.js';
 import { keyText } from './window-key.js';
+import { seededRandom } from '../../tests/helpers/seeded-random.js';
 
 const ruleset = await loadRuleset({ ruleDirs: [], ruleFiles: [], lists: [], ruleExcludes: [] });
 const T0 = Date.parse('2025-06-26T03:10:00Z') / 1000;
@@ -353,4 +354,87 @@ test('a full key map keeps a fired window\'s quiet period: the scan going on aft
   events.push(...SCAN(range(101, 200), 130));
   const hits = read(a, 'o1', events);
   assert.deepEqual(hits.map((h) => [h.rule.id, (h.data as AwsEvent).aws.dstport]), [['80640', '100']]);
+});
+
+test('restarts between any two commits change no alert: windows created and gone between two saves leave no line, the others are saved and removed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
+  mkdirSync(join(dir, 'rules'));
+  // a low frequency and timeframe: windows fire, and expire between saves and within an object
+  writeFileSync(
+    join(dir, 'rules', 'local.xml'),
+    `<group name="local,"><rule id="100100" level="8" frequency="3" timeframe="30" timefield="aws.start">
+      <if_matched_sid>80402</if_matched_sid><same_field>aws.srcaddr</same_field><same_field>aws.dstaddr</same_field>
+      <description>three rejected flows from $(aws.srcaddr) to $(aws.dstaddr)</description></rule></group>`,
+  );
+  const rs = await loadRuleset({ ruleDirs: [join(dir, 'rules')], ruleFiles: [], lists: [], ruleExcludes: [] });
+  const make = (state?: string) => createAnalyzer(rs, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z'), ...(state ? { correlationDir: state } : {}) });
+  let lines = 0;
+  for (let seed = 1; seed <= 12; seed++) {
+    const r = seededRandom(seed);
+    const objects = Array.from({ length: 8 }, (_, k) =>
+      Array.from({ length: 150 }, (_, i) => flows(`192.0.2.${Math.floor(r() * 12)}`, `10.0.0.${Math.floor(r() * 6)}`, [443], k * 90 + Math.floor(i / 2))[0]!),
+    );
+    const alone = make();
+    const want = objects.flatMap((events, k) => read(alone, `o${k}`, events).map((x) => x.id));
+    const state = mkdtempSync(join(tmpdir(), 'tld-corr-state-'));
+    let a = make(state);
+    await a.restoreCorrelation(0);
+    const got: string[] = [];
+    for (let k = 0; k < objects.length; k++) {
+      got.push(...read(a, `o${k}`, objects[k]!).map((x) => x.id));
+      a.objectDone(`o${k}`, k + 1);
+      await a.persistCorrelation(k + 1, k + 1);
+      if (r() < 0.5) {
+        await a.closeCorrelation();
+        a = make(state);
+        await a.restoreCorrelation(k + 1);
+      }
+    }
+    await a.closeCorrelation();
+    assert.ok(want.length > 5, `seed ${seed}: windows fired (${want.length})`);
+    assert.deepEqual(got, want, `seed ${seed}`);
+    lines += readFileSync(join(state, 'correlation.jsonl'), 'utf8').split('\n').length;
+  }
+  assert.ok(lines > 12, 'the states were saved');
+});
+
+test('a window pushed out by the key cap after it was saved stays out across a restart; one made and pushed out between two saves leaves no line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
+  mkdirSync(join(dir, 'rules'));
+  writeFileSync(
+    join(dir, 'rules', 'local.xml'),
+    `<group name="local,"><rule id="100101" level="8" frequency="20" timeframe="300" timefield="aws.start">
+      <if_matched_sid>80402</if_matched_sid><same_field>aws.srcaddr</same_field><same_field>aws.dstaddr</same_field>
+      <description>twenty rejected flows from $(aws.srcaddr) to $(aws.dstaddr)</description></rule></group>`,
+  );
+  const rs = await loadRuleset({ ruleDirs: [join(dir, 'rules')], ruleFiles: [], lists: [], ruleExcludes: [] });
+  const make = (state?: string) => createAnalyzer(rs, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z'), maxKeysPerRule: 4, ...(state ? { correlationDir: state } : {}) });
+  const pair = (n: number, start: number) => flows('203.0.113.9', '10.0.0.9', Array(n).fill(443), start);
+  // o1: two flows of the pair (saved); o2: new pairs, one flow each, overflow the map: the pair's window goes first
+  const o1 = pair(2, 0);
+  const o2 = Array.from({ length: 6 }, (_, i) => flows(`192.0.2.${i}`, '10.0.0.1', [443], 10 + i)[0]!);
+  // o3: eighteen more flows of the pair: twenty with the two pushed out, so nothing fires
+  const o3 = pair(18, 20);
+  const alone = make();
+  const want = [o1, o2, o3].flatMap((events, k) => read(alone, `o${k}`, events));
+  assert.deepEqual(want, [], 'the two flows pushed out do not count');
+
+  const state = mkdtempSync(join(tmpdir(), 'tld-corr-state-'));
+  const file = join(state, 'correlation.jsonl');
+  const a = make(state);
+  await a.restoreCorrelation(0);
+  read(a, 'o1', o1);
+  a.objectDone('o1', 1);
+  await a.persistCorrelation(1, 1);
+  const size1 = readFileSync(file).length;
+  read(a, 'o2', o2);
+  a.objectDone('o2', 2);
+  await a.persistCorrelation(2, 2);
+  await a.closeCorrelation();
+  const deleted = savedKeys(readFileSync(file).subarray(size1).toString('utf8').split('\n').filter((l) => l.startsWith('["d","100101"')).join('\n'));
+  // the pair's window was in the file: it goes; o2's first windows went before any save: no line for them
+  assert.deepEqual(deleted, ['203.0.113.9\u000010.0.0.9']);
+  const b = make(state);
+  await b.restoreCorrelation(2);
+  assert.deepEqual(read(b, 'o3', o3), []);
 });

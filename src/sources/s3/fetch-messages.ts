@@ -31,7 +31,10 @@ export type ToFetchThread =
   | { op: 'open'; id: number; bucket: number; req: ContentRequest; flows?: FlowDecodeRequest }
   | { op: 'ack'; id: number; bytes: number }
   | { op: 'discard'; id: number }
-  /** a listing (ObjectSource.list), sent back LIST_CHUNK keys at a time, each chunk after a `more` */
+  /**
+   * a listing (ObjectSource.list), sent back LIST_CHUNK keys at a time (fewer where the pages already listed end),
+   * each chunk after a `more`
+   */
   | { op: 'list'; id: number; bucket: number; prefix: string; startAfter?: string; delimiter?: string }
   | { op: 'more'; id: number }
   /** the collector stopped reading the listing */

@@ -15,7 +15,9 @@ import { FetchPool, fetchThreadCount } from './fetch-pool.js';
 import { S3AccessError } from './errors.js';
 import { TransientReadError, type ObjectContent } from './read-object.js';
 import { LIST_CHUNK, STREAM_CREDIT } from './fetch-messages.js';
-import { createS3Source } from './client.js';
+import { createS3Source, FIRST_PAGE_KEYS } from './client.js';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 let s3: TestS3Server;
 let pool: FetchPool;
@@ -172,5 +174,52 @@ test('source(): a listing on a fetch thread that dies fails as transient', async
     }, (e: unknown) => e instanceof TransientReadError && /fetch thread reading it stopped/.test(e.message));
   } finally {
     await one.close();
+  }
+});
+
+test("a listing's first page reaches the collector while its next page is still being listed", async () => {
+  const prefix = 'AWSLogs/111111111111/vpcflowlogs/ap-south-1/2025/06/01/';
+  const keys = Array.from({ length: FIRST_PAGE_KEYS + 50 }, (_, i) => `${prefix}p${String(i).padStart(4, '0')}.log`);
+  for (let i = 0; i < keys.length; i += 40) await Promise.all(keys.slice(i, i + 40).map((k) => s3.putObject(BUCKET, k, small)));
+  // in front of the S3 server: holds every request for a page after the first until released
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let held = 0;
+  const target = new URL(s3.endpoint);
+  const front = createServer((req, res) => {
+    const forward = () => {
+      const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(up);
+    };
+    if (req.url?.includes('continuation-token=')) {
+      held++;
+      void released.then(forward);
+    } else forward();
+  });
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+  try {
+    const endpoint = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    const source = pool.source(bucketConfig({ type: 'vpcflow', name: BUCKET, serviceEndpoint: endpoint, accessKey: 'S3RVER', secretKey: 'S3RVER' }));
+    const it = source.list(prefix)[Symbol.asyncIterator]();
+    const first: string[] = [];
+    const firstPage = (async () => {
+      for (let i = 0; i < FIRST_PAGE_KEYS; i++) first.push((await it.next()).value!.key);
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`only ${first.length} keys of the first page arrived in 10 s`)), 10_000)));
+    await Promise.race([firstPage, late]).finally(() => clearTimeout(timer));
+    // the collector holds the first page's keys while the next page waits at the front
+    assert.deepEqual(first, keys.slice(0, FIRST_PAGE_KEYS));
+    assert.equal(held, 1, 'the next page was asked for and is held');
+    release();
+    const rest: string[] = [];
+    for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value.key);
+    assert.deepEqual(rest, keys.slice(FIRST_PAGE_KEYS));
+  } finally {
+    release();
+    await new Promise<void>((r) => front.close(() => r()));
   }
 });

@@ -179,11 +179,19 @@ function sendFailure(id: number, e: unknown): void {
 
 /**
  * listings being read for the collector, each waiting for its next `more` (a promise: the bucket's client may
- * still be being made when the listing is asked for, or stopped)
+ * still be being made when the listing is asked for, or stopped), with the key asked for and not yet sent
  */
 const listings = new Map<number, Promise<AsyncIterator<ListedObject>>>();
+const pendingKeys = new Map<number, Promise<IteratorResult<ListedObject>>>();
 
-/** Sends the next LIST_CHUNK keys of a listing (fewer, with `done`, at its end), or its failure. */
+/** settles after the promise jobs queued now: a key of a page already here comes before it, the next page's after */
+const pageUsedUp = () => new Promise<'wait'>((resolve) => setImmediate(() => resolve('wait')));
+
+/**
+ * Sends the next LIST_CHUNK keys of a listing (fewer, with `done`, at its end), or its failure. A chunk also ends
+ * where the keys of the pages already here end: the collector reads the first page's keys (client.ts
+ * FIRST_PAGE_KEYS) while the next page is on its way, instead of waiting for it to fill a chunk.
+ */
 async function listMore(id: number): Promise<void> {
   const listing = listings.get(id);
   if (!listing) return;
@@ -191,7 +199,14 @@ async function listMore(id: number): Promise<void> {
   try {
     const it = await listing;
     while (objects.length < LIST_CHUNK) {
-      const r = await it.next();
+      const next = pendingKeys.get(id) ?? it.next();
+      pendingKeys.delete(id);
+      const r = objects.length === 0 ? await next : await Promise.race([next, pageUsedUp()]);
+      if (r === 'wait') {
+        next.catch(() => undefined); // its failure is sent with the next `more`
+        pendingKeys.set(id, next);
+        break;
+      }
       if (r.done) {
         listings.delete(id);
         send({ op: 'listed', id, objects, done: true });
@@ -203,6 +218,7 @@ async function listMore(id: number): Promise<void> {
     if (listings.has(id)) send({ op: 'listed', id, objects, done: false });
   } catch (e) {
     listings.delete(id);
+    pendingKeys.delete(id);
     sendFailure(id, e);
   }
 }
@@ -252,6 +268,7 @@ port.on('message', (m: ToFetchThread) => {
     case 'stop': {
       const listing = listings.get(m.id);
       listings.delete(m.id);
+      pendingKeys.delete(m.id);
       // ends the listing (once its client is made): the page it asked for ahead is aborted (client.ts)
       void listing?.then((it) => it.return?.(), () => undefined).catch(() => undefined);
       break;

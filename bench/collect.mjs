@@ -3,7 +3,7 @@
 // As `tld run-once`, the collection runs on the collector thread with its bounded heap (TLD_HEAP_MB, see
 // src/cli/collector-thread.ts); this main thread only samples the process's memory.
 // Usage: node bench/collect.mjs ENDPOINT   (prints one JSON line)
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
@@ -53,10 +53,18 @@ if (!isMainThread) {
   const endpoint = process.argv[2];
   // the process's RSS at its peak, and the highest RSS of each 30 seconds, to show whether it stays flat over a long run
   let peakRss = 0;
+  // at the peak, how much of the RSS is mapped files (the node and DuckDB binaries' code) and how much allocated memory
+  let atPeak = {};
+  const rssParts = () => {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { allocated: Math.round(kb('RssAnon') / 1024), files: Math.round(kb('RssFile') / 1024) };
+  };
   const rssPer30s = [0];
   const started = Date.now();
   const sampler = setInterval(() => {
     const rss = process.memoryUsage.rss();
+    if (rss > peakRss && process.platform === 'linux') atPeak = rssParts();
     peakRss = Math.max(peakRss, rss);
     const w = Math.floor((Date.now() - started) / 30_000);
     while (rssPer30s.length <= w) rssPer30s.push(0);
@@ -76,5 +84,5 @@ if (!isMainThread) {
     process.exit(1);
   }
   const { collectorHeapMb, ...figures } = r;
-  process.stdout.write(`${JSON.stringify({ ...figures, rssPer30s, memoryAtPeakMb: { rss: mb(peakRss), collectorHeap: collectorHeapMb }, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...figures, rssPer30s, memoryAtPeakMb: { rss: mb(peakRss), ...atPeak, collectorHeap: collectorHeapMb }, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
 }

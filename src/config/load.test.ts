@@ -43,7 +43,7 @@ test("the issue's example config (in a multi-root ossec.conf with && in a comman
     { type: 'vpcflow', name: 'wazuh-aws-wodle', path: '', pathSuffix: '', awsAccountAlias: '', removeFromBucket: false, lookbackDays: 1, awsProfile: 'default', origin: { file, line: 16 } },
     { type: 'guardduty', name: 'wazuh-aws-wodle', path: 'firehose/', pathSuffix: '', awsAccountAlias: '', removeFromBucket: false, lookbackDays: 1, awsProfile: 'default', origin: { file, line: 20 } },
   ]);
-  assert.deepEqual(config.dashboard, { host: '127.0.0.1', port: 8080, user: 'admin' });
+  assert.deepEqual(config.dashboard, { host: '127.0.0.1', port: 8080, user: 'admin', signinFailuresPerAddress: 5, signinFailuresPerUser: 10, signinLockoutSeconds: 60, signinMaxLockoutSeconds: 900 });
   assert.deepEqual(config.store, { flowRetentionDays: 30, alertRetentionDays: 365, backend: 'embedded', memoryLimitMb: 64 });
   assert.equal(config.indexer, null);
 });

@@ -405,6 +405,9 @@ export async function loadConfig(files: string[]): Promise<{ config: TldConfig; 
   if (!LOOPBACK.has(dashboard.host as string) && dashboard.passwordHash === undefined && dashboard.token === undefined) {
     issues.push({ severity: 'error', file: dashboardFile, line: dashboardLine, tag: 'host', message: `the dashboard would listen on ${String(dashboard.host)} without authentication; add <password_hash> or <token>, or keep host 127.0.0.1` });
   }
+  if ((dashboard.signinMaxLockoutSeconds as number) < (dashboard.signinLockoutSeconds as number)) {
+    issues.push({ severity: 'error', file: dashboardFile, line: dashboardLine, tag: 'signin_max_lockout_seconds', message: `<signin_max_lockout_seconds> (${String(dashboard.signinMaxLockoutSeconds)}) is shorter than the first lockout, <signin_lockout_seconds> (${String(dashboard.signinLockoutSeconds)}); raise it or lower the first` });
+  }
   if ((dashboard.tlsCert === undefined) !== (dashboard.tlsKey === undefined)) {
     issues.push({ severity: 'error', file: dashboardFile, line: dashboardLine, tag: dashboard.tlsCert === undefined ? 'tls_cert' : 'tls_key', message: 'HTTPS needs both <tls_cert> and <tls_key>' });
   } else if (!LOOPBACK.has(dashboard.host as string) && dashboard.tlsCert === undefined && dashboard.passwordHash !== undefined) {

@@ -129,6 +129,11 @@ export interface DashboardConfig {
   allowedHosts?: string[];
   /** reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client */
   trustedProxies?: string[];
+  /** sign-in lockouts (dashboard/throttle.ts); unset: its defaults, the schema's */
+  signinFailuresPerAddress?: number;
+  signinFailuresPerUser?: number;
+  signinLockoutSeconds?: number;
+  signinMaxLockoutSeconds?: number;
 }
 
 export interface StoreConfig {

@@ -78,6 +78,18 @@ interface Live {
   dummy: Promise<string>;
 }
 
+const SIGNIN_KEYS = ['signinFailuresPerAddress', 'signinFailuresPerUser', 'signinLockoutSeconds', 'signinMaxLockoutSeconds'] as const;
+
+/** The sign-in limits a configuration sets (those it leaves out keep throttle.ts's defaults). */
+function loginLimitsOf(config: DashboardConfig): Partial<LoginLimits> {
+  const limits: Partial<LoginLimits> = {};
+  if (config.signinFailuresPerAddress !== undefined) limits.perAddress = config.signinFailuresPerAddress;
+  if (config.signinFailuresPerUser !== undefined) limits.perUser = config.signinFailuresPerUser;
+  if (config.signinLockoutSeconds !== undefined) limits.lockoutMs = config.signinLockoutSeconds * 1000;
+  if (config.signinMaxLockoutSeconds !== undefined) limits.maxLockoutMs = config.signinMaxLockoutSeconds * 1000;
+  return limits;
+}
+
 function live(config: DashboardConfig, previous?: Live): Live {
   const sameParams = previous && previous.config.passwordHash?.split('$').slice(0, 4).join('$') === config.passwordHash?.split('$').slice(0, 4).join('$');
   return { config, authRequired: hasAuth(config), hosts: hostPolicy(config), dummy: sameParams ? previous.dummy : dummyHashLike(config.passwordHash) };
@@ -99,7 +111,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     ? Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy, https: tls })
     : Fastify({ logger: false, bodyLimit: 16 * 1024, trustProxy })) as unknown as FastifyInstance;
   const sessions = new Sessions();
-  const throttle = new LoginThrottle(deps.loginLimits, deps.now);
+  const throttle = new LoginThrottle({ ...loginLimitsOf(boot), ...deps.loginLimits }, deps.now);
   let cur = live(boot);
   await app.register(fastifyCookie);
 
@@ -232,6 +244,10 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
       report.applied.push(...changed);
     }
     if (JSON.stringify(next.allowedHosts ?? []) !== JSON.stringify(running.allowedHosts ?? [])) report.applied.push('allowed_hosts');
+    if (JSON.stringify(loginLimitsOf(next)) !== JSON.stringify(loginLimitsOf(running))) {
+      throttle.setLimits({ ...loginLimitsOf(next), ...deps.loginLimits });
+      report.applied.push('signin limits');
+    }
     // host, port and TLS stay those the server is bound with
     const applied: DashboardConfig = { ...boot, user: auth.user };
     delete applied.passwordHash;
@@ -240,6 +256,10 @@ export async function buildDashboard(deps: DashboardDeps): Promise<Dashboard> {
     if (auth.passwordHash !== undefined) applied.passwordHash = auth.passwordHash;
     if (auth.token !== undefined) applied.token = auth.token;
     if (next.allowedHosts !== undefined) applied.allowedHosts = next.allowedHosts;
+    for (const key of SIGNIN_KEYS) {
+      delete applied[key];
+      if (next[key] !== undefined) applied[key] = next[key];
+    }
     const signOut = applied.passwordHash !== running.passwordHash || applied.user !== running.user;
     cur = live(applied, cur);
     if (signOut) sessions.clear(); // a new password or user name signs everybody out

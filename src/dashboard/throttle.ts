@@ -43,7 +43,7 @@ interface Entry {
 }
 
 export class LoginThrottle {
-  readonly #limits: LoginLimits;
+  #limits: LoginLimits;
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
   #running = 0;
@@ -52,6 +52,11 @@ export class LoginThrottle {
   constructor(limits: Partial<LoginLimits> = {}, now: () => number = Date.now) {
     this.#limits = { ...DEFAULT_LOGIN_LIMITS, ...limits };
     this.#now = now;
+  }
+
+  /** New limits (a reload): failures counted so far stay, and count against the new limits from the next one. */
+  setLimits(limits: Partial<LoginLimits>): void {
+    this.#limits = { ...DEFAULT_LOGIN_LIMITS, ...limits };
   }
 
   static addressKey(address: string): string {

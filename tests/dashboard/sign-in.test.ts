@@ -195,3 +195,46 @@ test('<trusted_proxies> in the configuration file: addresses and CIDR ranges, ch
     await d.app.close();
   }
 });
+
+test('sign-in limits from the configuration file: failures per address and per user, first and longest lockout; a reload applies them', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'tld-signin-limits-')), 'limits.conf');
+  const conf = (inner: string) => writeFileSync(file, `<ossec_config><dashboard>${inner}</dashboard></ossec_config>`);
+  conf('');
+  const defaults = (await loadConfig([file])).config.dashboard;
+  assert.deepEqual([defaults.signinFailuresPerAddress, defaults.signinFailuresPerUser, defaults.signinLockoutSeconds, defaults.signinMaxLockoutSeconds], [5, 10, 60, 900]);
+  conf('<signin_failures_per_address>2</signin_failures_per_address><signin_failures_per_user>4</signin_failures_per_user><signin_lockout_seconds>30</signin_lockout_seconds><signin_max_lockout_seconds>45</signin_max_lockout_seconds>');
+  const config = { ...(await loadConfig([file])).config.dashboard, passwordHash: CHEAP, port: 0 };
+  for (const [inner, message] of [
+    ['<signin_failures_per_address>0</signin_failures_per_address>', 'signin_failures_per_address'],
+    ['<signin_lockout_seconds>ten</signin_lockout_seconds>', 'signin_lockout_seconds'],
+    ['<signin_lockout_seconds>600</signin_lockout_seconds><signin_max_lockout_seconds>300</signin_max_lockout_seconds>', 'shorter than the first lockout'],
+  ] as const) {
+    conf(inner);
+    await assert.rejects(loadConfig([file]), (e: Error & { issues?: { message: string; tag?: string }[] }) => (e.issues ?? []).some((i) => `${i.tag} ${i.message}`.includes(message)), inner);
+  }
+
+  const d = await buildDashboard({ store, config, logger, now: () => clock });
+  try {
+    // two failures lock the address out for 30 s; the next failure would double it, but 45 s is the longest
+    for (let i = 0; i < 2; i++) assert.equal((await login(d.app, '192.0.2.30', 'admin', 'wrong')).statusCode, 401);
+    const locked = await login(d.app, '192.0.2.30', 'admin', PASSWORD);
+    assert.equal(locked.statusCode, 429);
+    assert.equal(locked.headers['retry-after'], '30');
+    clock += 31_000;
+    assert.equal((await login(d.app, '192.0.2.30', 'admin', 'wrong')).statusCode, 401);
+    assert.equal((await login(d.app, '192.0.2.30', 'admin', PASSWORD)).headers['retry-after'], '45', 'capped at signin_max_lockout_seconds');
+    clock += 46_000;
+    // four failures for a user name, from four addresses, lock the name out
+    for (let i = 0; i < 4; i++) assert.equal((await login(d.app, `198.51.100.${40 + i}`, 'analyst', 'wrong')).statusCode, 401);
+    assert.equal((await login(d.app, '198.51.100.50', 'analyst', 'wrong')).statusCode, 429);
+
+    // a reload back to the defaults: five failures per address again
+    const report = await d.reconfigure({ host: '127.0.0.1', port: 0, user: 'admin', passwordHash: CHEAP });
+    assert.deepEqual(report.applied, ['signin limits']);
+    assert.deepEqual(report.restartNeeded, []);
+    for (let i = 0; i < 4; i++) assert.equal((await login(d.app, '192.0.2.31', 'admin', 'wrong')).statusCode, 401);
+    assert.equal((await login(d.app, '192.0.2.31', 'admin', PASSWORD)).statusCode, 200, 'four failures are below the default five');
+  } finally {
+    await d.app.close();
+  }
+});

@@ -51,7 +51,7 @@ export const DELETED = 3;
 
 export interface Window {
   readonly rule: string;
-  /** the same_field values (window-key.ts; saved as their text) */
+  /** the same_field values (window-key.ts: addresses as numbers; saved as they are since file format 3) */
   readonly key: string;
   /** whether the rule has different_field: each contribution carries its value */
   readonly differs: boolean;

@@ -29,8 +29,21 @@ const ssh = (n: number, start: number, first = 0) => flows('198.51.100.23', '10.
 
 const batch = (objectId: string, events: AwsEvent[], firstIndex = 0): EventBatch => ({ object: { bucket: 'b', key: objectId, objectId, bucketType: 'vpcflow', size: 0 }, firstIndex, events });
 
-function analyzer(dir?: string): Analyzer {
-  return createAnalyzer(ruleset, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z'), ...(dir ? { correlationDir: dir } : {}) });
+function analyzer(dir?: string, rs = ruleset, maxKeysPerRule?: number): Analyzer {
+  return createAnalyzer(rs, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z'), ...(dir ? { correlationDir: dir } : {}), ...(maxKeysPerRule ? { maxKeysPerRule } : {}) });
+}
+
+/** The shipped rules and one of ours: `frequency` rejected flows between one pair of addresses within `timeframe` s. */
+async function withPairRule(id: string, frequency: number, timeframe: number): Promise<typeof ruleset> {
+  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
+  mkdirSync(join(dir, 'rules'));
+  writeFileSync(
+    join(dir, 'rules', 'local.xml'),
+    `<group name="local,"><rule id="${id}" level="8" frequency="${frequency}" timeframe="${timeframe}" timefield="aws.start">
+      <if_matched_sid>80402</if_matched_sid><same_field>aws.srcaddr</same_field><same_field>aws.dstaddr</same_field>
+      <description>$(count) rejected flows from $(aws.srcaddr) to $(aws.dstaddr)</description></rule></group>`,
+  );
+  return loadRuleset({ ruleDirs: [join(dir, 'rules')], ruleFiles: [], lists: [], ruleExcludes: [] });
 }
 
 /** Analyses a whole object (in batches of `size`), returns its alerts of frequency rules. */
@@ -357,17 +370,9 @@ test('a full key map keeps a fired window\'s quiet period: the scan going on aft
 });
 
 test('restarts between any two commits change no alert: windows created and gone between two saves leave no line, the others are saved and removed', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
-  mkdirSync(join(dir, 'rules'));
   // a low frequency and timeframe: windows fire, and expire between saves and within an object
-  writeFileSync(
-    join(dir, 'rules', 'local.xml'),
-    `<group name="local,"><rule id="100100" level="8" frequency="3" timeframe="30" timefield="aws.start">
-      <if_matched_sid>80402</if_matched_sid><same_field>aws.srcaddr</same_field><same_field>aws.dstaddr</same_field>
-      <description>three rejected flows from $(aws.srcaddr) to $(aws.dstaddr)</description></rule></group>`,
-  );
-  const rs = await loadRuleset({ ruleDirs: [join(dir, 'rules')], ruleFiles: [], lists: [], ruleExcludes: [] });
-  const make = (state?: string) => createAnalyzer(rs, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z'), ...(state ? { correlationDir: state } : {}) });
+  const rs = await withPairRule('100100', 3, 30);
+  const make = (state?: string) => analyzer(state, rs);
   let lines = 0;
   for (let seed = 1; seed <= 12; seed++) {
     const r = seededRandom(seed);
@@ -399,16 +404,8 @@ test('restarts between any two commits change no alert: windows created and gone
 });
 
 test('a window pushed out by the key cap after it was saved stays out across a restart; one made and pushed out between two saves leaves no line', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tld-corr-'));
-  mkdirSync(join(dir, 'rules'));
-  writeFileSync(
-    join(dir, 'rules', 'local.xml'),
-    `<group name="local,"><rule id="100101" level="8" frequency="20" timeframe="300" timefield="aws.start">
-      <if_matched_sid>80402</if_matched_sid><same_field>aws.srcaddr</same_field><same_field>aws.dstaddr</same_field>
-      <description>twenty rejected flows from $(aws.srcaddr) to $(aws.dstaddr)</description></rule></group>`,
-  );
-  const rs = await loadRuleset({ ruleDirs: [join(dir, 'rules')], ruleFiles: [], lists: [], ruleExcludes: [] });
-  const make = (state?: string) => createAnalyzer(rs, { logAlertLevel: 3, now: () => new Date('2026-01-01T00:00:00Z'), maxKeysPerRule: 4, ...(state ? { correlationDir: state } : {}) });
+  const rs = await withPairRule('100101', 20, 300);
+  const make = (state?: string) => analyzer(state, rs, 4);
   const pair = (n: number, start: number) => flows('203.0.113.9', '10.0.0.9', Array(n).fill(443), start);
   // o1: two flows of the pair (saved); o2: new pairs, one flow each, overflow the map: the pair's window goes first
   const o1 = pair(2, 0);

@@ -50,9 +50,15 @@ const MAX_INFLIGHT_BYTES = 4 * 2 ** 20;
 
 /**
  * The thread's own V8 heap: what it allocates is short-lived (each batch's rows, until appended), so a small young
- * generation serves it; V8's default grows it to tens of MB beside the collector's own.
+ * generation serves it; V8's default grows it to tens of MB beside the collector's own. Its old generation is bounded
+ * too: under V8's default bound (a quarter of the machine's memory, up to 4 GB) V8 let the thread's garbage pile up
+ * before collecting it, ~60 MB of heap with small objects of which 9–17 MB live. At 256 MB (over ten times what it
+ * holds live: rows in flight are bounded by MAX_INFLIGHT_BYTES, the dashboard's results by their LIMITs) the
+ * 20,000-small-object bench row peaked at 270–273 MB against 282–289, at the same objects per second (side by side,
+ * two runs each). A thread that needs more dies with an error saying so (see `#die`): nothing unsaved is marked.
  */
-const THREAD_LIMITS: workerThreads.ResourceLimits = { maxYoungGenerationSizeMb: 8 };
+export const STORE_THREAD_HEAP_MB = 256;
+const THREAD_LIMITS: workerThreads.ResourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: STORE_THREAD_HEAP_MB };
 
 /**
  * Node 21+ refuses to transfer a buffer marked untransferable (Buffer's shared pool: a small Buffer.from or
@@ -137,12 +143,12 @@ export class ThreadedStore implements Store {
   #closing = false;
   readonly #registered: string;
 
-  private constructor(worker: Worker, path: string, registered: string) {
+  private constructor(worker: Worker, path: string, registered: string, heapMb: number) {
     this.#worker = worker;
     this.path = path;
     this.#registered = registered;
     worker.on('message', (m: StoreReply) => this.#settle(m));
-    worker.on('error', (e) => this.#die(`its thread failed: ${e.message}`, e));
+    worker.on('error', (e) => this.#die((e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? `its thread used all of its ${heapMb} MB of heap (${e.message})` : `its thread failed: ${e.message}`, e));
     worker.on('exit', (code) => this.#die(this.#closing ? 'it is closed' : `its thread stopped (exit code ${code})`));
   }
 
@@ -164,7 +170,8 @@ export class ThreadedStore implements Store {
     openHere.add(registered);
     try {
       const { resourceLimits, ...threadOpts } = opts;
-      const worker = startThread(import.meta.url, 'store-thread', { workerData: { dataDir, cfg, ...threadOpts }, resourceLimits: { ...THREAD_LIMITS, ...resourceLimits } });
+      const limits = { ...THREAD_LIMITS, ...resourceLimits };
+      const worker = startThread(import.meta.url, 'store-thread', { workerData: { dataDir, cfg, ...threadOpts }, resourceLimits: limits });
       const opened = await new Promise<StoreReply>((done, fail) => {
         worker.once('message', done);
         worker.once('error', fail);
@@ -174,7 +181,7 @@ export class ThreadedStore implements Store {
         await worker.terminate();
         throw new Error(explainOpenError(path, opened.error.message));
       }
-      return new ThreadedStore(worker, path, registered);
+      return new ThreadedStore(worker, path, registered, limits.maxOldGenerationSizeMb ?? STORE_THREAD_HEAP_MB);
     } catch (e) {
       openHere.delete(registered);
       throw e;

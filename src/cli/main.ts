@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { flushStdio } from './output.js';
 import { collectorThreadArgs, collectorThreadLimits, runOnCollectorThread, runsOnCollectorThread } from './collector-thread.js';
+import { storeThreadHeapMb } from '../store/thread-heap.js';
 // the rest (commander, the commands, the logger) is imported where the command runs: a main thread that hands the
 // command to the collector thread loads none of it
 
@@ -75,6 +76,8 @@ async function run(): Promise<number> {
   let limits;
   try {
     limits = collectorThreadLimits();
+    // the store's thread starts later, from the collector's: a bad bound is refused now, before anything runs
+    storeThreadHeapMb();
   } catch (e) {
     process.stderr.write(`tld: ${(e as Error).message}\n`);
     return 2;

@@ -16,6 +16,7 @@ import type { AwsEvent, ObjectRef } from '../shared/events.js';
 import { SAMPLES_DIR } from '../../testdata/samples.js';
 import { openStore } from './index.js';
 import { ThreadedStore, transferablesOf } from './threaded-store.js';
+import { STORE_THREAD_HEAP_MB, storeThreadHeapMb } from './thread-heap.js';
 import { objectKey } from './addresses.js';
 import { storeRowsOf, type StoreRows } from './store-rows.js';
 
@@ -129,7 +130,7 @@ test('a thread that dies fails every pending and later call with an error naming
   const dead = (e: Error) => e.message.includes(s.path) && /cannot be used/.test(e.message) && /restart/.test(e.message);
   const ingest = s.ingestRows(rows);
   // the first call to fail says why: the thread's heap, and its size
-  const outOfHeap = (e: Error) => dead(e) && /its thread used all of its 48 MB of heap/.test(e.message);
+  const outOfHeap = (e: Error) => dead(e) && /its thread used all of its 48 MB of heap \(raise TLD_STORE_HEAP_MB\)/.test(e.message);
   const flush = s.flush();
   // the ingest waits for room (more than the thread may hold is in flight), then fails with the thread
   await assert.rejects(ingest, outOfHeap);
@@ -139,6 +140,29 @@ test('a thread that dies fails every pending and later call with an error naming
   await assert.rejects(s.flush(), dead);
   await assert.rejects(s.query('SELECT 1'), dead);
   await s.close();
+});
+
+test('TLD_STORE_HEAP_MB bounds the heap of the store thread (default 256 MB); a value that is not a whole number of at least 64 is refused', async () => {
+  const before = process.env.TLD_STORE_HEAP_MB;
+  try {
+    assert.equal(storeThreadHeapMb({}), STORE_THREAD_HEAP_MB);
+    assert.equal(STORE_THREAD_HEAP_MB, 256);
+    for (const bad of ['63', '100.5', 'lots', '-1']) {
+      process.env.TLD_STORE_HEAP_MB = bad;
+      await assert.rejects(ThreadedStore.open(tmp(), cfg), new RegExp(`TLD_STORE_HEAP_MB must be a whole number of MB of at least 64, not "${bad.replace('.', '\\.')}"`));
+    }
+    // the refused openings left nothing behind: the same folder opens once the value is good
+    process.env.TLD_STORE_HEAP_MB = '64';
+    const dir = tmp();
+    const s = await ThreadedStore.open(dir, cfg);
+    const rows = storeRowsOf({ object: ref('huge'), firstIndex: 0, events: events.slice(0, 1) }, []);
+    (rows as { findings: unknown[] }).findings = [Array.from({ length: 2_000_000 }, (_, i) => `row ${i} of an object too big for the store's thread`)];
+    await assert.rejects(s.ingestRows(rows), /its thread used all of its 64 MB of heap \(raise TLD_STORE_HEAP_MB\)/);
+    await s.close();
+  } finally {
+    if (before === undefined) delete process.env.TLD_STORE_HEAP_MB;
+    else process.env.TLD_STORE_HEAP_MB = before;
+  }
 });
 
 /** Runs `body` (module code with `store`, `ref` and `events` in scope) in a process of its own that is killed with SIGKILL at the end. */

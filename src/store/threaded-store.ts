@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import * as workerThreads from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import { startThread } from '../shared/threads.js';
+import { storeThreadHeapMb } from './thread-heap.js';
 import type { StoreConfig } from '../config/types.js';
 import type { Alert, EventBatch } from '../shared/events.js';
 import type { ObjectHealth, Store } from './index.js';
@@ -44,21 +45,15 @@ export type StoreReply = { id: number } & ({ ok: true; value: unknown } | { ok: 
  * as messages (strings copied into its heap); 4 MiB is ~16k flow rows, about half a second of the collector's
  * decoding, longer than the thread's commits, so the collector rarely waits, and memory stays bounded whatever the
  * batch sizes (500k records in 1k-record objects: peak RSS 284 MB with 16 MiB and V8's default young generation
- * for the thread, 265 MB with 4 MiB and THREAD_LIMITS).
+ * for the thread, 265 MB with 4 MiB and its 8 MB young generation).
  */
 const MAX_INFLIGHT_BYTES = 4 * 2 ** 20;
 
 /**
- * The thread's own V8 heap: what it allocates is short-lived (each batch's rows, until appended), so a small young
- * generation serves it; V8's default grows it to tens of MB beside the collector's own. Its old generation is bounded
- * too: under V8's default bound (a quarter of the machine's memory, up to 4 GB) V8 let the thread's garbage pile up
- * before collecting it, ~60 MB of heap with small objects of which 9–17 MB live. At 256 MB (over ten times what it
- * holds live: rows in flight are bounded by MAX_INFLIGHT_BYTES, the dashboard's results by their LIMITs) the
- * 20,000-small-object bench row peaked at 270–273 MB against 282–289, at the same objects per second (side by side,
- * two runs each). A thread that needs more dies with an error saying so (see `#die`): nothing unsaved is marked.
+ * The thread's young generation, MB: what it allocates is short-lived (each batch's rows, until appended), so a small
+ * one serves it. Its old generation's bound: thread-heap.ts.
  */
-export const STORE_THREAD_HEAP_MB = 256;
-const THREAD_LIMITS: workerThreads.ResourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: STORE_THREAD_HEAP_MB };
+const YOUNG_MB = 8;
 
 /**
  * Node 21+ refuses to transfer a buffer marked untransferable (Buffer's shared pool: a small Buffer.from or
@@ -148,7 +143,7 @@ export class ThreadedStore implements Store {
     this.path = path;
     this.#registered = registered;
     worker.on('message', (m: StoreReply) => this.#settle(m));
-    worker.on('error', (e) => this.#die((e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? `its thread used all of its ${heapMb} MB of heap (${e.message})` : `its thread failed: ${e.message}`, e));
+    worker.on('error', (e) => this.#die((e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? `its thread used all of its ${heapMb} MB of heap (raise TLD_STORE_HEAP_MB)` : `its thread failed: ${e.message}`, e));
     worker.on('exit', (code) => this.#die(this.#closing ? 'it is closed' : `its thread stopped (exit code ${code})`));
   }
 
@@ -164,13 +159,14 @@ export class ThreadedStore implements Store {
     } catch {
       registered = resolve(dataDir);
     }
+    // before anything starts: a bad TLD_STORE_HEAP_MB is refused with what to set
+    const limits: workerThreads.ResourceLimits = { maxYoungGenerationSizeMb: YOUNG_MB, maxOldGenerationSizeMb: storeThreadHeapMb(), ...opts.resourceLimits };
     if (openHere.has(registered)) {
       throw new Error(`the store ${path} is already open in this process: use that store (tld start's dashboard queries it) instead of opening it again`);
     }
     openHere.add(registered);
     try {
-      const { resourceLimits, ...threadOpts } = opts;
-      const limits = { ...THREAD_LIMITS, ...resourceLimits };
+      const { resourceLimits: _limits, ...threadOpts } = opts;
       const worker = startThread(import.meta.url, 'store-thread', { workerData: { dataDir, cfg, ...threadOpts }, resourceLimits: limits });
       const opened = await new Promise<StoreReply>((done, fail) => {
         worker.once('message', done);
@@ -181,7 +177,7 @@ export class ThreadedStore implements Store {
         await worker.terminate();
         throw new Error(explainOpenError(path, opened.error.message));
       }
-      return new ThreadedStore(worker, path, registered, limits.maxOldGenerationSizeMb ?? STORE_THREAD_HEAP_MB);
+      return new ThreadedStore(worker, path, registered, limits.maxOldGenerationSizeMb as number);
     } catch (e) {
       openHere.delete(registered);
       throw e;

@@ -98,6 +98,19 @@ test('TLD_HEAP_MB=0 runs the command on the main thread; a bad value is refused 
   }
 });
 
+test('a bad TLD_STORE_HEAP_MB (the heap bound of the store thread) is refused before anything runs, with what to set', async () => {
+  const conf = config('store-heap', s3.endpoint);
+  for (const bad of ['lots', '63', '1.5']) {
+    const r = await tld(['run-once', '-c', conf, '--data-dir', join(dir, 'data-store-heap')], { TLD_STORE_HEAP_MB: bad });
+    assert.equal(r.status, 2, `TLD_STORE_HEAP_MB=${bad}`);
+    assert.match(r.err, new RegExp(`^tld: TLD_STORE_HEAP_MB must be a whole number of MB of at least 64, not "${bad.replace('.', '\\.')}"$`, 'm'));
+    assert.doesNotMatch(r.err, /unexpected error|^\s+at /m, 'one plain line, no stack');
+    assert.doesNotMatch(r.out, /Bucket/, 'nothing collected');
+  }
+  const ok = await tld(['run-once', '-c', conf, '--data-dir', join(dir, 'data-store-heap')], { TLD_STORE_HEAP_MB: '64' });
+  assert.equal(ok.status, 0, ok.err);
+});
+
 test('a signal the command does not listen for ends the process by that signal', async () => {
   // an S3 endpoint that accepts connections and never answers: the run waits in its first request
   const sockets = new Set<Socket>();

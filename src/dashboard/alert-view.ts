@@ -6,7 +6,7 @@
  */
 import type { Store } from '../store/index.js';
 import { get, eventTime } from '../store/extract.js';
-import { ipv4Number } from '../store/addresses.js';
+import { ipv4Number } from '../shared/ipv4.js';
 import { alertsInRange } from './alert-range.js';
 
 /** how far before and after the event related alerts and flows are looked for */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { openStore, type EmbeddedStore, type Store } from '../store/index.js';
-import { ipv4Number } from '../store/addresses.js';
+import { ipv4Number } from '../shared/ipv4.js';
 import type { AwsEvent, ObjectRef } from '../shared/events.js';
 import { seededRandom } from '../../tests/helpers/seeded-random.js';
 import { bucketSeconds, bucketStartMs, ipPivot, topTalkers, vpc, vpcSeries, type Range } from './queries.js';

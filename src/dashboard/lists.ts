@@ -6,7 +6,7 @@
  * The total is a count over the same condition.
  */
 import type { Store } from '../store/index.js';
-import { ipv4Number } from '../store/addresses.js';
+import { ipv4Number } from '../shared/ipv4.js';
 import { BadParameter, single, type Query } from './params.js';
 import type { Range } from './queries.js';
 import { compileSearch, SearchError } from './search.js';

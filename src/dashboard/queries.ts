@@ -6,7 +6,7 @@
  * (`ip_text`), so a panel costs what it did when the columns were text, or less.
  */
 import type { Store } from '../store/index.js';
-import { ipv4Number } from '../store/addresses.js';
+import { ipv4Number } from '../shared/ipv4.js';
 import { addressCondition, addressPattern } from './lists.js';
 import { compileSearch } from './search.js';
 import { alertSelectionSql, CLOUDTRAIL_PANELS, type AlertSelection } from './cloudtrail-panels.js';

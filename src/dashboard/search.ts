@@ -14,7 +14,7 @@
  * Values only ever travel as parameters; field names come from the fixed table below, never from input.
  * Bad syntax throws a SearchError naming the 1-based character position and what was expected there.
  */
-import { ipv4Number } from '../store/addresses.js';
+import { ipv4Number } from '../shared/ipv4.js';
 
 export class SearchError extends Error {
   constructor(readonly position: number, message: string) {

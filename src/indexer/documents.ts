@@ -22,7 +22,7 @@ import type { WindowPartial } from '../analysis/window-partials.js';
 import type { ObjectRef } from '../shared/events.js';
 import type { AlertRow, FindingRow } from '../store/extract.js';
 import type { StoreRows } from '../store/store-rows.js';
-import { ipv4Text } from '../store/addresses.js';
+import { ipv4Text } from '../shared/ipv4.js';
 import { FLOW_ACTIONS, FLOW_LOG_STATUSES } from '../store/schema.js';
 
 export const ALERTS_PREFIX = 'wazuh-alerts-4.x-';

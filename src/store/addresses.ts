@@ -1,11 +1,8 @@
 /**
- * How the store keeps addresses and object ids as numbers (see schema.ts): plain dotted-quad IPv4 text ↔ uint32,
- * and an object id ↔ UBIGINT. Only text that comes back exactly as it was is turned into a number (no leading
- * zeros, each part 0–255), so `ip_text` always gives back what the log said.
+ * How the store keeps object ids as numbers (see schema.ts): an object id ↔ UBIGINT. Addresses are numbers by the
+ * rule of src/shared/ipv4.ts (only text that comes back exactly as it was), so `ip_text` gives back what the log said.
  */
 import { createHash } from 'node:crypto';
-
-export { ipv4Number, ipv4Text } from '../shared/ipv4.js';
 
 const HEX16 = /^[0-9a-f]{16}$/;
 

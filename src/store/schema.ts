@@ -66,7 +66,7 @@ export const FLOW_SCHEMA = [
 
 /**
  * Macros, (re)created on every writable open so a newer version can change them. `ipv4(text)`: the number of
- * plain dotted-quad IPv4 text (NULL otherwise; the same rule as addresses.ts `ipv4Number`), for filters and CIDR
+ * plain dotted-quad IPv4 text (NULL otherwise; the same rule as src/shared/ipv4.ts `ipv4Number`), for filters and CIDR
  * ranges; `ip_text(n, t)`: an address column pair back as text.
  */
 export const MACROS = [

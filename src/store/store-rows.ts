@@ -7,7 +7,7 @@
  */
 import type { Alert, EventBatch, ObjectRef } from '../shared/events.js';
 import { alertRow, findingRow, ms, type AlertRow, type FindingRow } from './extract.js';
-import { ipv4Number } from './addresses.js';
+import { ipv4Number } from '../shared/ipv4.js';
 import { FLOW_ACTIONS, FLOW_LOG_STATUSES } from './schema.js';
 
 /**

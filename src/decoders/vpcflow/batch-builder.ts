@@ -4,7 +4,8 @@
  * and a string is made only for a text not yet in the batch's dictionary.
  */
 import { FieldKind } from './fields.js';
-import { ipv4Text, isAddressField, type FlowBatch, type FlowColumn, type FlowLayout } from './flow-batch.js';
+import { isAddressField, type FlowBatch, type FlowColumn, type FlowLayout } from './flow-batch.js';
+import { ipv4Text } from '../../shared/ipv4.js';
 import type { LogInfo } from '../../shared/events.js';
 
 const INITIAL_ROWS = 256;

@@ -97,7 +97,6 @@ export function entryText(c: TextColumn, code: number): string {
   return (c.dict[code] = ipv4Text((c.ipv4 as Float64Array)[code] as number));
 }
 
-export { ipv4Text };
 
 /** The buffers to list as transferables when posting the batch to another thread (they move, not copy). */
 export function transferables(batch: FlowBatch): ArrayBuffer[] {

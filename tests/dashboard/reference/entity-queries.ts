@@ -10,7 +10,7 @@
  * addresses as numbers. Kinds that flow logs never name (user, rule, finding type) have no flow panels.
  */
 import type { Store } from '../../../src/store/index.js';
-import { ipv4Number } from '../../../src/store/addresses.js';
+import { ipv4Number } from '../../../src/shared/ipv4.js';
 import { bucketSeconds, bucketStartMs, type Range } from './queries.js';
 import { ALERT_BAND, FINDING_BAND } from './triage.js';
 import { BadParameter } from '../../../src/dashboard/params.js';

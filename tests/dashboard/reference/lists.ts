@@ -7,7 +7,7 @@
  * The total is a count over the same condition.
  */
 import type { Store } from '../../../src/store/index.js';
-import { ipv4Number } from '../../../src/store/addresses.js';
+import { ipv4Number } from '../../../src/shared/ipv4.js';
 import { BadParameter, single, type Query } from '../../../src/dashboard/params.js';
 import type { Range } from './queries.js';
 import { compileSearch, SearchError } from './search.js';

@@ -11,7 +11,7 @@
  * (`ip_text`), so a panel costs what it did when the columns were text, or less.
  */
 import type { Store } from '../../../src/store/index.js';
-import { ipv4Number } from '../../../src/store/addresses.js';
+import { ipv4Number } from '../../../src/shared/ipv4.js';
 import { addressPattern } from './lists.js';
 import { compileSearch } from './search.js';
 import { alertSelectionSql, CLOUDTRAIL_PANELS, type AlertSelection } from '../../../src/dashboard/cloudtrail-panels.js';
